@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream';
+
+/** What an image name and tag ask for, after parsing and canonicalisation. */
+export interface ImageRequest {
+  /** Attribute paths of the packages, sorted and without duplicates (meta-packages expanded). */
+  readonly packages: readonly string[];
+  /** Package-set revision selected by the tag (`latest` for a path source). */
+  readonly revision: string;
+  /** Nix system, e.g. `x86_64-linux`. */
+  readonly system: string;
+}
+
+/** One store path of a closure. */
+export interface StorePathInfo {
+  /** Full store path, e.g. `/nix/store/<hash>-hello-2.12.1`. */
+  readonly path: string;
+  /** Size of its NAR serialisation in bytes. */
+  readonly narSize: number;
+  /** `sha256:<nix32>` NAR hash as Nix reports it, when known. */
+  readonly narHash?: string;
+  /** Store paths it references (may include itself). */
+  readonly references: readonly string[];
+}
+
+/** A resolved, realised runtime closure. */
+export interface ClosureGraph {
+  readonly paths: readonly StorePathInfo[];
+  /** Store paths of the requested packages' outputs, in package order. */
+  readonly roots: readonly string[];
+  /** The outputs each requested package resolved to. */
+  readonly packageRoots: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface ResolveOptions {
+  readonly signal: AbortSignal;
+}
+
+/** Resolves package lists into closures. */
+export interface PackageSource {
+  /** Short name for logs and labels (`nix`, ...). */
+  readonly name: string;
+  /**
+   * A stable key for the package set at `request.revision`, or null when the revision is a
+   * moving target whose images must not be cached.
+   */
+  cacheKey(request: ImageRequest, signal?: AbortSignal): Promise<string | null>;
+  /**
+   * Resolve and realise the closure of `request.packages`.
+   * @throws PackageNotFoundError naming every unknown package.
+   * @throws RevisionNotFoundError when the revision is not known to the source.
+   * @throws BuildFailedError when evaluation or realisation fails.
+   */
+  resolve(request: ImageRequest, options: ResolveOptions): Promise<ClosureGraph>;
+  /** Reads the contents of store paths this source has resolved. */
+  readonly reader: StoreReader;
+}
+
+/**
+ * One filesystem object inside a store path, in NAR order: a directory comes before its
+ * children, and siblings are sorted by name in byte order.
+ */
+export type StoreEntry =
+  | { readonly kind: 'directory'; readonly path: string }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly size: number;
+      readonly executable: boolean;
+      /** The file's bytes. May be called more than once while this entry is current. */
+      open(signal?: AbortSignal): Readable;
+    }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
+
+/** Reads store path contents, from a local store directory or from NAR streams. */
+export interface StoreReader {
+  /**
+   * The entries of `storePath`, starting with the store path itself. `path` of each entry is
+   * absolute (`/nix/store/...`). The next entry must not be requested before the current file's
+   * stream, if opened, has been consumed.
+   */
+  entries(storePath: string, signal?: AbortSignal): AsyncIterable<StoreEntry>;
+}

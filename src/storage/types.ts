@@ -1,0 +1,76 @@
+import type { Readable, Writable } from 'node:stream';
+
+/** A blob that exists in a store. */
+export interface BlobInfo {
+  /** `sha256:<64 hex>`. */
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** An inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Content-addressed blob storage. Blobs are immutable once committed; nothing partial is ever
+ * visible through `stat` or `open`.
+ */
+export interface BlobStore {
+  /** Size of a committed blob, or null when it does not exist. */
+  stat(digest: string, signal?: AbortSignal): Promise<BlobInfo | null>;
+  /**
+   * Stream a committed blob, or the inclusive `range` of it.
+   * @throws BlobNotFoundError when the blob does not exist.
+   * @throws RangeNotSatisfiableError when the range lies outside the blob.
+   */
+  open(digest: string, range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
+  /** Start a new blob; bytes go to staging and are hashed while written. */
+  writer(signal?: AbortSignal): Promise<BlobWriter>;
+  /** A URL clients may be redirected to for this blob, or null to serve it directly. */
+  redirectUrl(digest: string): Promise<string | null>;
+}
+
+/** Staged bytes of a blob being written. */
+export interface BlobWriter {
+  /** Write the blob's bytes here; end it before `commit`. */
+  readonly stream: Writable;
+  /** Bytes written so far. */
+  readonly size: number;
+  /**
+   * Make the blob visible under its sha256 digest, atomically. When `expectedDigest` is given
+   * and differs, nothing is committed and DigestMismatchError is thrown. Idempotent: committing
+   * content that already exists succeeds and leaves the existing blob untouched.
+   */
+  commit(expectedDigest?: string): Promise<BlobInfo>;
+  /** Discard the staged bytes. Safe to call more than once and after a failed commit. */
+  abort(): Promise<void>;
+}
+
+/**
+ * Small records about built images and layers (JSON strings) and sets of strings, by key.
+ * Values are written only after the blobs they name are committed.
+ */
+export interface MetadataStore {
+  /** The value stored under `key`, or null. */
+  get(key: string): Promise<string | null>;
+  /** Store `value` under `key`, replacing any previous value. Durable when it resolves. */
+  set(key: string, value: string): Promise<void>;
+  /** Remove `key`; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Add `member` to the set at `key`; adding an existing member is not an error. */
+  addToSet(key: string, member: string): Promise<void>;
+  /** Members of the set at `key` in ascending order; empty when the set does not exist. */
+  members(key: string): Promise<string[]>;
+}
+
+/** Mutual exclusion by key, so that each image and each layer is built once at a time. */
+export interface LockManager {
+  /**
+   * Run `fn` while holding the lock on `key`; waits while another holder has it. `ttlMs` bounds
+   * how long a crashed holder can keep the key locked (distributed implementations renew it
+   * while `fn` runs).
+   */
+  withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
