@@ -79,4 +79,11 @@ export interface StoreReader {
    * stream, if opened, has been consumed.
    */
   entries(storePath: string, signal?: AbortSignal): AsyncIterable<StoreEntry>;
+  /**
+   * The names and kinds of the entries of one directory inside a store path (`/nix/store/x/bin`),
+   * sorted by name in byte order; null when it does not exist or is not a directory.
+   */
+  list(directory: string, signal?: AbortSignal): Promise<DirectoryListing | null>;
 }
+
+export type DirectoryListing = ReadonlyArray<{ readonly name: string; readonly kind: StoreEntry['kind'] }>;

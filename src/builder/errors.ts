@@ -1,0 +1,28 @@
+/** Domain errors of image building; the registry maps them to OCI error codes. */
+
+/** The repository name is not a valid package list. */
+export class InvalidImageNameError extends Error {
+  constructor(
+    readonly imageName: string,
+    readonly reason: string,
+  ) {
+    super(`invalid image name: ${reason}`);
+    this.name = 'InvalidImageNameError';
+  }
+}
+
+/** Too many builds are waiting; the client should retry later. */
+export class BuildQueueFullError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many image builds are queued; retry later');
+    this.name = 'BuildQueueFullError';
+  }
+}
+
+/** An image build ran past its time limit. */
+export class BuildTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`the image build did not finish within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'BuildTimeoutError';
+  }
+}

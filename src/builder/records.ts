@@ -1,0 +1,51 @@
+import type { LayerCompression } from '../oci/media-types.js';
+
+/**
+ * Records kept in the metadata store, as JSON, and the keys they live under. Records are written
+ * only after the blobs they name are committed, so a record never points at a missing blob
+ * (garbage collection aside: readers still check the blob exists before trusting a record).
+ */
+
+/** A built layer, found by the layer key of its content. */
+export interface LayerRecord {
+  readonly digest: string;
+  readonly diffId: string;
+  readonly size: number;
+  readonly compression: LayerCompression;
+}
+
+export interface ManifestRef {
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+/** A built image, found by its image key. */
+export interface ImageRecord {
+  /** The OCI manifest; always present. */
+  readonly oci: ManifestRef;
+  /** The Docker schema 2 manifest; null when the layers can't be described in it (zstd). */
+  readonly docker: ManifestRef | null;
+  readonly config: { readonly digest: string; readonly size: number };
+  readonly layerCount: number;
+}
+
+export const MetadataKeys = {
+  image: (imageKey: string) => `image:${imageKey}`,
+  layer: (layerKey: string) => `layer:${layerKey}`,
+  /** Tags (revisions) built for a canonical image name. */
+  tags: (canonicalName: string) => `tags:${canonicalName}`,
+  /** Manifest digests served under a canonical image name, so GET by digest can check them. */
+  manifests: (canonicalName: string) => `manifests:${canonicalName}`,
+} as const;
+
+/** Parse a stored record, or null when it is missing or not an object. */
+export function parseRecord<T extends object>(json: string | null): T | null {
+  if (json === null) return null;
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' && value !== null ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,59 @@
+import { OCI_ERROR_STATUS, ociErrorBody, type OciErrorBody, type OciErrorCode } from '../oci/errors.js';
+import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, StorageUnavailableError } from '../storage/errors.js';
+import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
+import { BuildQueueFullError, BuildTimeoutError, InvalidImageNameError } from '../builder/errors.js';
+import { RegistryError } from './registry-error.js';
+
+export interface MappedError {
+  readonly status: number;
+  readonly body: OciErrorBody;
+  readonly headers: Readonly<Record<string, string>>;
+  /** True for failures the operator should look at (logged at error level with the stack). */
+  readonly unexpected: boolean;
+}
+
+/**
+ * The one table that turns domain errors into OCI error responses. Lower layers throw plain
+ * errors; only here do they get HTTP statuses and codes.
+ */
+export function mapError(error: unknown): MappedError {
+  const mapped = (code: OciErrorCode, message: string, detail?: unknown, headers: Record<string, string> = {}, status: number = OCI_ERROR_STATUS[code]): MappedError => ({
+    status,
+    body: ociErrorBody(code, message, detail),
+    headers,
+    unexpected: false,
+  });
+
+  if (error instanceof RegistryError) return mapped(error.code, error.message, error.detail, error.headers, error.status);
+  if (error instanceof InvalidImageNameError) return mapped('NAME_INVALID', error.message, { name: error.imageName });
+  if (error instanceof InvalidPackageNameError) return mapped('NAME_INVALID', error.message, { package: error.packageName });
+  if (error instanceof PackageNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { packages: error.packages });
+  if (error instanceof RevisionNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { revision: error.revision, known: error.known });
+  if (error instanceof BlobNotFoundError) return mapped('BLOB_UNKNOWN', error.message, { digest: error.digest });
+  if (error instanceof RangeNotSatisfiableError) {
+    return mapped('RANGE_INVALID', error.message, { size: error.size }, { 'content-range': `bytes */${error.size}` });
+  }
+  if (error instanceof DigestMismatchError) return mapped('DIGEST_INVALID', error.message, { expected: error.expected, actual: error.actual });
+  if (error instanceof BuildFailedError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { log: error.logTail });
+  if (error instanceof BuildQueueFullError) {
+    return mapped('TOOMANYREQUESTS', error.message, undefined, { 'retry-after': String(error.retryAfterSeconds) });
+  }
+  if (error instanceof BuildTimeoutError || error instanceof SourceTimeoutError) {
+    return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '60' });
+  }
+  if (error instanceof StorageUnavailableError) return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '30' });
+
+  const fastifyStatus = fastifyClientErrorStatus(error);
+  if (fastifyStatus !== null) {
+    const code: OciErrorCode = fastifyStatus === 413 ? 'SIZE_INVALID' : fastifyStatus === 415 ? 'UNSUPPORTED' : 'UNKNOWN';
+    return mapped(code, (error as Error).message, undefined, {}, fastifyStatus);
+  }
+  return { ...mapped('UNKNOWN', 'internal server error'), unexpected: true };
+}
+
+/** Client errors raised by fastify itself (bad body, too large, ...) carry a 4xx statusCode. */
+function fastifyClientErrorStatus(error: unknown): number | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : null;
+}

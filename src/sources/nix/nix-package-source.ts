@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import type { ClosureGraph, ImageRequest, PackageSource, ResolveOptions, StorePathInfo, StoreReader } from '../types.js';
+import { BuildFailedError, PackageNotFoundError, RevisionNotFoundError } from '../errors.js';
+import { assertValidAttrPath } from '../attr-path.js';
+import { RESOLVE_EXPRESSION } from './resolve-expression.js';
+import { runProcess, type RunResult } from './run-process.js';
+import { parsePathInfo } from './path-info.js';
+import type { PackageSetFingerprint } from './package-set-fingerprint.js';
+
+export interface NixPackageSourceOptions {
+  /** Absolute path of the package set, or a `<name>` lookup path. */
+  readonly packageSet: string;
+  /** Directory of the Nix commands; empty = found on PATH. */
+  readonly nixBinDir: string;
+  /** Environment for every Nix command (NIX_CONF_DIR, XDG_CACHE_HOME, NIX_PATH, PATH, ...). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly reader: StoreReader;
+  readonly fingerprint: PackageSetFingerprint;
+  /** Called once per Nix command run, for metrics and for tests proving a cache hit runs none. */
+  readonly onNixCommand?: (command: string) => void;
+}
+
+/** The tag that names the current state of a path package set. */
+export const LATEST_REVISION = 'latest';
+
+/**
+ * Resolves package lists by evaluating a Nix package set and realising the outputs with the
+ * local Nix installation:
+ *   1. nix-instantiate --eval: which names are missing, which output paths the rest have;
+ *   2. nix-store --check-validity: skip building when every output is already in the store;
+ *   3. nix-build: realise the outputs (build or substitute);
+ *   4. nix path-info -r: the closure with sizes and references.
+ */
+export class NixPackageSource implements PackageSource {
+  readonly name = 'nix';
+  readonly reader: StoreReader;
+
+  constructor(private readonly options: NixPackageSourceOptions) {
+    this.reader = options.reader;
+  }
+
+  async cacheKey(request: ImageRequest, signal?: AbortSignal): Promise<string | null> {
+    this.assertRevision(request.revision);
+    const fingerprint = await this.options.fingerprint.current(signal);
+    return `nix:${fingerprint}`;
+  }
+
+  async resolve(request: ImageRequest, { signal }: ResolveOptions): Promise<ClosureGraph> {
+    this.assertRevision(request.revision);
+    for (const name of request.packages) assertValidAttrPath(name);
+    const args = this.expressionArgs(request);
+
+    const evaluated = parseEvalResult(
+      await this.runChecked('nix-instantiate', ['--eval', '--strict', '--json', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'eval'], 'evaluating the package set', signal),
+    );
+    if (evaluated.missing.length > 0) throw new PackageNotFoundError(evaluated.missing);
+
+    const packageRoots: Record<string, readonly string[]> = {};
+    for (const name of request.packages) packageRoots[name] = evaluated.packages[name] ?? [];
+    const roots = [...new Set(request.packages.flatMap((name) => packageRoots[name] ?? []))];
+
+    const invalid = await this.runChecked('nix-store', ['--check-validity', '--print-invalid', ...roots], 'checking the store', signal);
+    if (invalid.trim() !== '') {
+      await this.runChecked('nix-build', ['--no-out-link', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'build'], 'building the packages', signal);
+    }
+    const pathInfo = await this.runChecked('nix', ['path-info', '--json', '--recursive', ...roots], 'reading the closure', signal);
+    const paths: StorePathInfo[] = parsePathInfo(pathInfo);
+    return { paths, roots, packageRoots };
+  }
+
+  private assertRevision(revision: string): void {
+    if (revision !== LATEST_REVISION) throw new RevisionNotFoundError(revision, [LATEST_REVISION]);
+  }
+
+  private expressionArgs(request: ImageRequest): string[] {
+    return [
+      '--argstr', 'packageSet', this.options.packageSet,
+      '--argstr', 'names', request.packages.join(' '),
+      '--argstr', 'system', request.system,
+    ];
+  }
+
+  private async runChecked(command: string, args: readonly string[], what: string, signal: AbortSignal | undefined): Promise<string> {
+    this.options.onNixCommand?.(command);
+    const executable = this.options.nixBinDir ? join(this.options.nixBinDir, command) : command;
+    let result: RunResult;
+    try {
+      result = await runProcess(executable, args, {
+        env: this.options.env,
+        timeoutMs: this.options.timeoutMs,
+        signal: signal ?? new AbortController().signal,
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new BuildFailedError(`${what} failed: ${command} is not installed`, '');
+      }
+      throw error;
+    }
+    if (result.exitCode !== 0) {
+      throw new BuildFailedError(`${what} failed (${command} exited with ${result.exitCode})`, cleanLog(result.stderrTail));
+    }
+    return result.stdout;
+  }
+}
+
+interface EvalResult {
+  readonly missing: string[];
+  readonly packages: Record<string, string[]>;
+}
+
+function parseEvalResult(stdout: string): EvalResult {
+  const parsed: unknown = JSON.parse(stdout);
+  if (typeof parsed !== 'object' || parsed === null) throw new BuildFailedError('unexpected output from nix-instantiate', stdout.slice(0, 500));
+  const { missing, packages } = parsed as { missing?: unknown; packages?: unknown };
+  const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === 'string');
+  if (!isStringArray(missing) || typeof packages !== 'object' || packages === null) {
+    throw new BuildFailedError('unexpected output from nix-instantiate', stdout.slice(0, 500));
+  }
+  const result: Record<string, string[]> = {};
+  for (const [name, outputs] of Object.entries(packages)) {
+    if (!isStringArray(outputs)) throw new BuildFailedError('unexpected output from nix-instantiate', stdout.slice(0, 500));
+    result[name] = outputs;
+  }
+  return { missing, packages: result };
+}
+
+/** Keep the last lines of a Nix log, without terminal colour codes. */
+function cleanLog(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, '');
+  return plain.split('\n').slice(-40).join('\n').trim();
+}

@@ -1,0 +1,23 @@
+import type { BlobInfo, BlobStore } from './types.js';
+
+/** Store a small blob held in memory (configs, manifests). */
+export async function putBlob(store: BlobStore, data: Buffer, signal?: AbortSignal): Promise<BlobInfo> {
+  const writer = await store.writer(signal);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      writer.stream.once('error', reject);
+      writer.stream.end(data, () => resolve());
+    });
+    return await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+}
+
+/** Read a whole blob into memory: only for small blobs (manifests, configs) and tests. */
+export async function readBlob(store: BlobStore, digest: string, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await store.open(digest, undefined, signal)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

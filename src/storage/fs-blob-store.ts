@@ -1,0 +1,185 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './types.js';
+import { BlobNotFoundError, DigestMismatchError } from './errors.js';
+import { assertRangeWithin } from './range.js';
+import { Sha256, digestHex, isValidDigest } from '../oci/digest.js';
+
+/**
+ * Blobs on local disk.
+ *
+ * Layout under `root`:
+ *   blobs/sha256/<first two hex>/<hex>   committed blobs, immutable
+ *   staging/<uuid>                       blobs being written; never served
+ *
+ * A writer streams into a staging file, fsyncs it, and renames it into place, so a reader sees
+ * either nothing or the whole blob. Two writers of the same content both rename onto the same
+ * name with identical bytes, which is safe. Staging files left by a crash are removed by
+ * `removeStaleStaging`.
+ */
+export class FsBlobStore implements BlobStore {
+  private readonly blobDir: string;
+  private readonly stagingDir: string;
+
+  constructor(root: string) {
+    this.blobDir = join(root, 'blobs', 'sha256');
+    this.stagingDir = join(root, 'staging');
+  }
+
+  /** Create the directories; call once before use. */
+  async init(): Promise<void> {
+    await mkdir(this.blobDir, { recursive: true });
+    await mkdir(this.stagingDir, { recursive: true });
+  }
+
+  async stat(digest: string): Promise<BlobInfo | null> {
+    const path = this.blobPath(digest);
+    if (path === null) return null;
+    try {
+      const info = await stat(path);
+      return { digest, size: info.size };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async open(digest: string, range?: ByteRange, signal?: AbortSignal): Promise<Readable> {
+    const info = await this.stat(digest);
+    const path = this.blobPath(digest);
+    if (info === null || path === null) throw new BlobNotFoundError(digest);
+    if (range) assertRangeWithin(range, info.size);
+    return createReadStream(path, { start: range?.start, end: range?.end, signal, highWaterMark: 256 * 1024 });
+  }
+
+  async writer(): Promise<BlobWriter> {
+    const stagingPath = join(this.stagingDir, randomUUID());
+    const handle = await open(stagingPath, 'wx', 0o644);
+    return new FsBlobWriter(handle, stagingPath, (digest) => this.finalPath(digest));
+  }
+
+  async redirectUrl(): Promise<string | null> {
+    return null;
+  }
+
+  /** Remove staging files older than `maxAgeMs` (left behind by a crashed process). */
+  async removeStaleStaging(maxAgeMs: number): Promise<number> {
+    let removed = 0;
+    const cutoff = Date.now() - maxAgeMs;
+    for (const name of await readdir(this.stagingDir)) {
+      const path = join(this.stagingDir, name);
+      const info = await stat(path).catch(() => null);
+      if (info && info.mtimeMs < cutoff) {
+        await rm(path, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  private blobPath(digest: string): string | null {
+    if (!isValidDigest(digest) || !digest.startsWith('sha256:')) return null;
+    return this.finalPath(digest);
+  }
+
+  private finalPath(digest: string): string {
+    const hex = digestHex(digest);
+    return join(this.blobDir, hex.slice(0, 2), hex);
+  }
+}
+
+class FsBlobWriter implements BlobWriter {
+  readonly stream: Writable;
+  private readonly hash = new Sha256();
+  private bytes = 0;
+  private committed: BlobInfo | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly stagingPath: string,
+    private readonly finalPath: (digest: string) => string,
+  ) {
+    this.stream = new Writable({
+      highWaterMark: 1024 * 1024,
+      writev: (chunks, callback) => {
+        const buffers = chunks.map(({ chunk }) => chunk as Buffer);
+        for (const buffer of buffers) {
+          this.hash.update(buffer);
+          this.bytes += buffer.length;
+        }
+        handle.writev(buffers).then(() => callback(), callback);
+      },
+      final: (callback) => {
+        handle.sync().then(() => callback(), callback);
+      },
+    });
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  async commit(expectedDigest?: string): Promise<BlobInfo> {
+    if (this.committed) return this.checked(this.committed, expectedDigest);
+    if (!this.stream.writableFinished) await endStream(this.stream);
+    const info = { digest: this.hash.digest(), size: this.bytes };
+    this.committed = info;
+    try {
+      this.checked(info, expectedDigest);
+    } catch (error) {
+      await this.abort();
+      throw error;
+    }
+    await this.close();
+    const target = this.finalPath(info.digest);
+    await mkdir(join(target, '..'), { recursive: true });
+    // Renaming onto an existing blob replaces identical bytes; the name never shows partial data.
+    await rename(this.stagingPath, target);
+    await syncDirectory(join(target, '..'));
+    return info;
+  }
+
+  async abort(): Promise<void> {
+    this.stream.destroy();
+    await this.close();
+    await rm(this.stagingPath, { force: true });
+  }
+
+  private checked(info: BlobInfo, expectedDigest: string | undefined): BlobInfo {
+    if (expectedDigest !== undefined && expectedDigest !== info.digest) {
+      throw new DigestMismatchError(expectedDigest, info.digest);
+    }
+    return info;
+  }
+
+  private async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close();
+  }
+}
+
+function endStream(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+}
+
+/** fsync a directory so a rename into it survives a power loss. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
+}

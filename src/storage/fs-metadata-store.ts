@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { MetadataStore } from './types.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+/**
+ * Metadata persisted as small JSON files, for the embedded single-process default.
+ *
+ * Layout under `root`:
+ *   values/<sha256(key) first two hex>/<sha256(key)>.json   {"key": ..., "value": ...}
+ *   sets/<...>/<sha256(key)>.json                            {"key": ..., "members": [...]}
+ *
+ * Each write goes to a temporary file, is fsynced and renamed over the old one, so a crash
+ * leaves either the old or the new record. Reads are served from memory after the first load;
+ * that is safe because one process owns the directory.
+ */
+export class FsMetadataStore implements MetadataStore {
+  private readonly valueCache = new Map<string, string | null>();
+  private readonly setCache = new Map<string, Set<string>>();
+  private readonly mutex = new KeyedMutex();
+  private tempCounter = 0;
+
+  constructor(private readonly root: string) {}
+
+  async get(key: string): Promise<string | null> {
+    const cached = this.valueCache.get(key);
+    if (cached !== undefined) return cached;
+    const record = await this.readRecord('values', key);
+    const value = typeof record?.value === 'string' ? record.value : null;
+    this.valueCache.set(key, value);
+    return value;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    await this.mutex.run(`v:${key}`, async () => {
+      await this.writeRecord('values', key, { key, value });
+      this.valueCache.set(key, value);
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.mutex.run(`v:${key}`, async () => {
+      await rm(this.recordPath('values', key), { force: true });
+      this.valueCache.set(key, null);
+    });
+    await this.mutex.run(`s:${key}`, async () => {
+      await rm(this.recordPath('sets', key), { force: true });
+      this.setCache.set(key, new Set());
+    });
+  }
+
+  async addToSet(key: string, member: string): Promise<void> {
+    await this.mutex.run(`s:${key}`, async () => {
+      const set = await this.loadSet(key);
+      if (set.has(member)) return;
+      const next = new Set(set).add(member);
+      await this.writeRecord('sets', key, { key, members: [...next].sort() });
+      this.setCache.set(key, next);
+    });
+  }
+
+  async members(key: string): Promise<string[]> {
+    return [...(await this.loadSet(key))].sort();
+  }
+
+  private async loadSet(key: string): Promise<Set<string>> {
+    const cached = this.setCache.get(key);
+    if (cached) return cached;
+    const record = await this.readRecord('sets', key);
+    const members = Array.isArray(record?.members) ? record.members.filter((m): m is string => typeof m === 'string') : [];
+    const set = new Set(members);
+    this.setCache.set(key, set);
+    return set;
+  }
+
+  private recordPath(kind: 'values' | 'sets', key: string): string {
+    const hash = createHash('sha256').update(key).digest('hex');
+    return join(this.root, kind, hash.slice(0, 2), `${hash}.json`);
+  }
+
+  private async readRecord(kind: 'values' | 'sets', key: string): Promise<Record<string, unknown> | null> {
+    try {
+      const parsed: unknown = JSON.parse(await readFile(this.recordPath(kind, key), 'utf8'));
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : null;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  private async writeRecord(kind: 'values' | 'sets', key: string, record: object): Promise<void> {
+    const path = this.recordPath(kind, key);
+    const dir = join(path, '..');
+    await mkdir(dir, { recursive: true });
+    const temp = `${path}.${process.pid}.${(this.tempCounter += 1)}.tmp`;
+    const handle = await open(temp, 'w', 0o644);
+    try {
+      await handle.writeFile(JSON.stringify(record));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  }
+}

@@ -1,0 +1,33 @@
+import type { MetadataStore } from './types.js';
+
+/** Metadata in process memory: lost on restart. For tests and as the cache of FsMetadataStore. */
+export class MemoryMetadataStore implements MetadataStore {
+  private readonly values = new Map<string, string>();
+  private readonly sets = new Map<string, Set<string>>();
+
+  async get(key: string): Promise<string | null> {
+    return this.values.get(key) ?? null;
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    this.values.set(key, value);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.values.delete(key);
+    this.sets.delete(key);
+  }
+
+  async addToSet(key: string, member: string): Promise<void> {
+    let set = this.sets.get(key);
+    if (!set) {
+      set = new Set();
+      this.sets.set(key, set);
+    }
+    set.add(member);
+  }
+
+  async members(key: string): Promise<string[]> {
+    return [...(this.sets.get(key) ?? [])].sort();
+  }
+}
