@@ -85,8 +85,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     loggerInstance: registryLogger,
     exposeHeadRoutes: false,
     // Package names are the whole path; allow long ones through to our own validation.
-    maxParamLength: 16 * 1024,
-    disableRequestLogging: false,
+    routerOptions: { maxParamLength: 16 * 1024 },
   });
   registerRegistry(server, {
     builder,

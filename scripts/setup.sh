@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine for stowage: the Debian packages it and its tests use, the npm
+# dependencies, and a build. Safe to run again; installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+
+# nix-bin builds the example package set offline; busybox-static is its only input.
+# skopeo, umoci, runc and zstd are the real clients the integration tests drive.
+packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates)
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Single-user Nix: the user running stowage must own /nix (root always does).
+if [ "$(id -u)" -ne 0 ]; then
+  $SUDO mkdir -p /nix
+  $SUDO chown -R "$(id -u):$(id -g)" /nix
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+echo "setup: done"

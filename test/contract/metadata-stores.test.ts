@@ -1,0 +1,52 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { MetadataStore } from '../../src/storage/types.js';
+import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
+import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
+
+function describeMetadataStoreContract(name: string, factory: () => Promise<MetadataStore>): void {
+  describe(`MetadataStore contract: ${name}`, () => {
+    it('stores, replaces and deletes values', async () => {
+      const store = await factory();
+      expect(await store.get('k')).toBeNull();
+      await store.set('k', 'one');
+      await store.set('k', 'two');
+      expect(await store.get('k')).toBe('two');
+      await store.delete('k');
+      await store.delete('k');
+      expect(await store.get('k')).toBeNull();
+    });
+
+    it('keeps sets sorted and free of duplicates', async () => {
+      const store = await factory();
+      expect(await store.members('s')).toEqual([]);
+      await Promise.all(['b', 'a', 'c', 'a', 'b'].map((member) => store.addToSet('s', member)));
+      expect(await store.members('s')).toEqual(['a', 'b', 'c']);
+    });
+
+    it('keeps keys apart, including ones with odd characters', async () => {
+      const store = await factory();
+      await store.set('image:a/b', '1');
+      await store.set('image:a/b ', '2');
+      expect(await store.get('image:a/b')).toBe('1');
+      expect(await store.get('image:a/b ')).toBe('2');
+    });
+  });
+}
+
+describeMetadataStoreContract('memory', async () => new MemoryMetadataStore());
+describeMetadataStoreContract('fs', async () => new FsMetadataStore(await mkdtemp(join(tmpdir(), 'stowage-meta-'))));
+
+describe('FsMetadataStore persistence', () => {
+  it('keeps values and sets across instances (a restart)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-meta-'));
+    const first = new FsMetadataStore(dir);
+    await first.set('image:x', '{"a":1}');
+    await first.addToSet('tags:x', 'latest');
+    const second = new FsMetadataStore(dir);
+    expect(await second.get('image:x')).toBe('{"a":1}');
+    expect(await second.members('tags:x')).toEqual(['latest']);
+  });
+});
