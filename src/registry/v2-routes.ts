@@ -48,6 +48,13 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
         throw new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${request.url}`, undefined, {}, 404);
     }
   };
+  app.route({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/v2/*',
+    handler: async (request) => {
+      throw new RegistryError('UNSUPPORTED', `${request.method} is not supported: this registry builds images from packages and does not accept pushes or deletes`);
+    },
+  });
   app.head('/v2/*', handler(true));
   app.get('/v2/*', handler(false));
   app.head('/v2', (_request, reply) => reply.header('content-type', 'application/json').send());
