@@ -8,8 +8,9 @@ SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
 # nix-bin builds the example package set offline; busybox-static is its only input.
-# skopeo, umoci, runc and zstd are the real clients the integration tests drive.
-packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates)
+# skopeo, umoci, runc and zstd are the real clients the integration tests drive; redis-server
+# backs the Redis metadata and lock tests.
+packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates redis-server)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
