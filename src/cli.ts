@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { exitWith } from './cli/exit.js';
+import { checkConfigCommand } from './cli/check-config-command.js';
+import { serveCommand } from './cli/serve-command.js';
+
+type Command = (args: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
+
+/** Subcommands of the `stowage` executable; each lives in `src/cli/<name>-command.ts`. */
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  serve: { run: serveCommand, summary: 'serve the registry (default)' },
+  'check-config': { run: checkConfigCommand, summary: 'validate the configuration and print it' },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(14)} ${summary}`);
+  return `usage: stowage <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nevery command takes --config FILE (or STOWAGE_CONFIG)\n`;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name = 'serve', ...args] = argv;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const command = COMMANDS[name.startsWith('-') ? 'serve' : name];
+  if (!command) {
+    process.stderr.write(`stowage: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(name.startsWith('-') ? argv : args, process.env);
+}
+
+exitWith(main(process.argv.slice(2)));
