@@ -9,14 +9,16 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 
 # nix-bin builds the example package set offline; busybox-static is its only input.
 # skopeo, umoci, runc and zstd are the real clients the integration tests drive; redis-server
-# backs the Redis metadata and lock tests.
-packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates redis-server)
+# backs the Redis metadata and lock tests; podman and containerd are the clients users run.
+packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates redis-server podman containerd)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$package")
   fi
 done
+# The tests use the docker CLI only to talk to the registry (`docker manifest inspect`).
+if ! command -v docker >/dev/null 2>&1; then missing+=(docker.io); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -q
