@@ -17,6 +17,7 @@ import { LocalStoreReader } from './sources/local-store-reader.js';
 import { StowageLayerer, closurePopularity } from './layering/index.js';
 import { ImageBuilder } from './builder/image-builder.js';
 import { BuildQueue } from './builder/build-queue.js';
+import { BuildTracker } from './builder/build-tracker.js';
 import { registerRegistry } from './registry/registry-plugin.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
@@ -69,12 +70,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       locks,
       lockTtlMs: config.builds.timeoutMs + 60_000,
       queue: new BuildQueue(config.builds.concurrency, config.builds.maxQueued),
+      tracker: new BuildTracker(),
       logger: logger.child({ module: 'builder' }),
     },
     {
       maxLayers: config.image.maxLayers,
-      compression: config.image.compression,
-      compressionLevel: config.image.compression === 'gzip' ? config.image.gzipLevel : config.image.zstdLevel,
+      levels: { gzip: config.image.gzipLevel, zstd: config.image.zstdLevel },
       timeoutMs: config.builds.timeoutMs,
     },
   );
@@ -91,10 +92,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     builder,
     blobs,
     metadata,
+    requestWaitMs: config.builds.requestWaitMs,
     imageNames: {
       maxPackages: config.image.maxPackages,
       shellPackages: config.source.shellPackages,
-      system: config.source.system,
+      systems: config.source.systems,
+      compression: config.image.compression,
     },
   });
   return { server, builder, logger };

@@ -26,3 +26,15 @@ export class BuildTimeoutError extends Error {
     this.name = 'BuildTimeoutError';
   }
 }
+
+/** The build is still running after the time a request may wait; the client should retry. */
+export class BuildInProgressError extends Error {
+  constructor(
+    readonly imageName: string,
+    readonly progress: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`the image ${imageName} is still being built (${progress}); retry in ${retryAfterSeconds} s`);
+    this.name = 'BuildInProgressError';
+  }
+}

@@ -1,29 +1,30 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import type { Layer, Layerer, LayeringGraph, Popularity } from '../layering/types.js';
+import type { Layerer, LayeringGraph, Popularity } from '../layering/types.js';
 import type { ClosureGraph, PackageSource } from '../sources/types.js';
+import { PackageNotFoundError } from '../sources/errors.js';
 import type { BlobStore } from '../storage/types.js';
 import { putBlob } from '../storage/blob-io.js';
-import { imageConfigJson, imageManifestJson, type ImageLayer, type Platform } from '../oci/image.js';
+import { imageConfigJson, imageIndexJson, imageManifestJson, type ImageLayer, type Platform } from '../oci/image.js';
 import { MediaType, type LayerCompression } from '../oci/media-types.js';
 import { cachedBuild, type CachedBuildDeps } from './cached-build.js';
 import { BuildQueue } from './build-queue.js';
-import { BuildTimeoutError } from './errors.js';
-import type { ParsedImageName } from './image-name.js';
+import { BuildTracker } from './build-tracker.js';
+import { BuildInProgressError, BuildTimeoutError } from './errors.js';
+import { requestFor, type ParsedImageName } from './image-name.js';
+import { LayerBuilder, LAYER_FORMAT_VERSION } from './layer-builder.js';
 import { platformOfSystem } from './platform.js';
-import { MetadataKeys, type ImageRecord, type LayerRecord } from './records.js';
-import { planTopLayer, type TopLayerEntry } from './top-layer.js';
-import { writeStorePathLayer, writeSyntheticLayer } from './layer/index.js';
+import { MetadataKeys, type ImageRecord, type IndexRecord } from './records.js';
+import { planTopLayer } from './top-layer.js';
 
-/** Bump when anything that shapes image bytes changes, so old cache records are not reused. */
-const IMAGE_FORMAT_VERSION = 1;
+/** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
+const IMAGE_FORMAT_VERSION = 2;
 
 export interface ImageBuilderOptions {
   /** Most layers per image, the top layer included. */
   readonly maxLayers: number;
-  readonly compression: LayerCompression;
-  readonly compressionLevel: number;
+  readonly levels: Readonly<Record<LayerCompression, number>>;
   readonly timeoutMs: number;
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -34,47 +35,124 @@ export interface ImageBuilderDeps extends CachedBuildDeps {
   readonly popularity: (graph: LayeringGraph) => Popularity;
   readonly blobs: BlobStore;
   readonly queue: BuildQueue;
+  readonly tracker: BuildTracker;
   readonly logger: Logger;
 }
 
 export interface BuiltImage {
-  readonly record: ImageRecord;
-  /** False when the whole image came from the cache. */
+  /** The image for the first system that has the packages. */
+  readonly primary: ImageRecord;
+  /** The index over every system's image, when more than one system is configured. */
+  readonly index: IndexRecord | null;
+  /** False when everything came from the cache. */
   readonly built: boolean;
 }
 
 /**
  * Builds images: resolve the closure, group it into layers, build each missing layer once into
- * the blob store, then write config and manifests. Finished images are cached by image key, and
- * layers by the key of their content, so an image overlapping a built one reuses its layers.
+ * the blob store, then write config and manifests (and an index over several systems).
+ * Finished images are cached by image key, layers by the key of their content.
  *
  * A build does not hold the requesting client's signal: when the client goes away the build
  * finishes anyway and the next pull finds it cached. Only the build timeout stops it.
  */
 export class ImageBuilder {
+  private readonly layers: LayerBuilder;
+  private readonly inFlight = new Map<string, Promise<BuiltImage>>();
+
   constructor(
     private readonly deps: ImageBuilderDeps,
     private readonly options: ImageBuilderOptions,
-  ) {}
+  ) {
+    this.layers = new LayerBuilder(deps);
+  }
 
-  async build(image: ParsedImageName): Promise<BuiltImage> {
-    const { request } = image;
-    const platform = platformOfSystem(request.system);
-    if (platform === null) throw new Error(`no OCI platform is known for system ${request.system}`);
+  /** Build (or find) the image; concurrent calls for one image share the work. */
+  build(image: ParsedImageName): Promise<BuiltImage> {
+    const key = `${image.canonicalName}\u0000${image.request.revision}`;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.buildAllSystems(image).finally(() => this.inFlight.delete(key));
+      // Nobody may be waiting any more when a background build fails: never let that crash.
+      pending.catch(() => undefined);
+      this.inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * Like `build`, but waits at most `waitMs`; then throws BuildInProgressError with the build's
+   * progress while the build goes on, so a client never sits on a silent connection for minutes.
+   */
+  async buildWithin(image: ParsedImageName, waitMs: number): Promise<BuiltImage> {
+    const pending = this.build(image);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new BuildInProgressError(image.canonicalName, this.describeProgress(image), 10)), waitMs);
+    });
+    try {
+      return await Promise.race([pending, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get tracker(): BuildTracker {
+    return this.deps.tracker;
+  }
+
+  private async buildAllSystems(image: ParsedImageName): Promise<BuiltImage> {
+    const results: Array<{ system: string; image: ImageRecord; built: boolean }> = [];
+    for (const system of image.systems) {
+      try {
+        const { record, built } = await this.buildForSystem(image, system);
+        results.push({ system, image: record, built });
+      } catch (error) {
+        // A package may exist for some systems only; the index lists the systems that have it.
+        const skippable = error instanceof PackageNotFoundError && image.systems.length > 1;
+        if (!skippable) throw error;
+        this.deps.logger.info({ image: image.canonicalName, system, missing: error.packages }, 'packages missing for a system');
+        if (system === image.systems[image.systems.length - 1] && results.length === 0) throw error;
+      }
+    }
+    const primary = results[0] as (typeof results)[number];
+    const built = results.some((result) => result.built);
+    if (image.systems.length === 1) return { primary: primary.image, index: null, built };
+    const index = await this.writeIndex(image, results);
+    return { primary: primary.image, index, built };
+  }
+
+  private async buildForSystem(image: ParsedImageName, system: string): Promise<{ record: ImageRecord; built: boolean }> {
+    const request = requestFor(image, system);
+    const platform = platformOfSystem(system);
+    if (platform === null) throw new Error(`no OCI platform is known for system ${system}`);
     const sourceKey = await this.deps.source.cacheKey(request);
     const imageKey = sha256Json({
-      v: IMAGE_FORMAT_VERSION,
+      v: [IMAGE_FORMAT_VERSION, LAYER_FORMAT_VERSION],
       sourceKey,
       packages: request.packages,
-      system: request.system,
+      system,
       shell: image.shell,
       layerer: this.deps.layerer.name,
       maxLayers: this.options.maxLayers,
-      compression: this.options.compression,
-      level: this.options.compressionLevel,
+      compression: image.compression,
+      level: this.options.levels[image.compression],
     });
-    const run = (): Promise<ImageRecord> =>
-      this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => this.buildImage(image, platform, signal)));
+    const run = (): Promise<ImageRecord> => {
+      this.track(image, system, { phase: 'queued' });
+      return this.deps.queue
+        .run(() => withTimeout(this.options.timeoutMs, (signal) => this.buildImage(image, system, platform, signal)))
+        .then(
+          (record) => {
+            this.track(image, system, { phase: 'done' });
+            return record;
+          },
+          (error: unknown) => {
+            this.track(image, system, { phase: 'failed', error: error instanceof Error ? error.message : String(error) });
+            throw error;
+          },
+        );
+    };
     const result =
       sourceKey === null
         ? { record: await run(), built: true }
@@ -86,103 +164,116 @@ export class ImageBuilder {
     return result;
   }
 
-  private async buildImage(image: ParsedImageName, platform: Platform, signal: AbortSignal): Promise<ImageRecord> {
-    const log = this.deps.logger.child({ image: image.canonicalName, revision: image.request.revision });
+  private async buildImage(image: ParsedImageName, system: string, platform: Platform, signal: AbortSignal): Promise<ImageRecord> {
+    const request = requestFor(image, system);
+    const log = this.deps.logger.child({ image: image.canonicalName, revision: request.revision, system });
     const started = Date.now();
-    log.info({ packages: image.request.packages }, 'image build started');
+    log.info({ packages: request.packages }, 'image build started');
+    this.track(image, system, { phase: 'resolving' });
 
-    const closure = await this.deps.source.resolve(image.request, { signal });
+    const closure = await this.deps.source.resolve(request, { signal });
     const graph = toLayeringGraph(closure);
     const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
     const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
+    const settings = { compression: image.compression, level: this.options.levels[image.compression] };
+    this.track(image, system, { phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });
 
     const layers: ImageLayer[] = [];
     let builtLayers = 0;
     for (const group of groups) {
-      const { record, built } = await this.storePathLayer(group, narHashes, signal);
-      if (built) builtLayers += 1;
+      const { record, built } = await this.layers.storePathLayer(this.deps.source.reader, group, narHashes, settings, signal);
+      if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
+      builtLayers += built ? 1 : 0;
       layers.push({ ...record, comment: describeLayer(group.paths) });
+      this.track(image, system, { layersDone: layers.length });
     }
-    const top = await planTopLayer(this.deps.source.reader, closure.roots, signal);
-    const topLayer = await this.syntheticLayer(top.entries, signal);
-    if (topLayer.built) builtLayers += 1;
+    const top = await planTopLayer(this.deps.source.reader, closure.roots, closure.paths.map((info) => info.path), signal);
+    const topLayer = await this.layers.syntheticLayer(top.entries, settings, signal);
+    builtLayers += topLayer.built ? 1 : 0;
     layers.push({ ...topLayer.record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });
+    this.track(image, system, { phase: 'manifest', layersDone: layers.length });
 
-    const record = await this.writeManifests(image, platform, layers, top.binaries, signal);
+    const record = await this.writeManifests(image, system, platform, layers, top, signal);
     log.info(
-      { durationMs: Date.now() - started, layers: layers.length, builtLayers, closurePaths: closure.paths.length, digest: record.oci.digest },
+      { packages: request.packages, durationMs: Date.now() - started, layers: layers.length, builtLayers, closurePaths: closure.paths.length, digest: record.oci.digest },
       'image build finished',
     );
     return record;
   }
 
-  private storePathLayer(layer: Layer, narHashes: ReadonlyMap<string, string>, signal: AbortSignal) {
-    const { compression, compressionLevel: level } = this.options;
-    const key = sha256Json({ v: IMAGE_FORMAT_VERSION, kind: 'paths', compression, level, paths: layer.paths.map((path) => [path, narHashes.get(path) ?? '']) });
-    return cachedBuild<LayerRecord>(
-      this.deps,
-      MetadataKeys.layer(key),
-      (record) => this.blobExists(record.digest),
-      async () => {
-        const blob = await writeStorePathLayer({ reader: this.deps.source.reader, storePaths: layer.paths, compression, level, store: this.deps.blobs, signal });
-        return { digest: blob.digest, diffId: blob.diffId, size: blob.size, compression };
-      },
-      signal,
-    );
-  }
-
-  private syntheticLayer(entries: readonly TopLayerEntry[], signal: AbortSignal) {
-    const { compression, compressionLevel: level } = this.options;
-    const key = sha256Json({ v: IMAGE_FORMAT_VERSION, kind: 'top', compression, level, entries });
-    return cachedBuild<LayerRecord>(
-      this.deps,
-      MetadataKeys.layer(key),
-      (record) => this.blobExists(record.digest),
-      async () => {
-        const blob = await writeSyntheticLayer({ entries, compression, level, store: this.deps.blobs, signal });
-        return { digest: blob.digest, diffId: blob.diffId, size: blob.size, compression };
-      },
-      signal,
-    );
-  }
-
   private async writeManifests(
     image: ParsedImageName,
+    system: string,
     platform: Platform,
     layers: readonly ImageLayer[],
-    binaries: ReadonlySet<string>,
+    top: { readonly binaries: ReadonlySet<string>; readonly caBundle: string | null },
     signal: AbortSignal,
   ): Promise<ImageRecord> {
+    const request = requestFor(image, system);
     const labels = {
       ...this.options.labels,
-      'dev.stowage.packages': image.request.packages.join(' '),
-      'dev.stowage.revision': image.request.revision,
+      'dev.stowage.packages': request.packages.join(' '),
+      'dev.stowage.revision': request.revision,
       'dev.stowage.source': this.deps.source.name,
+      'dev.stowage.system': system,
       'org.opencontainers.image.title': image.canonicalName,
     };
+    const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+    if (top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
     const configBytes = imageConfigJson(platform, layers, {
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-      ...(image.shell && binaries.has('sh') ? { cmd: ['/bin/sh'] } : {}),
+      env,
+      ...(image.shell && top.binaries.has('sh') ? { cmd: ['/bin/sh'] } : {}),
       labels,
     });
     const config = await putBlob(this.deps.blobs, configBytes, signal);
-    const ociBytes = imageManifestJson('oci', config, layers);
-    const oci = await putBlob(this.deps.blobs, ociBytes, signal);
+    const oci = await putBlob(this.deps.blobs, imageManifestJson('oci', config, layers), signal);
     let docker: ImageRecord['docker'] = null;
-    if (this.options.compression === 'gzip') {
+    if (image.compression === 'gzip') {
       const dockerInfo = await putBlob(this.deps.blobs, imageManifestJson('docker', config, layers), signal);
       docker = { ...dockerInfo, mediaType: MediaType.dockerManifest };
     }
     return { oci: { ...oci, mediaType: MediaType.ociManifest }, docker, config, layerCount: layers.length };
   }
 
-  private async blobExists(digest: string): Promise<boolean> {
-    return (await this.deps.blobs.stat(digest)) !== null;
+  /** Index blobs are small and derived from the platform manifests: written, then recorded. */
+  private async writeIndex(image: ParsedImageName, results: ReadonlyArray<{ system: string; image: ImageRecord }>): Promise<IndexRecord> {
+    const entries = (format: 'oci' | 'docker') =>
+      results.map(({ system, image: record }) => {
+        const ref = format === 'oci' ? record.oci : (record.docker as NonNullable<ImageRecord['docker']>);
+        return { digest: ref.digest, size: ref.size, platform: platformOfSystem(system) as Platform };
+      });
+    const oci = await putBlob(this.deps.blobs, imageIndexJson('oci', entries('oci')));
+    const allDocker = results.every((result) => result.image.docker !== null);
+    const docker = allDocker ? await putBlob(this.deps.blobs, imageIndexJson('docker', entries('docker'))) : null;
+    const record: IndexRecord = {
+      oci: { ...oci, mediaType: MediaType.ociIndex },
+      docker: docker ? { ...docker, mediaType: MediaType.dockerManifestList } : null,
+      platforms: results.map(({ system, image: platformImage }) => ({ system, image: platformImage })),
+    };
+    for (const ref of [record.oci, record.docker]) {
+      if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
+    }
+    return record;
+  }
+
+  private track(image: ParsedImageName, system: string, patch: Parameters<BuildTracker['update']>[3]): void {
+    this.deps.tracker.update(image.canonicalName, image.request.revision, system, patch);
+  }
+
+  private describeProgress(image: ParsedImageName): string {
+    const statuses = this.deps.tracker.get(image.canonicalName, image.request.revision);
+    if (statuses.length === 0) return 'starting';
+    return statuses
+      .map((status) => {
+        const layers = status.phase === 'layers' ? ` ${status.layersDone} of ${status.layersTotal} layers` : '';
+        return `${status.system}: ${status.phase}${layers}`;
+      })
+      .join(', ');
   }
 
   private async blobsExist(record: ImageRecord): Promise<boolean> {
     const digests = [record.oci.digest, record.config.digest, ...(record.docker ? [record.docker.digest] : [])];
-    for (const digest of digests) if (!(await this.blobExists(digest))) return false;
+    for (const digest of digests) if ((await this.deps.blobs.stat(digest)) === null) return false;
     return true;
   }
 }

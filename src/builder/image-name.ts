@@ -1,29 +1,45 @@
 import { nameProblem } from '../oci/reference.js';
+import type { LayerCompression } from '../oci/media-types.js';
 import { assertValidAttrPath } from '../sources/attr-path.js';
 import type { ImageRequest } from '../sources/types.js';
 import { InvalidPackageNameError } from '../sources/errors.js';
 import { InvalidImageNameError } from './errors.js';
 
 /**
- * How a repository name becomes a package list: every path component is a package attribute
- * path; `shell` adds the configured shell packages; order and duplicates do not matter, so
- * `shell/git` and `git/shell/git` are one image, named canonically `git/shell`.
+ * How a repository name becomes an image request.
+ *
+ * Leading components may be options: `arm64` or `amd64` pick the platform (Nixery's `arm64/`
+ * prefix), `zstd` or `gzip` the layer compression. Options are recognised only before the
+ * first package, so a package called `zstd` is still reachable as `shell/zstd`.
+ *
+ * Every other component is a package attribute path; `shell` adds the configured shell
+ * packages; order and duplicates do not matter, so `shell/git` and `git/shell/git` are one
+ * image, named canonically `git/shell`.
  */
 export const SHELL_META_PACKAGE = 'shell';
+
+const PLATFORM_OPTIONS: Readonly<Record<string, string>> = { arm64: 'aarch64-linux', amd64: 'x86_64-linux' };
+const COMPRESSION_OPTIONS: Readonly<Record<string, LayerCompression>> = { zstd: 'zstd', gzip: 'gzip' };
 
 export interface ImageNameOptions {
   readonly maxPackages: number;
   readonly shellPackages: readonly string[];
-  readonly system: string;
+  /** Systems images are built for; the first is the default. */
+  readonly systems: readonly string[];
+  readonly compression: LayerCompression;
 }
 
 export interface ParsedImageName {
-  /** The components sorted and deduplicated: the image's identity for tags and digests. */
+  /** Options then packages, sorted and deduplicated: the image's identity for tags and digests. */
   readonly canonicalName: string;
-  /** The components as requested (sorted, deduplicated), before meta-packages are expanded. */
+  /** The package components as requested (sorted, deduplicated), before meta-packages are expanded. */
   readonly components: readonly string[];
   /** True when the `shell` meta-package was asked for. */
   readonly shell: boolean;
+  readonly compression: LayerCompression;
+  /** Systems to build for: one when the name picks a platform, else every configured system. */
+  readonly systems: readonly string[];
+  /** The request for the first of `systems`; use `requestFor` for the others. */
   readonly request: ImageRequest;
 }
 
@@ -31,7 +47,17 @@ export interface ParsedImageName {
 export function parseImageName(name: string, revision: string, options: ImageNameOptions): ParsedImageName {
   const problem = nameProblem(name);
   if (problem !== null) throw new InvalidImageNameError(name, problem);
-  const components = [...new Set(name.split('/'))].sort();
+  const parts = name.split('/');
+  let platform: string | undefined;
+  let compression: LayerCompression | undefined;
+  while (parts.length > 1) {
+    const head = parts[0] as string;
+    if (head in PLATFORM_OPTIONS && platform === undefined) platform = PLATFORM_OPTIONS[head];
+    else if (head in COMPRESSION_OPTIONS && compression === undefined) compression = COMPRESSION_OPTIONS[head];
+    else break;
+    parts.shift();
+  }
+  const components = [...new Set(parts)].sort();
   if (components.length > options.maxPackages) {
     throw new InvalidImageNameError(name, `it lists ${components.length} packages; at most ${options.maxPackages} are allowed`);
   }
@@ -46,10 +72,25 @@ export function parseImageName(name: string, revision: string, options: ImageNam
       throw error;
     }
   }
+  if (platform !== undefined && !options.systems.includes(platform)) {
+    throw new InvalidImageNameError(name, `this registry does not build for ${platform}; it builds for ${options.systems.join(', ')}`);
+  }
+  const systems = platform !== undefined ? [platform] : options.systems;
+  const prefix = [
+    ...(platform !== undefined ? [Object.keys(PLATFORM_OPTIONS).find((key) => PLATFORM_OPTIONS[key] === platform) as string] : []),
+    ...(compression !== undefined ? [compression] : []),
+  ];
   return {
-    canonicalName: components.join('/'),
+    canonicalName: [...prefix, ...components].join('/'),
     components,
     shell,
-    request: { packages: [...packages].sort(), revision, system: options.system },
+    compression: compression ?? options.compression,
+    systems,
+    request: { packages: [...packages].sort(), revision, system: systems[0] as string },
   };
+}
+
+/** The same image for another system. */
+export function requestFor(image: ParsedImageName, system: string): ImageRequest {
+  return { ...image.request, system };
 }

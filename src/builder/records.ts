@@ -30,6 +30,14 @@ export interface ImageRecord {
   readonly layerCount: number;
 }
 
+/** A multi-platform image: an index over per-platform images. */
+export interface IndexRecord {
+  readonly oci: ManifestRef;
+  /** The Docker manifest list; null when some platform has no Docker manifest. */
+  readonly docker: ManifestRef | null;
+  readonly platforms: ReadonlyArray<{ readonly system: string; readonly image: ImageRecord }>;
+}
+
 export const MetadataKeys = {
   image: (imageKey: string) => `image:${imageKey}`,
   layer: (layerKey: string) => `layer:${layerKey}`,

@@ -18,7 +18,13 @@ export interface TopLayerPlan {
   readonly entries: readonly TopLayerEntry[];
   /** Executable names linked into /bin, for the image config (e.g. whether /bin/sh exists). */
   readonly binaries: ReadonlySet<string>;
+  /** Store path of the CA bundle in the closure (for SSL_CERT_FILE), or null. */
+  readonly caBundle: string | null;
 }
+
+/** Store paths worth looking into for a CA bundle: the roots and paths named like nixpkgs' cacert. */
+const CA_PACKAGE = /^[a-z0-9]{32}-(?:nss-)?(?:cacert|ca-certificates)(?:-[0-9][^/]*)?$/;
+const CA_BUNDLE_NAMES = ['ca-bundle.crt', 'ca-certificates.crt'];
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/var/empty:/bin/false\n';
 const GROUP = 'root:x:0:\nnobody:x:65534:\n';
@@ -28,8 +34,10 @@ const NSSWITCH = 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n
 export async function planTopLayer(
   reader: StoreReader,
   rootsInPackageOrder: readonly string[],
+  closurePaths: readonly string[],
   signal?: AbortSignal,
 ): Promise<TopLayerPlan> {
+  const caBundle = await findCaBundle(reader, rootsInPackageOrder, closurePaths, signal);
   const links = new Map<string, string>();
   for (const root of rootsInPackageOrder) {
     const listing = await reader.list(`${root}/bin`, signal);
@@ -46,13 +54,35 @@ export async function planTopLayer(
     { kind: 'file', path: 'etc/group', mode: 0o644, content: GROUP },
     { kind: 'file', path: 'etc/nsswitch.conf', mode: 0o644, content: NSSWITCH },
     { kind: 'file', path: 'etc/passwd', mode: 0o644, content: PASSWD },
+    ...(caBundle === null
+      ? []
+      : [
+          { kind: 'directory', path: 'etc/ssl', mode: 0o755 } as const,
+          { kind: 'directory', path: 'etc/ssl/certs', mode: 0o755 } as const,
+          ...CA_BUNDLE_NAMES.map((name): TopLayerEntry => ({ kind: 'symlink', path: `etc/ssl/certs/${name}`, target: caBundle })),
+        ]),
     { kind: 'directory', path: 'root', mode: 0o700 },
     { kind: 'directory', path: 'tmp', mode: 0o1777 },
     { kind: 'directory', path: 'usr', mode: 0o755 },
     { kind: 'directory', path: 'usr/bin', mode: 0o755 },
     ...names.map((name): TopLayerEntry => ({ kind: 'symlink', path: `usr/bin/${name}`, target: links.get(name) as string })),
   ];
-  return { entries, binaries: new Set(names) };
+  return { entries, binaries: new Set(names), caBundle };
+}
+
+async function findCaBundle(
+  reader: StoreReader,
+  roots: readonly string[],
+  closurePaths: readonly string[],
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const candidates = [...roots, ...closurePaths.filter((path) => CA_PACKAGE.test(path.slice(path.lastIndexOf('/') + 1)))];
+  for (const path of new Set(candidates)) {
+    const listing = await reader.list(`${path}/etc/ssl/certs`, signal);
+    const found = CA_BUNDLE_NAMES.find((name) => listing?.some((entry) => entry.name === name && entry.kind !== 'directory'));
+    if (found) return `${path}/etc/ssl/certs/${found}`;
+  }
+  return null;
 }
 
 function compareBytes(a: string, b: string): number {

@@ -15,7 +15,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_DATA_DIR', path: ['dataDir'], type: 'string', description: 'directory for blobs, metadata and Nix settings' },
   { name: 'STOWAGE_LOG_LEVEL', path: ['logLevel'], type: 'string', description: 'pino log level' },
   { name: 'STOWAGE_PACKAGE_SET', path: ['source', 'packageSet'], type: 'string', description: 'Nix package set: a path, or <nixpkgs>' },
-  { name: 'STOWAGE_SYSTEM', path: ['source', 'system'], type: 'string', description: 'Nix system to build for' },
+  { name: 'STOWAGE_SYSTEMS', path: ['source', 'systems'], type: 'list', description: 'Nix systems to build for, comma-separated; the first is the default' },
   { name: 'STOWAGE_SHELL_PACKAGES', path: ['source', 'shellPackages'], type: 'list', description: 'attributes the shell meta-package adds (comma-separated)' },
   { name: 'STOWAGE_NIX_BIN_DIR', path: ['source', 'nixBinDir'], type: 'string', description: 'directory of the Nix commands (default: PATH)' },
   { name: 'STOWAGE_NIX_SUBSTITUTERS', path: ['source', 'substituters'], type: 'string', description: 'binary caches Nix may substitute from (space-separated)' },
@@ -30,6 +30,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_BUILD_CONCURRENCY', path: ['builds', 'concurrency'], type: 'number', description: 'image builds running at once' },
   { name: 'STOWAGE_BUILD_MAX_QUEUED', path: ['builds', 'maxQueued'], type: 'number', description: 'builds allowed to wait before 429' },
   { name: 'STOWAGE_BUILD_TIMEOUT_MS', path: ['builds', 'timeoutMs'], type: 'number', description: 'limit for one image build' },
+  { name: 'STOWAGE_BUILD_REQUEST_WAIT_MS', path: ['builds', 'requestWaitMs'], type: 'number', description: 'how long a pull waits for a running build before 503 with Retry-After' },
 ];
 
 /** Config values from environment variables, as a nested object to merge over the file's. */

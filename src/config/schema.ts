@@ -8,8 +8,11 @@ const nixSourceSchema = z
   .object({
     /** A path to a Nix file or directory, or `<nixpkgs>`-style lookup path. Relative paths are resolved against the working directory. */
     packageSet: z.string().min(1).default('examples/pkgs'),
-    /** Nix system the images are built for. */
-    system: z.string().regex(/^[a-z0-9_]+-[a-z0-9_]+$/).default('x86_64-linux'),
+    /**
+     * Nix systems images are built for. With more than one, a tag serves an image index that
+     * clients pick their platform from; the first is the default for clients that can't.
+     */
+    systems: z.array(z.string().regex(/^[a-z0-9_]+-[a-z0-9_]+$/)).min(1).default(['x86_64-linux']),
     /** Attribute paths the `shell` meta-package expands to. */
     shellPackages: z.array(z.string().min(1)).min(1).default(['busybox']),
     /** Directory holding nix-build, nix-instantiate and nix; empty = found on PATH. */
@@ -51,8 +54,13 @@ export const configSchema = z
         concurrency: z.number().int().min(1).default(2),
         /** Builds allowed to wait; beyond it requests get 429 TOOMANYREQUESTS. */
         maxQueued: z.number().int().min(0).default(64),
-        /** Longest an image build may take before the request gets 503. */
+        /** Longest an image build may take; then it is stopped and the request gets 503. */
         timeoutMs: z.number().int().positive().default(900_000),
+        /**
+         * Longest a manifest request waits for a running build; then it gets 503 with Retry-After
+         * and the build's progress while the build continues. Below common proxy timeouts (60 s).
+         */
+        requestWaitMs: z.number().int().positive().default(50_000),
       })
       .strict()
       .prefault({}),

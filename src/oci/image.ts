@@ -89,3 +89,29 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
   for (const key of Object.keys(record).sort()) sorted[key] = record[key] as string;
   return sorted;
 }
+
+export interface IndexEntry {
+  readonly digest: string;
+  readonly size: number;
+  readonly platform: Platform;
+}
+
+/** An image index (OCI) or manifest list (Docker) over per-platform manifests, as JSON bytes. */
+export function imageIndexJson(format: ManifestFormat, entries: readonly IndexEntry[]): Buffer {
+  const manifestType = format === 'oci' ? MediaType.ociManifest : MediaType.dockerManifest;
+  const body = {
+    schemaVersion: 2,
+    mediaType: format === 'oci' ? MediaType.ociIndex : MediaType.dockerManifestList,
+    manifests: entries.map((entry) => ({
+      mediaType: manifestType,
+      digest: entry.digest,
+      size: entry.size,
+      platform: {
+        architecture: entry.platform.architecture,
+        os: entry.platform.os,
+        ...(entry.platform.variant ? { variant: entry.platform.variant } : {}),
+      },
+    })),
+  };
+  return Buffer.from(JSON.stringify(body));
+}

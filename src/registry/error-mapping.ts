@@ -1,7 +1,7 @@
 import { OCI_ERROR_STATUS, ociErrorBody, type OciErrorBody, type OciErrorCode } from '../oci/errors.js';
 import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, StorageUnavailableError } from '../storage/errors.js';
 import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
-import { BuildQueueFullError, BuildTimeoutError, InvalidImageNameError } from '../builder/errors.js';
+import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError, InvalidImageNameError } from '../builder/errors.js';
 import { RegistryError } from './registry-error.js';
 
 export interface MappedError {
@@ -37,6 +37,9 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof BuildFailedError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { log: error.logTail });
   if (error instanceof BuildQueueFullError) {
     return mapped('TOOMANYREQUESTS', error.message, undefined, { 'retry-after': String(error.retryAfterSeconds) });
+  }
+  if (error instanceof BuildInProgressError) {
+    return mapped('UNAVAILABLE', error.message, { name: error.imageName, progress: error.progress }, { 'retry-after': String(error.retryAfterSeconds) });
   }
   if (error instanceof BuildTimeoutError || error instanceof SourceTimeoutError) {
     return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '60' });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { mapError } from './error-mapping.js';
 import { RegistryError } from './registry-error.js';
 import { registerV2Routes, type RegistryDeps } from './v2-routes.js';
+import { registerStatusRoutes } from './status-routes.js';
 
 /**
  * Everything HTTP: the `/v2/` API, the error envelope for every failure (including unknown
@@ -31,4 +32,5 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps): void
   });
 
   registerV2Routes(app, deps);
+  registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
 }

@@ -7,17 +7,21 @@ import { readBlob } from '../storage/blob-io.js';
 import { isValidDigest, looksLikeDigest } from '../oci/digest.js';
 import { isValidTag, nameProblem } from '../oci/reference.js';
 import { MediaType } from '../oci/media-types.js';
-import { manifestFormatFor } from './accept.js';
+import { indexFormatFor, manifestFormatFor } from './accept.js';
+import type { BuiltImage } from '../builder/image-builder.js';
+import type { ManifestRef } from '../builder/records.js';
 import { parseRangeHeader } from './http-range.js';
 import { RegistryError } from './registry-error.js';
 import { parseV2Path } from './route-path.js';
 import { listTags } from './tags.js';
 
 export interface RegistryDeps {
-  readonly builder: Pick<ImageBuilder, 'build'>;
+  readonly builder: Pick<ImageBuilder, 'buildWithin' | 'tracker'>;
   readonly blobs: BlobStore;
   readonly metadata: MetadataStore;
   readonly imageNames: ImageNameOptions;
+  /** How long a manifest request waits for a running build before 503 with Retry-After. */
+  readonly requestWaitMs: number;
 }
 
 /**
@@ -87,8 +91,8 @@ async function serveManifest(
   } else {
     if (!isValidTag(reference)) throw new RegistryError('TAG_INVALID', `"${reference}" is not a valid tag`);
     const image = parseImageName(name, reference, deps.imageNames);
-    const { record } = await deps.builder.build(image);
-    const ref = manifestFormatFor(request.headers.accept) === 'docker' ? record.docker : record.oci;
+    const built = await deps.builder.buildWithin(image, deps.requestWaitMs);
+    const ref = chooseManifest(built, request.headers.accept);
     if (ref === null) {
       throw new RegistryError('MANIFEST_UNKNOWN', 'this image has zstd layers, which only OCI manifests can describe; the client accepts only Docker schema 2', { name: image.canonicalName });
     }
@@ -132,6 +136,16 @@ async function serveBlob(
   reply.header('content-length', range ? range.end - range.start + 1 : info.size);
   if (head) return reply.send();
   return reply.send(await deps.blobs.open(digest, range ?? undefined));
+}
+
+/** The index when there is one and the client takes it, else the default platform's manifest. */
+function chooseManifest(built: BuiltImage, accept: string | string[] | undefined): ManifestRef | null {
+  if (built.index !== null) {
+    const indexFormat = indexFormatFor(accept);
+    if (indexFormat === 'oci') return built.index.oci;
+    if (indexFormat === 'docker' && built.index.docker !== null) return built.index.docker;
+  }
+  return manifestFormatFor(accept) === 'docker' ? built.primary.docker : built.primary.oci;
 }
 
 function etagMatches(request: FastifyRequest, digest: string): boolean {

@@ -32,6 +32,13 @@ describe('real clients', () => {
       expect(result.stdout).toContain('ok\nHello, world!\n');
       expect(result.stdout).toContain('uid=65534(nobody)');
     });
+
+    it('pulls and runs an image with zstd layers', async () => {
+      const image = `${registry.host}/zstd/shell/hello:latest`;
+      await containerd.ctr(['images', 'pull', '--plain-http', image]);
+      const result = await containerd.ctr(['run', '--rm', image, `z-${process.pid}`, 'hello']);
+      expect(result.stdout).toBe('Hello, world!\n');
+    });
   });
 
   describe('podman', () => {
@@ -50,6 +57,19 @@ describe('real clients', () => {
       expect(result.stdout).toMatch(/^ok\nHello, world!\n/);
       expect(result.stdout).toMatch(/^PATH=.*\/bin/m);
       expect(result.stdout).toMatch(/^drwxrwxrwt/m);
+    });
+
+    it('pulls and runs an image with zstd layers', async () => {
+      const image = `${registry.host}/zstd/shell/hello`;
+      await podman.podman(['pull', '--tls-verify=false', image]);
+      expect((await podman.runImage(image, ['hello'])).stdout).toBe('Hello, world!\n');
+    });
+
+    it('points SSL_CERT_FILE and /etc/ssl/certs at the CA bundle in the closure', async () => {
+      const image = `${registry.host}/cacert/shell`;
+      await podman.podman(['pull', '--tls-verify=false', image]);
+      const result = await podman.runImage(image, ['sh', '-c', 'echo "$SSL_CERT_FILE"; grep -c "BEGIN CERTIFICATE" /etc/ssl/certs/ca-bundle.crt']);
+      expect(result.stdout).toMatch(/^\/nix\/store\/[a-z0-9]{32}-cacert-[^/]+\/etc\/ssl\/certs\/ca-bundle\.crt\n12\n$/);
     });
   });
 

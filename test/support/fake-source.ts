@@ -21,6 +21,8 @@ export class FakePackageSource implements PackageSource {
   readonly name = 'fake';
   readonly reader: LocalStoreReader;
   resolveCalls = 0;
+  /** Packages that do not exist for a system, to test indexes that skip it. */
+  missingOn: Record<string, string[]> = {};
   private releaseSlow: (() => void) | undefined;
 
   private constructor(readonly storeDir: string) {
@@ -44,7 +46,7 @@ export class FakePackageSource implements PackageSource {
   }
 
   async cacheKey(request: ImageRequest): Promise<string> {
-    return `fake:${request.revision}`;
+    return `fake:${request.revision}:${JSON.stringify(this.missingOn)}`;
   }
 
   async resolve(request: ImageRequest, { signal }: ResolveOptions): Promise<ClosureGraph> {
@@ -57,7 +59,7 @@ export class FakePackageSource implements PackageSource {
       });
     }
     const roots: Record<string, string> = { tool: STORE.tool, minishell: STORE.shell, extra: STORE.extra, slow: STORE.lib };
-    const missing = request.packages.filter((name) => !(name in roots));
+    const missing = request.packages.filter((name) => !(name in roots) || (this.missingOn[request.system] ?? []).includes(name));
     if (missing.length > 0) throw new PackageNotFoundError(missing);
     const infos: Record<string, StorePathInfo> = {
       [STORE.lib]: { path: STORE.lib, narSize: 500, references: [] },
