@@ -3,6 +3,16 @@ import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, Stora
 import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
 import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError, InvalidImageNameError } from '../builder/errors.js';
 import { RegistryError } from './registry-error.js';
+import {
+  DeletesDisabledError,
+  ManifestInvalidError,
+  ManifestNotFoundError,
+  ManifestReferenceUnknownError,
+  ManifestTooLargeError,
+  UploadIncompleteError,
+  UploadRangeError,
+  UploadUnknownError,
+} from '../repository/errors.js';
 
 export interface MappedError {
   readonly status: number;
@@ -30,6 +40,16 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof PackageNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { packages: error.packages });
   if (error instanceof RevisionNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { revision: error.revision, known: error.known });
   if (error instanceof BlobNotFoundError) return mapped('BLOB_UNKNOWN', error.message, { digest: error.digest });
+  if (error instanceof UploadUnknownError) return mapped('BLOB_UPLOAD_UNKNOWN', error.message, { upload: error.uploadId });
+  if (error instanceof UploadRangeError) {
+    return mapped('BLOB_UPLOAD_INVALID', error.message, { offset: error.offset }, { range: `0-${Math.max(error.offset - 1, 0)}` }, 416);
+  }
+  if (error instanceof UploadIncompleteError) return mapped('BLOB_UPLOAD_INVALID', error.message, { expected: error.expected, received: error.received });
+  if (error instanceof ManifestInvalidError) return mapped('MANIFEST_INVALID', error.message);
+  if (error instanceof ManifestTooLargeError) return mapped('SIZE_INVALID', error.message, { limit: error.limit }, {}, 413);
+  if (error instanceof ManifestReferenceUnknownError) return mapped('MANIFEST_BLOB_UNKNOWN', error.message, { digests: error.digests }, {}, 400);
+  if (error instanceof ManifestNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { name: error.repository, reference: error.reference });
+  if (error instanceof DeletesDisabledError) return mapped('UNSUPPORTED', error.message);
   if (error instanceof RangeNotSatisfiableError) {
     return mapped('RANGE_INVALID', error.message, { size: error.size }, { 'content-range': `bytes */${error.size}` });
   }

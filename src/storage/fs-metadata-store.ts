@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetadataStore } from './types.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -60,8 +60,37 @@ export class FsMetadataStore implements MetadataStore {
     });
   }
 
+  async removeFromSet(key: string, member: string): Promise<void> {
+    await this.mutex.run(`s:${key}`, async () => {
+      const set = await this.loadSet(key);
+      if (!set.has(member)) return;
+      const next = new Set(set);
+      next.delete(member);
+      await this.writeRecord('sets', key, { key, members: [...next].sort() });
+      this.setCache.set(key, next);
+    });
+  }
+
   async members(key: string): Promise<string[]> {
     return [...(await this.loadSet(key))].sort();
+  }
+
+  /** Read from disk, so it also sees records another process wrote (`stowage gc` beside a server). */
+  async *keys(signal?: AbortSignal): AsyncIterable<string> {
+    const seen = new Set<string>();
+    for (const kind of ['values', 'sets'] as const) {
+      for (const prefix of await readdirIfExists(join(this.root, kind))) {
+        for (const name of await readdirIfExists(join(this.root, kind, prefix))) {
+          signal?.throwIfAborted();
+          if (!name.endsWith('.json')) continue;
+          const record = await readJsonIfExists(join(this.root, kind, prefix, name));
+          if (typeof record?.key !== 'string' || seen.has(record.key)) continue;
+          if (kind === 'sets' && !(Array.isArray(record.members) && record.members.length > 0)) continue;
+          seen.add(record.key);
+          yield record.key;
+        }
+      }
+    }
   }
 
   private async loadSet(key: string): Promise<Set<string>> {
@@ -102,5 +131,25 @@ export class FsMetadataStore implements MetadataStore {
       await handle.close();
     }
     await rename(temp, path);
+  }
+}
+
+async function readdirIfExists(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** A record file's JSON, or null when it vanished or is not an object (a torn temp file is never named .json). */
+async function readJsonIfExists(path: string): Promise<Record<string, unknown> | null> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }

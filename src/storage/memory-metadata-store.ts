@@ -27,7 +27,17 @@ export class MemoryMetadataStore implements MetadataStore {
     set.add(member);
   }
 
+  async removeFromSet(key: string, member: string): Promise<void> {
+    this.sets.get(key)?.delete(member);
+  }
+
   async members(key: string): Promise<string[]> {
     return [...(this.sets.get(key) ?? [])].sort();
+  }
+
+  async *keys(): AsyncIterable<string> {
+    const keys = new Set(this.values.keys());
+    for (const [key, set] of this.sets) if (set.size > 0) keys.add(key);
+    yield* keys;
   }
 }

@@ -30,6 +30,24 @@ export interface BlobStore {
   writer(signal?: AbortSignal): Promise<BlobWriter>;
   /** A URL clients may be redirected to for this blob, or null to serve it directly. */
   redirectUrl(digest: string): Promise<string | null>;
+  /**
+   * Every committed blob with the time it was last committed, in no particular order; for
+   * garbage collection. Optional: a store without it cannot be garbage collected.
+   */
+  list?(signal?: AbortSignal): AsyncIterable<StoredBlob>;
+  /**
+   * Remove a committed blob, only if it was last committed before `options.committedBefore`
+   * (epoch ms) when given: a blob that a build committed again meanwhile is kept. Removing a
+   * missing blob is not an error. Optional, as `list`.
+   * @returns true when the blob was removed.
+   */
+  delete?(digest: string, options?: { readonly committedBefore?: number; readonly signal?: AbortSignal }): Promise<boolean>;
+}
+
+/** A committed blob as listed by `BlobStore.list`. */
+export interface StoredBlob extends BlobInfo {
+  /** When the blob was last committed (epoch ms): a commit of existing content renews it. */
+  readonly committedAt: number;
 }
 
 /** Staged bytes of a blob being written. */
@@ -61,8 +79,15 @@ export interface MetadataStore {
   delete(key: string): Promise<void>;
   /** Add `member` to the set at `key`; adding an existing member is not an error. */
   addToSet(key: string, member: string): Promise<void>;
+  /** Remove `member` from the set at `key`; removing a missing member is not an error. */
+  removeFromSet(key: string, member: string): Promise<void>;
   /** Members of the set at `key` in ascending order; empty when the set does not exist. */
   members(key: string): Promise<string[]>;
+  /**
+   * Every key holding a value or a non-empty set, in no particular order; for garbage
+   * collection and listings. Optional: a store without it cannot be garbage collected.
+   */
+  keys?(signal?: AbortSignal): AsyncIterable<string>;
 }
 
 /** Mutual exclusion by key, so that each image and each layer is built once at a time. */

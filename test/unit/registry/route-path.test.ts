@@ -15,8 +15,9 @@ describe('parseV2Path', () => {
   });
 
   it('recognises upload endpoints and unknown paths', () => {
-    expect(parseV2Path('a/blobs/uploads/')).toEqual({ kind: 'upload', name: 'a' });
-    expect(parseV2Path('a/blobs/uploads/123')).toEqual({ kind: 'upload', name: 'a' });
+    expect(parseV2Path('a/blobs/uploads/')).toEqual({ kind: 'uploads', name: 'a' });
+    expect(parseV2Path('a/b/blobs/uploads/123')).toEqual({ kind: 'upload', name: 'a/b', id: '123' });
+    expect(parseV2Path('a/referrers/sha256:abc')).toEqual({ kind: 'referrers', name: 'a', digest: 'sha256:abc' });
     expect(parseV2Path('a/nothing/here')).toEqual({ kind: 'unknown' });
     expect(parseV2Path('manifests/latest')).toEqual({ kind: 'unknown' });
   });

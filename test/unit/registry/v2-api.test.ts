@@ -185,11 +185,12 @@ describe('errors', () => {
     expect(response.json().errors[0].code).toBe('UNAVAILABLE');
   });
 
-  it('refuses pushes with UNSUPPORTED', async () => {
+  it('refuses pushes without credentials, with a challenge', async () => {
     const { server } = await makeApp();
     const response = await server.inject({ method: 'POST', url: '/v2/tool/blobs/uploads/' });
-    expect(response.statusCode).toBe(405);
-    expect(response.json().errors[0].code).toBe('UNSUPPORTED');
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Basic realm="stowage", charset="UTF-8"');
+    expect(response.json().errors[0].code).toBe('UNAUTHORIZED');
   });
 
   it('hides unexpected failures behind 500 UNKNOWN', async () => {

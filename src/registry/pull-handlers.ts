@@ -1,0 +1,143 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { parseImageName } from '../builder/image-name.js';
+import { MetadataKeys, type ManifestRef } from '../builder/records.js';
+import type { BuiltImage } from '../builder/image-builder.js';
+import { readBlob } from '../storage/blob-io.js';
+import { isValidDigest, looksLikeDigest } from '../oci/digest.js';
+import { isValidTag, nameProblem } from '../oci/reference.js';
+import { MediaType } from '../oci/media-types.js';
+import { indexFormatFor, manifestFormatFor } from './accept.js';
+import { parseRangeHeader } from './http-range.js';
+import { RegistryError } from './registry-error.js';
+import type { RegistryDeps } from './registry-deps.js';
+import { paginateTags } from './tags.js';
+
+/**
+ * GET and HEAD handlers. A repository with pushed content is served from storage; any other
+ * name is a package list, built on demand.
+ */
+export async function serveManifest(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string, head: boolean): Promise<FastifyReply> {
+  const byDigest = looksLikeDigest(reference) || reference.includes(':');
+  if (byDigest && !isValidDigest(reference)) throw new RegistryError('DIGEST_INVALID', `"${reference}" is not a valid digest`);
+  if (!byDigest && !isValidTag(reference)) throw new RegistryError('TAG_INVALID', `"${reference}" is not a valid tag`);
+  assertValidName(name);
+
+  let manifest: { digest: string; mediaType: string; body: Buffer };
+  if (await deps.repositories.isPushed(name)) {
+    const stored = await deps.repositories.getManifest(name, reference);
+    if (stored === null) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known in ${name}`, { name, reference });
+    manifest = stored;
+  } else if (byDigest) {
+    const image = parseImageName(name, 'latest', deps.imageNames);
+    const known = await deps.metadata.members(MetadataKeys.manifests(image.canonicalName));
+    if (!known.includes(reference)) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known for ${image.canonicalName}`, { name: image.canonicalName, digest: reference });
+    }
+    const body = await readBlob(deps.blobs, reference).catch(() => {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is no longer stored`, { digest: reference });
+    });
+    manifest = { digest: reference, mediaType: declaredMediaType(body), body };
+  } else {
+    const image = parseImageName(name, reference, deps.imageNames);
+    const built = await deps.builder.buildWithin(image, deps.requestWaitMs);
+    const ref = chooseManifest(built, request.headers.accept);
+    if (ref === null) {
+      throw new RegistryError('MANIFEST_UNKNOWN', 'this image has zstd layers, which only OCI manifests can describe; the client accepts only Docker schema 2', { name: image.canonicalName });
+    }
+    manifest = { digest: ref.digest, mediaType: ref.mediaType, body: await readBlob(deps.blobs, ref.digest) };
+  }
+
+  reply.header('content-type', manifest.mediaType).header('docker-content-digest', manifest.digest).header('etag', `"${manifest.digest}"`);
+  if (etagMatches(request, manifest.digest)) return reply.code(304).send();
+  reply.header('content-length', manifest.body.length);
+  return reply.send(head ? undefined : manifest.body);
+}
+
+export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string, head: boolean): Promise<FastifyReply> {
+  assertValidName(name);
+  if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
+  const pushed = await deps.repositories.isPushed(name);
+  const info = pushed && !(await deps.repositories.hasBlob(name, digest)) ? null : await deps.blobs.stat(digest);
+  if (info === null) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known`, { digest });
+  const redirect = await deps.blobs.redirectUrl(digest);
+  if (redirect !== null) return reply.redirect(redirect, 307);
+
+  reply
+    .header('content-type', 'application/octet-stream')
+    .header('docker-content-digest', digest)
+    .header('etag', `"${digest}"`)
+    .header('accept-ranges', 'bytes')
+    .header('cache-control', 'public, max-age=31536000, immutable');
+  if (etagMatches(request, digest)) return reply.code(304).send();
+  const range = parseRangeHeader(request.headers.range, info.size);
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
+  reply.header('content-length', range ? range.end - range.start + 1 : info.size);
+  if (head) return reply.send();
+  return reply.send(await deps.blobs.open(digest, range ?? undefined));
+}
+
+export async function serveTags(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
+  assertValidName(name);
+  let repository = name;
+  let tags: string[];
+  if (await deps.repositories.isPushed(name)) {
+    tags = await deps.repositories.tags(name);
+  } else {
+    repository = parseImageName(name, 'latest', deps.imageNames).canonicalName;
+    tags = await deps.metadata.members(MetadataKeys.tags(repository));
+    if (tags.length === 0) throw new RegistryError('NAME_UNKNOWN', `no image named ${repository} has been built or pushed yet`, { name: repository });
+  }
+  const page = paginateTags(tags, name, request.query as { n?: string; last?: string });
+  if (page.link !== null) reply.header('link', page.link);
+  return reply.send({ name, tags: page.tags });
+}
+
+export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<FastifyReply> {
+  assertValidName(name);
+  if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
+  const { artifactType } = request.query as { artifactType?: string };
+  const manifests = await deps.repositories.referrers(name, digest, artifactType);
+  if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
+  return reply.header('content-type', MediaType.ociIndex).send({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
+}
+
+export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
+  assertValidName(name);
+  const session = await deps.uploads.get(name, id);
+  return reply
+    .code(204)
+    .header('location', `/v2/${name}/blobs/uploads/${id}`)
+    .header('range', `0-${Math.max(session.size - 1, 0)}`)
+    .header('docker-upload-uuid', id)
+    .send();
+}
+
+export function assertValidName(name: string): void {
+  const problem = nameProblem(name);
+  if (problem !== null) throw new RegistryError('NAME_INVALID', `invalid repository name: ${problem}`, { name });
+}
+
+/** The index when there is one and the client takes it, else the default platform's manifest. */
+function chooseManifest(built: BuiltImage, accept: string | string[] | undefined): ManifestRef | null {
+  if (built.index !== null) {
+    const indexFormat = indexFormatFor(accept);
+    if (indexFormat === 'oci') return built.index.oci;
+    if (indexFormat === 'docker' && built.index.docker !== null) return built.index.docker;
+  }
+  return manifestFormatFor(accept) === 'docker' ? built.primary.docker : built.primary.oci;
+}
+
+function etagMatches(request: FastifyRequest, digest: string): boolean {
+  const header = request.headers['if-none-match'];
+  return typeof header === 'string' && header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${digest}"`);
+}
+
+function declaredMediaType(body: Buffer): string {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { mediaType?: unknown };
+    if (typeof parsed.mediaType === 'string') return parsed.mediaType;
+  } catch {
+    // a stored manifest that is not JSON is served as an OCI manifest
+  }
+  return MediaType.ociManifest;
+}

@@ -1,0 +1,175 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { pipeline } from 'node:stream/promises';
+import { isValidDigest, looksLikeDigest } from '../oci/digest.js';
+import { isValidTag } from '../oci/reference.js';
+import { MAX_MANIFEST_BYTES } from '../repository/pushed-repositories.js';
+import { DeletesDisabledError, ManifestTooLargeError, UploadIncompleteError } from '../repository/errors.js';
+import { RegistryError } from './registry-error.js';
+import type { RegistryDeps } from './registry-deps.js';
+import { assertValidName } from './pull-handlers.js';
+
+/**
+ * The push and delete side of the distribution API: blob uploads (monolithic, POST-then-PUT,
+ * chunked), cross-repository mounts, manifest PUT, and deletes. Request bodies are read from the
+ * raw stream (the content-type parser passes them through), so blobs never sit in memory.
+ */
+export async function startUpload(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
+  assertValidName(name);
+  const query = request.query as { digest?: string; mount?: string; from?: string };
+  if (query.mount !== undefined) {
+    const mounted = await tryMount(deps, name, query.mount, query.from);
+    if (mounted) return created(reply, name, query.mount);
+  }
+  if (query.digest !== undefined) {
+    const digest = validDigest(query.digest);
+    const writer = await deps.blobs.writer();
+    try {
+      await receive(request, writer.stream);
+      await writer.commit(digest);
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    await deps.repositories.linkBlob(name, digest);
+    return created(reply, name, digest);
+  }
+  drain(request);
+  const session = await deps.uploads.create(name);
+  return accepted(reply, name, session.id, 0);
+}
+
+export async function patchUpload(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
+  assertValidName(name);
+  const range = parseContentRange(request.headers['content-range']);
+  const session = await deps.uploads.append(name, id, request.raw, range, contentLength(request));
+  return accepted(reply, name, id, session.size);
+}
+
+export async function finishUpload(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
+  assertValidName(name);
+  const { digest: raw } = request.query as { digest?: string };
+  if (raw === undefined) throw new RegistryError('DIGEST_INVALID', 'finishing an upload needs ?digest=');
+  const digest = validDigest(raw);
+  const length = contentLength(request);
+  const hasBody = (length !== null && length > 0) || request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) drain(request);
+  await deps.uploads.finish(name, id, digest, hasBody ? request.raw : null, length);
+  await deps.repositories.linkBlob(name, digest);
+  return created(reply, name, digest);
+}
+
+export async function cancelUpload(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
+  assertValidName(name);
+  await deps.uploads.cancel(name, id);
+  return reply.code(204).send();
+}
+
+export async function putManifest(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string): Promise<FastifyReply> {
+  assertValidName(name);
+  if (!isValidTag(reference) && !(looksLikeDigest(reference) && isValidDigest(reference))) {
+    throw new RegistryError(reference.includes(':') ? 'DIGEST_INVALID' : 'TAG_INVALID', `"${reference}" is neither a valid tag nor a valid digest`);
+  }
+  const body = await readLimited(request, MAX_MANIFEST_BYTES);
+  const result = await deps.repositories.putManifest(name, reference, body, request.headers['content-type']);
+  if (result.subject !== undefined) reply.header('oci-subject', result.subject);
+  return reply
+    .code(201)
+    .header('location', `/v2/${name}/manifests/${result.digest}`)
+    .header('docker-content-digest', result.digest)
+    .send();
+}
+
+export async function deleteManifest(deps: RegistryDeps, reply: FastifyReply, name: string, reference: string): Promise<FastifyReply> {
+  assertValidName(name);
+  if (!deps.deletesEnabled) throw new DeletesDisabledError();
+  if (reference.includes(':') && !isValidDigest(reference)) throw new RegistryError('DIGEST_INVALID', `"${reference}" is not a valid digest`);
+  await deps.repositories.deleteManifest(name, reference);
+  return reply.code(202).send();
+}
+
+export async function deleteBlob(deps: RegistryDeps, reply: FastifyReply, name: string, digest: string): Promise<FastifyReply> {
+  assertValidName(name);
+  if (!deps.deletesEnabled) throw new DeletesDisabledError();
+  const valid = validDigest(digest);
+  if (!(await deps.repositories.unlinkBlob(name, valid))) throw new RegistryError('BLOB_UNKNOWN', `blob ${valid} is not known in ${name}`, { digest: valid });
+  return reply.code(202).send();
+}
+
+/** Link an existing blob from another repository; false when there is nothing to mount. */
+async function tryMount(deps: RegistryDeps, name: string, digest: string, from: string | undefined): Promise<boolean> {
+  if (!isValidDigest(digest) || from === undefined) return false;
+  const available = (await deps.repositories.isPushed(from))
+    ? await deps.repositories.hasBlob(from, digest)
+    : (await deps.blobs.stat(digest)) !== null; // blobs of built images are public content
+  if (!available) return false;
+  await deps.repositories.linkBlob(name, digest);
+  return true;
+}
+
+function created(reply: FastifyReply, name: string, digest: string): FastifyReply {
+  return reply.code(201).header('location', `/v2/${name}/blobs/${digest}`).header('docker-content-digest', digest).header('content-length', 0).send();
+}
+
+function accepted(reply: FastifyReply, name: string, id: string, size: number): FastifyReply {
+  return reply
+    .code(202)
+    .header('location', `/v2/${name}/blobs/uploads/${id}`)
+    .header('range', `0-${Math.max(size - 1, 0)}`)
+    .header('docker-upload-uuid', id)
+    .header('content-length', 0)
+    .send();
+}
+
+function validDigest(value: string): string {
+  if (!isValidDigest(value)) throw new RegistryError('DIGEST_INVALID', `"${value}" is not a valid digest`);
+  return value;
+}
+
+/** `Content-Range: <start>-<end>` as the spec writes it (a `bytes ` prefix is tolerated). */
+function parseContentRange(header: string | undefined): { start: number; end: number } | null {
+  if (header === undefined) return null;
+  const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/\d+|\/\*)?$/.exec(header.trim());
+  if (!match) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range "${header}"`, undefined, {}, 416);
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (end < start) throw new RegistryError('BLOB_UPLOAD_INVALID', `Content-Range "${header}" ends before it starts`, undefined, {}, 416);
+  return { start, end };
+}
+
+function contentLength(request: FastifyRequest): number | null {
+  const header = request.headers['content-length'];
+  return header === undefined ? null : Number(header);
+}
+
+/** Stream the request body into `target`, failing when it ends short of Content-Length. */
+async function receive(request: FastifyRequest, target: NodeJS.WritableStream): Promise<void> {
+  const expected = contentLength(request);
+  let received = 0;
+  request.raw.on('data', (chunk: Buffer) => (received += chunk.length));
+  await pipeline(request.raw, target);
+  if (expected !== null && received !== expected) throw new UploadIncompleteError(expected, received);
+}
+
+async function readLimited(request: FastifyRequest, limit: number): Promise<Buffer> {
+  const declared = contentLength(request);
+  if (declared !== null && declared > limit) {
+    drain(request);
+    throw new ManifestTooLargeError(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request.raw) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      request.raw.destroy();
+      throw new ManifestTooLargeError(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Discard a body the endpoint does not use, so the connection can be reused. */
+function drain(request: FastifyRequest): void {
+  request.raw.resume();
+}

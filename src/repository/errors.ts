@@ -1,0 +1,69 @@
+/** Domain errors of pushed repositories; the registry maps them to OCI error codes. */
+
+export class UploadUnknownError extends Error {
+  constructor(readonly uploadId: string) {
+    super(`upload ${uploadId} is not known (finished, cancelled or expired)`);
+    this.name = 'UploadUnknownError';
+  }
+}
+
+/** A chunk does not start where the upload stands. */
+export class UploadRangeError extends Error {
+  constructor(
+    readonly uploadId: string,
+    readonly offset: number,
+  ) {
+    super(`chunk does not continue upload ${uploadId}, which holds ${offset} bytes`);
+    this.name = 'UploadRangeError';
+  }
+}
+
+/** A request body ended before the length it declared. */
+export class UploadIncompleteError extends Error {
+  constructor(
+    readonly expected: number,
+    readonly received: number,
+  ) {
+    super(`the body ended after ${received} of ${expected} bytes`);
+    this.name = 'UploadIncompleteError';
+  }
+}
+
+export class ManifestInvalidError extends Error {
+  constructor(reason: string) {
+    super(`manifest invalid: ${reason}`);
+    this.name = 'ManifestInvalidError';
+  }
+}
+
+export class ManifestTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`manifest is larger than ${limit} bytes`);
+    this.name = 'ManifestTooLargeError';
+  }
+}
+
+/** A manifest names blobs or manifests the repository does not have. */
+export class ManifestReferenceUnknownError extends Error {
+  constructor(readonly digests: readonly string[]) {
+    super(`manifest references unknown content: ${digests.join(', ')}`);
+    this.name = 'ManifestReferenceUnknownError';
+  }
+}
+
+export class ManifestNotFoundError extends Error {
+  constructor(
+    readonly repository: string,
+    readonly reference: string,
+  ) {
+    super(`manifest ${reference} is not known in ${repository}`);
+    this.name = 'ManifestNotFoundError';
+  }
+}
+
+export class DeletesDisabledError extends Error {
+  constructor() {
+    super('deleting is disabled on this registry');
+    this.name = 'DeletesDisabledError';
+  }
+}
