@@ -27,7 +27,8 @@ export interface ImageRecord {
   /** The Docker schema 2 manifest; null when the layers can't be described in it (zstd). */
   readonly docker: ManifestRef | null;
   readonly config: { readonly digest: string; readonly size: number };
-  readonly layerCount: number;
+  /** Layer digests, bottom first. */
+  readonly layers: readonly string[];
 }
 
 /** A multi-platform image: an index over per-platform images. */
@@ -45,6 +46,8 @@ export const MetadataKeys = {
   tags: (canonicalName: string) => `tags:${canonicalName}`,
   /** Manifest digests served under a canonical image name, so GET by digest can check them. */
   manifests: (canonicalName: string) => `manifests:${canonicalName}`,
+  /** Blob digests (configs, layers) of the images built under a canonical name: blobs are served per repository. */
+  blobs: (canonicalName: string) => `image-blobs:${canonicalName}`,
 } as const;
 
 /** Parse a stored record, or null when it is missing or not an object. */

@@ -19,10 +19,15 @@ const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const challenge = { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` };
-  const refuse = (message: string): RegistryError => new RegistryError('UNAUTHORIZED', message, undefined, challenge);
 
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/v2')) return;
+    // A refused request's body is read and dropped, so the client can retry with credentials on
+    // the same keep-alive connection (containerd does exactly that after a 401).
+    const refuse = (message: string): RegistryError => {
+      request.raw.resume();
+      return new RegistryError('UNAUTHORIZED', message, undefined, challenge);
+    };
     const isPing = request.url === '/v2' || request.url === '/v2/' || request.url.startsWith('/v2/?');
     const credentials = basicCredentials(request);
     if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
@@ -48,5 +53,7 @@ function basicCredentials(request: FastifyRequest): { user: string; password: st
   const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return 'malformed';
+  // containers/image (skopeo, podman) answers a challenge with empty credentials when it has none.
+  if (decoded === ':') return null;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

@@ -3,6 +3,7 @@ import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, Stora
 import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
 import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError, InvalidImageNameError } from '../builder/errors.js';
 import { RegistryError } from './registry-error.js';
+import { BinaryCacheError, BinaryCacheUnavailableError } from '../sources/binary-cache/errors.js';
 import {
   DeletesDisabledError,
   ManifestInvalidError,
@@ -64,7 +65,12 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof BuildTimeoutError || error instanceof SourceTimeoutError) {
     return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '60' });
   }
+  if (error instanceof BinaryCacheUnavailableError) return mapped('UNAVAILABLE', error.message, { cache: error.cache }, { 'retry-after': '30' });
+  // The cache answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.
+  if (error instanceof BinaryCacheError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { cache: error.cache, storePath: error.storePath }, {}, 502);
   if (error instanceof StorageUnavailableError) return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '30' });
+
+  if (isClientAbort(error)) return mapped('BLOB_UPLOAD_INVALID', 'the request body was cut off before it ended');
 
   const fastifyStatus = fastifyClientErrorStatus(error);
   if (fastifyStatus !== null) {
@@ -72,6 +78,12 @@ export function mapError(error: unknown): MappedError {
     return mapped(code, (error as Error).message, undefined, {}, fastifyStatus);
   }
   return { ...mapped('UNKNOWN', 'internal server error'), unexpected: true };
+}
+
+/** The client closed the connection while sending a body: its problem, not the server's. */
+function isClientAbort(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return error instanceof Error && (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || error.message === 'aborted');
 }
 
 /** Client errors raised by fastify itself (bad body, too large, ...) carry a 4xx statusCode. */

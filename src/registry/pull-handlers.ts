@@ -56,9 +56,8 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
 export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string, head: boolean): Promise<FastifyReply> {
   assertValidName(name);
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
-  const pushed = await deps.repositories.isPushed(name);
-  const info = pushed && !(await deps.repositories.hasBlob(name, digest)) ? null : await deps.blobs.stat(digest);
-  if (info === null) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known`, { digest });
+  const info = (await repositoryHasBlob(deps, name, digest)) ? await deps.blobs.stat(digest) : null;
+  if (info === null) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`, { digest });
   const redirect = await deps.blobs.redirectUrl(digest);
   if (redirect !== null) return reply.redirect(redirect, 307);
 
@@ -110,6 +109,23 @@ export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply,
     .header('range', `0-${Math.max(session.size - 1, 0)}`)
     .header('docker-upload-uuid', id)
     .send();
+}
+
+/**
+ * Whether `digest` belongs to repository `name`: linked by a push, or used by an image built
+ * under that name. Blobs are scoped to repositories as in distribution; besides keeping
+ * repositories apart, it makes clients that check for blobs before pushing (containerd) upload
+ * or mount them, so they meet the registry's authentication before the manifest PUT.
+ */
+export async function repositoryHasBlob(deps: RegistryDeps, name: string, digest: string): Promise<boolean> {
+  if (await deps.repositories.isPushed(name)) return deps.repositories.hasBlob(name, digest);
+  let canonicalName: string;
+  try {
+    canonicalName = parseImageName(name, 'latest', deps.imageNames).canonicalName;
+  } catch {
+    return false;
+  }
+  return (await deps.metadata.members(MetadataKeys.blobs(canonicalName))).includes(digest);
 }
 
 export function assertValidName(name: string): void {

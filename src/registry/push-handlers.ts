@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { pipeline } from 'node:stream/promises';
 import { isValidDigest, looksLikeDigest } from '../oci/digest.js';
-import { isValidTag } from '../oci/reference.js';
+import { isValidTag, nameProblem } from '../oci/reference.js';
 import { MAX_MANIFEST_BYTES } from '../repository/pushed-repositories.js';
 import { DeletesDisabledError, ManifestTooLargeError, UploadIncompleteError } from '../repository/errors.js';
 import { RegistryError } from './registry-error.js';
 import type { RegistryDeps } from './registry-deps.js';
-import { assertValidName } from './pull-handlers.js';
+import { assertValidName, repositoryHasBlob } from './pull-handlers.js';
 
 /**
  * The push and delete side of the distribution API: blob uploads (monolithic, POST-then-PUT,
@@ -97,11 +97,8 @@ export async function deleteBlob(deps: RegistryDeps, reply: FastifyReply, name: 
 
 /** Link an existing blob from another repository; false when there is nothing to mount. */
 async function tryMount(deps: RegistryDeps, name: string, digest: string, from: string | undefined): Promise<boolean> {
-  if (!isValidDigest(digest) || from === undefined) return false;
-  const available = (await deps.repositories.isPushed(from))
-    ? await deps.repositories.hasBlob(from, digest)
-    : (await deps.blobs.stat(digest)) !== null; // blobs of built images are public content
-  if (!available) return false;
+  if (!isValidDigest(digest) || from === undefined || nameProblem(from) !== null) return false;
+  if (!(await repositoryHasBlob(deps, from, digest)) || (await deps.blobs.stat(digest)) === null) return false;
   await deps.repositories.linkBlob(name, digest);
   return true;
 }

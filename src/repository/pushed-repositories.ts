@@ -83,12 +83,20 @@ export class PushedRepositories {
     const digest = sha256Digest(body);
     if (isValidDigest(reference) && reference !== digest) throw new DigestMismatchError(reference, digest);
 
+    // A blob already in the store counts even when not yet linked here: clients skip uploading
+    // blobs a HEAD reports present (containerd does), and every stored blob is readable anyway.
     const missing: string[] = [];
-    for (const blob of parsed.blobs) if (!(await this.hasBlob(name, blob.digest))) missing.push(blob.digest);
+    const toLink: string[] = [];
+    for (const blob of parsed.blobs) {
+      if (await this.hasBlob(name, blob.digest)) continue;
+      if ((await this.blobs.stat(blob.digest)) !== null) toLink.push(blob.digest);
+      else missing.push(blob.digest);
+    }
     const known = await this.metadata.members(Keys.manifests(name));
     for (const child of parsed.manifests) if (!known.includes(child.digest)) missing.push(child.digest);
     if (missing.length > 0) throw new ManifestReferenceUnknownError([...new Set(missing)]);
 
+    for (const digest of toLink) await this.linkBlob(name, digest);
     await putBlob(this.blobs, body);
     const info: ManifestInfo = {
       mediaType: parsed.mediaType,
