@@ -80,8 +80,10 @@ export class UploadSessions {
       body.on('data', (chunk: Buffer) => (received += chunk.length));
       try {
         await pipeline(body, createWriteStream(this.file(id), { flags: 'a' }));
-        const expected = length ?? (range !== null ? range.end - range.start + 1 : null);
-        if (expected !== null && received !== expected) throw new UploadIncompleteError(expected, received);
+        // Both headers, when sent, must agree with what arrived.
+        for (const expected of [length, range === null ? null : range.end - range.start + 1]) {
+          if (expected !== null && received !== expected) throw new UploadIncompleteError(expected, received);
+        }
       } catch (error) {
         // Keep only what was acknowledged before this chunk.
         await truncate(this.file(id), session.size).catch(() => undefined);
