@@ -58,7 +58,8 @@ export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, rep
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
   const info = (await repositoryHasBlob(deps, name, digest)) ? await deps.blobs.stat(digest) : null;
   if (info === null) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`, { digest });
-  const redirect = await deps.blobs.redirectUrl(digest);
+  // Presigned URLs are signed for GET; a HEAD is answered here.
+  const redirect = head ? null : await deps.blobs.redirectUrl(digest);
   if (redirect !== null) return reply.redirect(redirect, 307);
 
   reply

@@ -1,10 +1,29 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../src/storage/types.js';
 import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
+import { RedisConnection } from '../../src/storage/redis-client.js';
+import { RedisMetadataStore } from '../../src/storage/redis-metadata-store.js';
+import { CachingMetadataStore } from '../../src/storage/caching-metadata-store.js';
+import { useRedisServer } from '../support/redis-server.js';
+
+const redis = useRedisServer();
+const connections: RedisConnection[] = [];
+afterAll(async () => {
+  await Promise.all(connections.map((connection) => connection.close()));
+});
+let prefixes = 0;
+/** A Redis-backed store under its own key prefix, so tests don't see each other's keys. */
+async function redisStore(): Promise<RedisMetadataStore> {
+  const connection = new RedisConnection({ url: redis().url });
+  connections.push(connection);
+  await connection.connect();
+  prefixes += 1;
+  return new RedisMetadataStore(connection, `contract${prefixes}:`);
+}
 
 function describeMetadataStoreContract(name: string, factory: () => Promise<MetadataStore>): void {
   describe(`MetadataStore contract: ${name}`, () => {
@@ -17,6 +36,16 @@ function describeMetadataStoreContract(name: string, factory: () => Promise<Meta
       await store.delete('k');
       await store.delete('k');
       expect(await store.get('k')).toBeNull();
+    });
+
+    it('removes set members', async () => {
+      const store = await factory();
+      await store.addToSet('r', 'a');
+      await store.addToSet('r', 'b');
+      await store.removeFromSet('r', 'a');
+      await store.removeFromSet('r', 'missing');
+      await store.removeFromSet('never-created', 'x');
+      expect(await store.members('r')).toEqual(['b']);
     });
 
     it('keeps sets sorted and free of duplicates', async () => {
@@ -38,6 +67,8 @@ function describeMetadataStoreContract(name: string, factory: () => Promise<Meta
 
 describeMetadataStoreContract('memory', async () => new MemoryMetadataStore());
 describeMetadataStoreContract('fs', async () => new FsMetadataStore(await mkdtemp(join(tmpdir(), 'stowage-meta-'))));
+describeMetadataStoreContract('redis', redisStore);
+describeMetadataStoreContract('redis with the outage cache', async () => new CachingMetadataStore(await redisStore()));
 
 describe('FsMetadataStore persistence', () => {
   it('keeps values and sets across instances (a restart)', async () => {

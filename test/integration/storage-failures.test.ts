@@ -1,0 +1,298 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config/load.js';
+import { putBlob, readBlob } from '../../src/storage/blob-io.js';
+import { StorageUnavailableError } from '../../src/storage/errors.js';
+import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
+import { RedisConnection } from '../../src/storage/redis-client.js';
+import { RedisLockManager } from '../../src/storage/redis-lock-manager.js';
+import type { BlobStore } from '../../src/storage/types.js';
+import { FakePackageSource } from '../support/fake-source.js';
+import { REPO_ROOT } from '../support/registry-server.js';
+import { useRedisServer } from '../support/redis-server.js';
+import { useS3Server } from '../support/s3-server.js';
+
+const OCI = 'application/vnd.oci.image.manifest.v1+json';
+const redis = useRedisServer();
+const s3 = useS3Server({ bucket: 'stowage-failures' });
+const apps: App[] = [];
+
+beforeAll(() => {
+  // buildApp's S3 client takes credentials from the AWS default chain, as in production.
+  Object.assign(process.env, s3().env);
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.server.close()));
+});
+
+async function registry(deps: { blobs?: BlobStore; redis?: boolean; prefix: string }): Promise<App> {
+  const app = await buildApp(
+    parseConfig({
+      dataDir: await mkdtemp(join(tmpdir(), 'stowage-failures-')),
+      source: { shellPackages: ['minishell'] },
+      storage: { backend: 's3', s3: { bucket: s3().bucket, endpoint: s3().endpoint, forcePathStyle: true, prefix: deps.prefix, maxAttempts: 3 } },
+      ...(deps.redis ? { metadata: { backend: 'redis', redis: { url: redis().url, keyPrefix: deps.prefix, commandTimeoutMs: 500 } } } : {}),
+    }),
+    {
+      source: await FakePackageSource.create(),
+      logger: pino({ level: 'silent' }),
+      ...(deps.blobs ? { blobs: deps.blobs } : {}),
+      ...(deps.redis ? {} : { metadata: new MemoryMetadataStore() }),
+    },
+  );
+  apps.push(app);
+  return app;
+}
+
+async function get(app: App, url: string, method: 'GET' | 'HEAD' = 'GET') {
+  return app.server.inject({ method, url, headers: { accept: OCI } });
+}
+
+describe('Redis unreachable', () => {
+  it('keeps serving cached manifests and blobs, refuses new builds with 503, and recovers', async () => {
+    const app = await registry({ redis: true, prefix: 'outage/' });
+    const first = await get(app, '/v2/shell/tool/manifests/latest');
+    expect(first.statusCode).toBe(200);
+    const digest = first.headers['docker-content-digest'] as string;
+    const layers = (first.json() as { layers: Array<{ digest: string }> }).layers.map((layer) => layer.digest);
+
+    await redis().kill();
+
+    const again = await get(app, '/v2/shell/tool/manifests/latest');
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.headers['docker-content-digest']).toBe(digest);
+    expect((await get(app, '/v2/shell/tool/manifests/latest', 'HEAD')).statusCode).toBe(200);
+    expect((await get(app, `/v2/shell/tool/manifests/${digest}`)).statusCode).toBe(200);
+    for (const layer of layers) {
+      const blob = await get(app, `/v2/shell/tool/blobs/${layer}`);
+      expect(blob.statusCode).toBe(200);
+      expect(`sha256:${createHash('sha256').update(blob.rawPayload).digest('hex')}`).toBe(layer);
+    }
+
+    const fresh = await get(app, '/v2/extra/manifests/latest');
+    expect(fresh.statusCode).toBe(503);
+    expect(fresh.headers['retry-after']).toBeDefined();
+    const error = (fresh.json() as { errors: Array<{ code: string; message: string }> }).errors[0];
+    expect(error?.code).toBe('UNAVAILABLE');
+    expect(error?.message).toMatch(/Redis at 127\.0\.0\.1:\d+ is unreachable.*new builds are refused/);
+
+    const ready = await get(app, '/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect((ready.json() as { checks: Record<string, string> }).checks.storage).toBe('ok');
+    expect((ready.json() as { checks: Record<string, string> }).checks.redis).toMatch(/unreachable/);
+    expect((await get(app, '/healthz')).statusCode).toBe(200);
+
+    await redis().restart();
+    const deadline = Date.now() + 10_000;
+    while ((await get(app, '/readyz')).statusCode !== 200 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await get(app, '/v2/extra/manifests/latest')).statusCode).toBe(200);
+  });
+});
+
+describe('shutdown', () => {
+  it('closes the Redis connection when the server closes', async () => {
+    const observer = new RedisConnection({ url: redis().url });
+    await observer.connect();
+    try {
+      const clients = async () => String(await observer.client.call('CLIENT', 'LIST')).trim().split('\n').length;
+      const before = await clients();
+      const app = await registry({ redis: true, prefix: 'shutdown/' });
+      expect(await clients()).toBe(before + 1);
+      await app.server.close();
+      apps.splice(apps.indexOf(app), 1);
+      const deadline = Date.now() + 2_000;
+      while ((await clients()) !== before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await clients()).toBe(before);
+    } finally {
+      await observer.close();
+    }
+  });
+});
+
+interface FaultProxy {
+  readonly url: string;
+  /** Fail this many of the next requests. */
+  failNext: number;
+  failAll: boolean;
+  /** 503 SlowDown (throttling) or a reset connection (network error). */
+  kind: '503' | 'reset';
+  requests: number;
+  failures: number;
+  close(): Promise<void>;
+}
+
+/** An HTTP proxy in front of s3rver that fails requests on demand. */
+async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
+  const proxy: Omit<FaultProxy, 'url' | 'close'> = { failNext: 0, failAll: false, kind: '503', requests: 0, failures: 0 };
+  const server: Server = createServer((req, res) => {
+    proxy.requests += 1;
+    if (proxy.failAll || proxy.failNext > 0) {
+      proxy.failNext = Math.max(0, proxy.failNext - 1);
+      proxy.failures += 1;
+      req.resume();
+      if (proxy.kind === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(503, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
+      return;
+    }
+    const upstream = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(proxy, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+describe('S3 errors', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(s3().port);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+  afterEach(() => {
+    proxy.failAll = false;
+    proxy.failNext = 0;
+  });
+
+  const storeViaProxy = () => s3().blobStore({ client: s3().client(proxy.url) });
+
+  it('retries throttling and server errors with backoff, then succeeds', async () => {
+    const store = storeViaProxy();
+    proxy.kind = '503';
+    proxy.failNext = 2;
+    const before = proxy.failures;
+    const data = randomBytes(64 * 1024);
+    const info = await putBlob(store, data);
+    expect(proxy.failures - before).toBe(2);
+    expect((await readBlob(store, info.digest)).equals(data)).toBe(true);
+  });
+
+  it('retries reset connections, then succeeds', async () => {
+    const store = storeViaProxy();
+    proxy.kind = 'reset';
+    proxy.failNext = 2;
+    const data = randomBytes(1024);
+    const info = await putBlob(store, data);
+    expect(proxy.failNext).toBe(0);
+    expect(await store.stat(info.digest)).toEqual(info);
+  });
+
+  it('gives up after the configured attempts with StorageUnavailableError', async () => {
+    const store = storeViaProxy();
+    proxy.kind = '503';
+    proxy.failAll = true;
+    const before = proxy.requests;
+    const error = await store.stat(`sha256:${'0'.repeat(64)}`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
+    expect((error as Error).message).toMatch(/blob storage \(S3\) is unavailable: HeadObject failed/);
+    expect(proxy.requests - before).toBe(3);
+  });
+
+  it('answers 503 UNAVAILABLE for blobs and new builds while S3 keeps failing', async () => {
+    const app = await registry({ blobs: storeViaProxy(), prefix: 's3-down/' });
+    const built = await get(app, '/v2/shell/tool/manifests/latest');
+    expect(built.statusCode).toBe(200);
+    const layer = (built.json() as { layers: Array<{ digest: string }> }).layers[0]?.digest as string;
+    proxy.kind = 'reset';
+    proxy.failAll = true;
+    const blob = await get(app, `/v2/shell/tool/blobs/${layer}`);
+    expect(blob.statusCode, blob.body).toBe(503);
+    expect(blob.headers['retry-after']).toBeDefined();
+    const error = (blob.json() as { errors: Array<{ code: string; message: string }> }).errors[0];
+    expect(error?.code).toBe('UNAVAILABLE');
+    expect(error?.message).toMatch(/blob storage \(S3\) is unavailable: GetObject failed/);
+    const fresh = await get(app, '/v2/extra/manifests/latest');
+    expect(fresh.statusCode).toBe(503);
+  });
+});
+
+describe('a process killed mid-upload', () => {
+  it('leaves no visible blob and no lock past its expiry', async () => {
+    const prefix = `killed-${Date.now()}/`;
+    const lockTtlMs = 2_000;
+    // The child streams 12 MB (two 5 MB parts go up) under a lock, then hangs until killed.
+    const script = `
+      const { S3BlobStore } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/s3-blob-store.ts'))});
+      const { createS3Client } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/s3-client.ts'))});
+      const { RedisConnection } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/redis-client.ts'))});
+      const { RedisLockManager } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/redis-lock-manager.ts'))});
+      const client = createS3Client({ region: 'us-east-1', endpoint: ${JSON.stringify(s3().endpoint)}, forcePathStyle: true });
+      const store = new S3BlobStore({ client, bucket: ${JSON.stringify(s3().bucket)}, prefix: ${JSON.stringify(prefix)}, writer: { partSize: 5 * 1024 * 1024, queueSize: 1 } });
+      const connection = new RedisConnection({ url: ${JSON.stringify(redis().url)} });
+      await connection.connect();
+      const locks = new RedisLockManager(connection, { keyPrefix: ${JSON.stringify(prefix)} });
+      await locks.withLock('layer:crash', ${lockTtlMs}, async () => {
+        const writer = await store.writer();
+        const chunk = Buffer.alloc(1024 * 1024, 7);
+        for (let i = 0; i < 12; i += 1) {
+          if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        process.stdout.write('uploading\\n');
+        await new Promise(() => {});
+      });
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...s3().env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('uploading') && resolve());
+      child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
+    });
+
+    const connection = new RedisConnection({ url: redis().url });
+    await connection.connect();
+    try {
+      expect(await connection.client.pttl(`${prefix}lock:layer:crash`)).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await new Promise((resolve) => child.once('exit', resolve));
+
+      // Nothing under blobs/: the staged parts are in an unfinished multipart upload.
+      const store = s3().blobStore({ prefix });
+      expect(await store.stat(`sha256:${createHash('sha256').update(Buffer.alloc(12 * 1024 * 1024, 7)).digest('hex')}`)).toBeNull();
+      const listed = await s3().client().send(new ListObjectsV2Command({ Bucket: s3().bucket, Prefix: `${prefix}blobs/` }));
+      expect(listed.KeyCount ?? 0).toBe(0);
+      await store.removeStaleStaging(0);
+
+      // Another replica gets the lock once it expires, not before and not much after.
+      const locks = new RedisLockManager(connection, { keyPrefix: prefix });
+      await locks.withLock('layer:crash', lockTtlMs, async () => undefined);
+      const waited = Date.now() - killedAt;
+      expect(waited).toBeLessThan(lockTtlMs + 1_000);
+      expect(await connection.client.exists(`${prefix}lock:layer:crash`)).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await connection.close();
+    }
+  });
+});
