@@ -1,0 +1,126 @@
+/**
+ * Stowage's layering. A layer is shared between two images only if both get exactly the same
+ * set of store paths, so every grouping decision depends on a path and its own closure, never
+ * on which image the path is in:
+ *
+ * 1. Units. Each small path joins the nearest path that covers it in the population (see
+ *    `cover-units.ts`): `libfoo-data` rides with `libfoo`. A unit is fixed by its top path, so
+ *    every image holding that path gets the same unit.
+ * 2. One layer per unit, largest first. Bytes are what nodes download and most of them sit in a
+ *    few large paths: a one-unit layer is shared by every image containing the unit and changes
+ *    only when the unit itself changes (an update anywhere in its closure).
+ * 3. Over budget, the smallest units share one last (top) layer. It holds few bytes, and it is
+ *    the only layer that depends on the rest of the image.
+ *
+ *     budget 4, units by size:   [A]  [B c]  [D]  [e f g h i]
+ *                                bottom ......... top (shared)
+ *
+ * What counts as "small" grows as the budget shrinks (a tight budget needs more joining to
+ * fit), as (reference budget / budget)². Without population data (an empty map, or
+ * `closurePopularity`) nothing is joined: joining on closure-local counts would group paths by
+ * what else is in the image, which is what makes layers unshareable.
+ */
+import { compareCodeUnits, forEachBit, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { coverUnits } from './cover-units.js';
+import { ClosurePopularity } from './popularity.js';
+import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
+
+export interface StowageOptions {
+  /** Budget at which `joinBytesAtReferenceBudget` applies. Default 94 (Nixery's budget). */
+  readonly referenceBudget?: number;
+  /** Paths below this many bytes may join a coverer at the reference budget. Default 1 MB. */
+  readonly joinBytesAtReferenceBudget?: number;
+  /** Minimum estimated share of a path's images that also hold its coverer. Default 1/1.2. */
+  readonly minCoverRatio?: number;
+}
+
+interface Unit {
+  /** Indices of the unit's paths. */
+  readonly members: readonly number[];
+  /** Their summed NAR sizes. */
+  readonly bytes: number;
+  /** Earliest position of a member in dependency order: orders layers bottom-first. */
+  readonly depth: number;
+}
+
+export class StowageLayerer implements Layerer {
+  readonly name = 'stowage';
+  private readonly referenceBudget: number;
+  private readonly joinBytes: number;
+  private readonly minCoverRatio: number;
+
+  constructor(options: StowageOptions = {}) {
+    this.referenceBudget = options.referenceBudget ?? 94;
+    this.joinBytes = options.joinBytesAtReferenceBudget ?? 1_000_000;
+    this.minCoverRatio = options.minCoverRatio ?? 1 / 1.2;
+  }
+
+  group(graph: LayeringGraph, popularity: Popularity, budget: number): Layer[] {
+    const index = indexClosure(graph);
+    if (index.paths.length === 0) return [];
+    const limit = Math.max(1, Math.floor(budget));
+    const units = this.units(index, popularity, limit);
+    units.sort((a, b) => b.bytes - a.bytes || compareCodeUnits(firstPath(index, a), firstPath(index, b)));
+
+    const own = units.length <= limit ? units : units.slice(0, limit - 1);
+    const shared = units.slice(own.length).flatMap((u) => u.members);
+    const layers = own.sort((a, b) => a.depth - b.depth).map((u) => toLayer(index, u.members));
+    if (shared.length > 0) layers.push(toLayer(index, shared));
+    return layers;
+  }
+
+  private units(index: ClosureIndex, popularity: Popularity, limit: number): Unit[] {
+    const reach = reachability(index);
+    const counts = populationCounts(index, reach, popularity);
+    const unitOf = counts
+      ? coverUnits(index, reach, counts, {
+          maxJoinedBytes: this.joinBytes * (this.referenceBudget / limit) ** 2,
+          minCoverRatio: this.minCoverRatio,
+        })
+      : index.paths.map((_, i) => i);
+    const position = new Array<number>(index.paths.length);
+    index.bottomUp.forEach((i, k) => {
+      position[i] = k;
+    });
+    const byUnit = new Map<number, number[]>();
+    unitOf.forEach((unit, i) => {
+      const list = byUnit.get(unit);
+      if (list) list.push(i);
+      else byUnit.set(unit, [i]);
+    });
+    return [...byUnit.values()].map((members) => ({
+      members,
+      bytes: members.reduce((sum, i) => sum + index.sizes[i]!, 0),
+      depth: Math.min(...members.map((i) => position[i]!)),
+    }));
+  }
+}
+
+function firstPath(index: ClosureIndex, unit: Unit): string {
+  return index.paths[unit.members[0]!]!;
+}
+
+function toLayer(index: ClosureIndex, members: readonly number[]): Layer {
+  return { paths: members.map((i) => index.paths[i]!).sort(compareCodeUnits) };
+}
+
+/**
+ * Popularity as population counts by index, or null when there is none to go by: counts of the
+ * closure alone (`ClosurePopularity`). The decision depends on the data, never on the image, so
+ * it cannot make two images of the same paths group differently. A count below the
+ * closure-local one (how many paths of this closure reach the path) cannot be a population
+ * count: that path gets 0 and is never joined.
+ */
+function populationCounts(index: ClosureIndex, reach: readonly Uint32Array[], popularity: Popularity): number[] | null {
+  if (popularity instanceof ClosurePopularity || popularity.size === 0) return null;
+  const local = new Array<number>(index.paths.length).fill(0);
+  for (const bits of reach) {
+    forEachBit(bits, (j) => {
+      local[j]! += 1;
+    });
+  }
+  return index.paths.map((path, i) => {
+    const count = popularity.get(path) ?? 0;
+    return count >= local[i]! ? count : 0;
+  });
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { SingleLayerer, type LayeringGraph } from '../../../src/layering/index.js';
+import { floorBytes, simulate, type Algorithm, type Image, type ImageSource } from '../../../bench/layering/simulate.js';
+import { formatTrace, imageKey, parseTrace, type Pull } from '../../../bench/layering/trace.js';
+import { graphOf } from './graph-builder.js';
+
+describe('trace format', () => {
+  it('round-trips pulls as JSON lines and skips blanks and comments', () => {
+    const pulls: Pull[] = [
+      { node: 'n1', release: 'main', packages: ['git', 'curl'] },
+      { node: 'n2', release: 'security', packages: ['nginx'] },
+    ];
+    expect(parseTrace(`# a comment\n\n${formatTrace(pulls)}`)).toEqual(pulls);
+  });
+
+  it('names the line of a malformed pull', () => {
+    expect(() => parseTrace('{"node":"n1","release":"main","packages":["git"]}\n{"node":"n1","release":"old","packages":["git"]}')).toThrow(
+      'trace:2: "release" must be main or security',
+    );
+    expect(() => parseTrace('{"node":"n1","release":"main","packages":[]}')).toThrow('trace:1');
+    expect(() => parseTrace('not json')).toThrow('trace:1: not JSON');
+  });
+
+  it('keys an image by release and sorted, deduplicated packages', () => {
+    expect(imageKey({ node: 'a', release: 'main', packages: ['git', 'curl', 'git'] })).toBe('main:curl,git');
+  });
+});
+
+describe('simulate', () => {
+  // Two images sharing libc: a node pulling both holds libc once.
+  const graphs: Record<string, LayeringGraph> = {
+    'main:app1': graphOf({ app1: 10, libc: 100 }, { app1: ['libc'] }, ['app1']),
+    'main:app2': graphOf({ app2: 20, libc: 100 }, { app2: ['libc'] }, ['app2']),
+  };
+  const images: ImageSource = {
+    get(pull: Pull): Image {
+      const key = imageKey(pull);
+      const graph = graphs[key]!;
+      return { key, release: pull.release, packages: pull.packages, graph, sizes: new Map(graph.nodes.map((n) => [n.path, n.narSize])) };
+    },
+  };
+  const trace: Pull[] = [
+    { node: 'n1', release: 'main', packages: ['app1'] },
+    { node: 'n1', release: 'main', packages: ['app2'] },
+    { node: 'n1', release: 'main', packages: ['app1'] },
+    { node: 'n2', release: 'main', packages: ['app2'] },
+  ];
+  const floor = floorBytes(trace, images);
+
+  it('charges the floor only for store paths a node does not hold yet', () => {
+    expect(floor).toEqual([110, 20, 0, 120]);
+  });
+
+  it('charges a layerer for every layer a node does not hold, and counts distinct layers once', () => {
+    const single: Algorithm = { name: 'single', layerer: new SingleLayerer(), popularity: () => new Map() };
+    const m = simulate(trace, images, floor, single, 5);
+    expect(m.bytesPulled).toBe(110 + 120 + 0 + 120);
+    expect(m.floorBytes).toBe(250);
+    expect(m.registryBytes).toBe(230);
+    expect(m.hitRateBytes).toBeCloseTo(1 - 350 / 460);
+    expect(m.layersPerImage).toBe(1);
+    const perPath = simulate(trace, images, floor, { ...single, name: 'floor', layerer: null }, 5);
+    expect(perPath.bytesPulled).toBe(perPath.floorBytes);
+  });
+});
