@@ -35,6 +35,7 @@ COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY examples ./examples
+COPY public ./public
 # Container settings layered over the nix.conf stowage writes (no sandbox without user namespaces).
 COPY deploy/docker/nix.conf /etc/stowage/nix.conf
 

@@ -1,3 +1,4 @@
+import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
@@ -9,16 +10,44 @@ import type { Layerer } from './layering/types.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { FsMetadataStore } from './storage/fs-metadata-store.js';
 import { MemoryLockManager } from './storage/memory-lock-manager.js';
+import { S3BlobStore } from './storage/s3-blob-store.js';
+import { createS3Client } from './storage/s3-client.js';
+import { DEFAULT_S3_RETRY } from './storage/s3-retry.js';
+import { RedisConnection } from './storage/redis-client.js';
+import { RedisMetadataStore } from './storage/redis-metadata-store.js';
+import { RedisLockManager } from './storage/redis-lock-manager.js';
+import { CachingMetadataStore } from './storage/caching-metadata-store.js';
+import type { ReadinessCheck } from './registry/health-routes.js';
 import { NixPackageSource } from './sources/nix/nix-package-source.js';
 import { PackageSetFingerprint } from './sources/nix/package-set-fingerprint.js';
 import { prepareNixEnvironment } from './sources/nix/nix-environment.js';
 import { runProcess } from './sources/nix/run-process.js';
 import { LocalStoreReader } from './sources/local-store-reader.js';
-import { StowageLayerer, closurePopularity } from './layering/index.js';
+import { BinaryCache } from './sources/binary-cache/binary-cache.js';
+import { BinaryCacheStoreReader } from './sources/binary-cache/binary-cache-store-reader.js';
+import { createCacheTransport } from './sources/binary-cache/create-transport.js';
+import { RequestPolicy } from './sources/binary-cache/request-policy.js';
+import { parsePublicKey, type TrustedKey } from './sources/binary-cache/signatures.js';
+import type { CacheTransport } from './sources/binary-cache/transport.js';
+import { CatalogFiles } from './sources/catalog/catalog-files.js';
+import { InvalidCatalogError } from './sources/catalog/catalog.js';
+import { CatalogPackageSource } from './sources/catalog/catalog-package-source.js';
+import { RevisionRoutingSource } from './sources/catalog/revision-routing-source.js';
+import { ConfigError } from './config/env.js';
+import { StowageLayerer, closurePopularity, popularityFromNames } from './layering/index.js';
+import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
 import { BuildQueue } from './builder/build-queue.js';
 import { BuildTracker } from './builder/build-tracker.js';
 import { registerRegistry } from './registry/registry-plugin.js';
+import { Registry as MetricsRegistry } from 'prom-client';
+import { buildObserver, createMetrics, observeBuilds, type StowageMetrics } from './metrics/metrics.js';
+import { registerMetrics } from './metrics/http-metrics.js';
+import { registerWeb } from './web/web-plugin.js';
+import { findPublicDir } from './web/public-dir.js';
+import { PushedRepositories } from './repository/pushed-repositories.js';
+import { UploadSessions } from './repository/upload-sessions.js';
+import { Htpasswd } from './auth/htpasswd.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps {
@@ -38,6 +67,11 @@ export interface App {
   readonly server: FastifyInstance;
   readonly builder: ImageBuilder;
   readonly logger: Logger;
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+  readonly source: PackageSource;
+  /** This app's own Prometheus registry (not prom-client's global one). */
+  readonly metrics: StowageMetrics;
 }
 
 /**
@@ -48,35 +82,37 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const logger = deps.logger ?? createLogger(config.logLevel);
   const dataDir = resolve(config.dataDir);
 
-  let blobs = deps.blobs;
-  if (!blobs) {
-    const fsBlobs = new FsBlobStore(resolve(dataDir, 'storage'));
-    await fsBlobs.init();
-    const removed = await fsBlobs.removeStaleStaging(60 * 60 * 1000);
-    if (removed > 0) logger.info({ removed }, 'removed stale staging files');
-    blobs = fsBlobs;
-  }
-  const metadata = deps.metadata ?? new FsMetadataStore(resolve(dataDir, 'metadata'));
-  const locks = deps.locks ?? new MemoryLockManager();
-  const source = deps.source ?? (await createNixSource(config, dataDir, deps));
+  const storage = await createStorage(config, dataDir, deps, logger.child({ module: 'storage' }));
+  const { blobs, metadata, locks } = storage;
+  const source = deps.source ?? (await createSource(config, dataDir, deps, logger));
+
+  const queue = new BuildQueue(config.builds.concurrency, config.builds.maxQueued);
+  const metrics = createMetrics(new MetricsRegistry(), () => queue.stats);
+  // Package-set popularity lets the layering group paths that travel together; without it,
+  // the largest paths get layers of their own and the rest share the top ones.
+  const popularityFile = await popularityFileFor(config.image.popularityFile, config.source.packageSet);
+  const popularityTable = popularityFile ? await loadPopularityTable(popularityFile) : null;
+  if (popularityFile) logger.info({ popularityFile, names: popularityTable?.counts.size }, 'layering with package-set popularity');
 
   const builder = new ImageBuilder(
     {
       source,
       layerer: deps.layerer ?? new StowageLayerer(),
-      popularity: closurePopularity,
+      popularity: popularityTable ? (graph) => popularityFromNames(popularityTable.counts, graph) : closurePopularity,
       blobs,
       metadata,
       locks,
-      lockTtlMs: config.builds.timeoutMs + 60_000,
-      queue: new BuildQueue(config.builds.concurrency, config.builds.maxQueued),
+      lockTtlMs: storage.lockTtlMs,
+      queue,
       tracker: new BuildTracker(),
       logger: logger.child({ module: 'builder' }),
+      observer: buildObserver(metrics),
     },
     {
       maxLayers: config.image.maxLayers,
       levels: { gzip: config.image.gzipLevel, zstd: config.image.zstdLevel },
       timeoutMs: config.builds.timeoutMs,
+      ...(popularityTable ? { popularityKey: popularityTable.fingerprint } : {}),
     },
   );
 
@@ -88,19 +124,186 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     // Package names are the whole path; allow long ones through to our own validation.
     routerOptions: { maxParamLength: 16 * 1024 },
   });
+  const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
+  await uploads.init();
+  // Abandoned uploads expire; checked every few minutes, never keeping the process alive.
+  const expiry = setInterval(() => {
+    uploads.expire(config.push.uploadTtlMs).catch((error: unknown) => logger.warn({ err: error }, 'expiring uploads failed'));
+  }, Math.min(config.push.uploadTtlMs, 5 * 60_000));
+  expiry.unref();
+  server.addHook('onClose', async () => clearInterval(expiry));
+  const imageNames = {
+    maxPackages: config.image.maxPackages,
+    shellPackages: config.source.shellPackages,
+    systems: config.source.systems,
+    compression: config.image.compression,
+  };
+  const stopObservingBuilds = observeBuilds(metrics, builder.tracker);
+  server.addHook('onClose', async () => stopObservingBuilds());
+  // Before the routes, so its onResponse hook sees every request.
+  if (config.metrics.enabled) registerMetrics(server, metrics);
   registerRegistry(server, {
     builder,
     blobs,
     metadata,
-    requestWaitMs: config.builds.requestWaitMs,
-    imageNames: {
-      maxPackages: config.image.maxPackages,
-      shellPackages: config.source.shellPackages,
-      systems: config.source.systems,
-      compression: config.image.compression,
+    repositories: new PushedRepositories(metadata, blobs),
+    uploads,
+    deletesEnabled: config.push.deletes,
+    auth: {
+      users: config.auth.htpasswdFile ? await Htpasswd.load(resolve(config.auth.htpasswdFile)) : null,
+      anonymousPull: config.auth.anonymousPull,
+      realm: config.auth.realm,
     },
+    requestWaitMs: config.builds.requestWaitMs,
+    imageNames,
+  }, { checks: storage.readiness });
+  if (config.web.enabled) {
+    const publicDir = findPublicDir();
+    // The UI has no login: where anonymous pulls are off, it would show images to anyone.
+    if (!config.auth.anonymousPull) logger.info('web ui disabled: anonymous pulls are off and the ui has no authentication');
+    else if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
+    else registerWeb(server, { builder, blobs, metadata, source, imageNames, publicHost: config.web.publicHost, publicDir });
+  }
+  server.addHook('onClose', () => storage.close());
+  return { server, builder, logger, blobs, metadata, source, metrics };
+}
+
+interface Storage {
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+  readonly locks: LockManager;
+  /** Expiry of build locks: distributed locks are renewed while held, so theirs is short. */
+  readonly lockTtlMs: number;
+  readonly readiness: ReadinessCheck[];
+  /** Close connections (Redis, S3 sockets) at shutdown. */
+  close(): Promise<void>;
+}
+
+/**
+ * Blobs on disk or in S3; metadata in files or Redis, with locks in-process or in Redis. Parts
+ * given in `deps` win. Credentials: S3 from the AWS default chain, Redis from a password file;
+ * neither is logged.
+ */
+async function createStorage(config: Config, dataDir: string, deps: AppDeps, log: Logger): Promise<Storage> {
+  const readiness: ReadinessCheck[] = [];
+  const closers: Array<() => Promise<void>> = [];
+  let blobs = deps.blobs;
+  if (!blobs && config.storage.backend === 's3') {
+    const s3 = config.storage.s3;
+    const connection = { region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle, retry: { ...DEFAULT_S3_RETRY, maxAttempts: s3.maxAttempts } };
+    const client = createS3Client(connection);
+    const presignClient = s3.publicEndpoint ? createS3Client({ ...connection, endpoint: s3.publicEndpoint }) : client;
+    const store = new S3BlobStore({ client, presignClient, bucket: s3.bucket, prefix: s3.prefix, redirectTtlSeconds: s3.redirect ? s3.presignTtlSeconds : null });
+    closers.push(async () => {
+      client.destroy();
+      if (presignClient !== client) presignClient.destroy();
+    });
+    readiness.push({ name: 'storage', check: (signal) => store.ping(signal) });
+    log.info({ bucket: s3.bucket, endpoint: s3.endpoint || '(aws)', prefix: s3.prefix, redirect: s3.redirect }, 'blobs are stored in s3');
+    // In the background: startup must not wait on S3 (readiness reports it).
+    store.removeStaleStaging(60 * 60 * 1000).then(
+      (removed) => removed > 0 && log.info({ removed }, 'removed stale s3 staging uploads'),
+      (error: unknown) => log.warn({ reason: (error as Error).message }, 'could not sweep s3 staging uploads'),
+    );
+    blobs = store;
+  } else if (!blobs) {
+    const fsBlobs = new FsBlobStore(resolve(dataDir, 'storage'));
+    await fsBlobs.init();
+    const removed = await fsBlobs.removeStaleStaging(60 * 60 * 1000);
+    if (removed > 0) log.info({ removed }, 'removed stale staging files');
+    blobs = fsBlobs;
+  }
+
+  let metadata = deps.metadata;
+  let locks = deps.locks;
+  let lockTtlMs = config.builds.timeoutMs + 60_000;
+  if (config.metadata.backend === 'redis' && (!metadata || !locks)) {
+    const redis = config.metadata.redis;
+    const password = redis.passwordFile ? (await readFile(redis.passwordFile, 'utf8')).trim() : undefined;
+    const connection = new RedisConnection({ url: redis.url, commandTimeoutMs: redis.commandTimeoutMs, logger: log, ...(password ? { password } : {}) });
+    if (await connection.connect()) log.info({ redis: connection.where, keyPrefix: redis.keyPrefix }, 'metadata and build locks are in redis');
+    else log.warn({ redis: connection.where }, 'redis is not reachable yet; retrying in the background');
+    closers.push(() => connection.close());
+    readiness.push({ name: 'redis', check: () => connection.ping() });
+    metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix));
+    locks ??= new RedisLockManager(connection, { keyPrefix: redis.keyPrefix, logger: log });
+    lockTtlMs = redis.lockTtlMs;
+    if (config.storage.backend === 'fs' && !deps.blobs) {
+      log.warn('metadata is shared in redis but blobs are on local disk: run one replica, or store blobs in s3');
+    }
+  }
+  return {
+    blobs,
+    metadata: metadata ?? new FsMetadataStore(resolve(dataDir, 'metadata')),
+    locks: locks ?? new MemoryLockManager(),
+    lockTtlMs,
+    readiness,
+    async close() {
+      await Promise.allSettled(closers.map((close) => close()));
+    },
+  };
+}
+
+/** The package source `source.kind` names: Nix, the catalog with a binary cache, or both (by tag). */
+async function createSource(config: Config, dataDir: string, deps: AppDeps, logger: Logger): Promise<PackageSource> {
+  if (config.source.kind === 'nix') return createNixSource(config, dataDir, deps);
+  const catalogSource = await createCatalogSource(config, dataDir, logger.child({ module: 'binary-cache' }));
+  if (config.source.kind === 'catalog') return catalogSource;
+  return new RevisionRoutingSource(catalogSource, await createNixSource(config, dataDir, deps));
+}
+
+/**
+ * The catalog source: catalogs loaded (and checked) now, the cache contacted lazily. Nothing
+ * here runs Nix or needs it installed.
+ * @throws ConfigError on an invalid catalog, key or cache URL.
+ */
+async function createCatalogSource(config: Config, dataDir: string, log: Logger): Promise<CatalogPackageSource> {
+  const settings = config.source.binaryCache;
+  let transport: CacheTransport;
+  let trustedKeys: TrustedKey[];
+  try {
+    transport = createCacheTransport(settings.url);
+    trustedKeys = settings.trustedPublicKeys.map(parsePublicKey);
+  } catch (error) {
+    throw new ConfigError(`source.binaryCache: ${(error as Error).message}`);
+  }
+  const policy = new RequestPolicy({
+    concurrency: settings.concurrency,
+    retries: settings.retries,
+    timeoutMs: settings.timeoutMs,
+    backoffMs: 250,
+    cache: transport.displayUrl,
+    onRetry: (info) => log.warn(info, 'binary cache request failed; retrying'),
   });
-  return { server, builder, logger };
+  const cache = new BinaryCache({
+    transport,
+    policy,
+    trustedKeys,
+    allowUnsigned: settings.allowUnsigned,
+    maxNarSize: settings.maxNarSize,
+    narInfoCacheEntries: settings.narInfoCacheEntries,
+    onUnsigned: (storePath, reason) => log.warn({ storePath, reason }, 'accepting a narinfo without a trusted signature'),
+  });
+  const tmpDir = resolve(dataDir, 'tmp');
+  await mkdir(tmpDir, { recursive: true });
+  const reader = new BinaryCacheStoreReader(cache, { allowExternalSymlinks: settings.allowExternalSymlinks, useListings: settings.useListings, tmpDir });
+  const catalogs = new CatalogFiles({
+    paths: config.source.catalogs.map((path) => resolve(path)),
+    ttlMs: 10_000,
+    onReloadError: (error) => log.error({ reason: error.message }, 'catalog reload failed; keeping the previous catalog'),
+  });
+  try {
+    const catalog = await catalogs.current();
+    log.info({ cache: cache.url, catalogs: config.source.catalogs, revisions: catalog.tags() }, 'serving catalog revisions from a binary cache');
+  } catch (error) {
+    if (error instanceof InvalidCatalogError) throw new ConfigError(error.message);
+    throw error;
+  }
+  // Startup does not wait for the cache; a misconfigured one is reported early all the same.
+  cache.cacheInfo(AbortSignal.timeout(settings.timeoutMs * (settings.retries + 1))).catch((error: unknown) => {
+    log.warn({ cache: cache.url, reason: (error as Error).message }, 'binary cache is not usable yet');
+  });
+  return new CatalogPackageSource({ catalog: () => catalogs.current(), cache, reader });
 }
 
 async function createNixSource(config: Config, dataDir: string, deps: AppDeps): Promise<PackageSource> {

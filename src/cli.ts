@@ -2,6 +2,11 @@
 import { exitWith } from './cli/exit.js';
 import { checkConfigCommand } from './cli/check-config-command.js';
 import { serveCommand } from './cli/serve-command.js';
+import { catalogCommand } from './cli/catalog-command.js';
+import { buildCommand } from './cli/build-command.js';
+import { layersCommand } from './cli/layers-command.js';
+import { gcCommand } from './cli/gc-command.js';
+import { popularityCommand } from './cli/popularity-command.js';
 
 type Command = (args: readonly string[], env: NodeJS.ProcessEnv) => Promise<number>;
 
@@ -9,6 +14,11 @@ type Command = (args: readonly string[], env: NodeJS.ProcessEnv) => Promise<numb
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   serve: { run: serveCommand, summary: 'serve the registry (default)' },
   'check-config': { run: checkConfigCommand, summary: 'validate the configuration and print it' },
+  catalog: { run: catalogCommand, summary: 'generate, import or check package catalogs (stowage catalog help)' },
+  build: { run: buildCommand, summary: 'build an image into an OCI image layout, without a server (build --help)' },
+  layers: { run: layersCommand, summary: 'print how an image is layered: layers, sizes, store paths' },
+  popularity: { run: popularityCommand, summary: 'write the package-set popularity table the layering groups paths by' },
+  gc: { run: gcCommand, summary: 'delete blobs nothing references (--dry-run to see what), safe while serving' },
 };
 
 function usage(): string {

@@ -18,7 +18,11 @@ export interface BuildStatus {
   readonly layersTotal: number;
   /** Store paths in the closure, once resolved. */
   readonly closurePaths?: number;
+  /** Compressed layer bytes this build has written to the blob store so far (cached layers add nothing). */
+  readonly bytesWritten?: number;
   readonly error?: string;
+  /** The tail of Nix's log when the packages failed to evaluate or build. */
+  readonly log?: string;
 }
 
 export type BuildListener = (status: BuildStatus) => void;
@@ -38,7 +42,13 @@ export class BuildTracker {
       previous && !fresh
         ? previous
         : { image, revision, system, phase: 'queued', startedAt: new Date().toISOString(), layersDone: 0, layersTotal: 0 };
-    const next: BuildStatus = { ...base, ...patch };
+    const finished = (patch.phase === 'done' || patch.phase === 'failed') && base.finishedAt === undefined;
+    const now = new Date();
+    const next: BuildStatus = {
+      ...base,
+      ...(finished ? { finishedAt: now.toISOString(), durationMs: now.getTime() - Date.parse(base.startedAt) } : {}),
+      ...patch,
+    };
     this.statuses.delete(key);
     this.statuses.set(key, next);
     while (this.statuses.size > this.retain) this.statuses.delete(this.statuses.keys().next().value as string);

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Layerer, LayeringGraph, Popularity } from '../layering/types.js';
 import type { ClosureGraph, PackageSource } from '../sources/types.js';
-import { PackageNotFoundError } from '../sources/errors.js';
+import { BuildFailedError, PackageNotFoundError } from '../sources/errors.js';
 import type { BlobStore } from '../storage/types.js';
 import { putBlob } from '../storage/blob-io.js';
 import { imageConfigJson, imageIndexJson, imageManifestJson, type ImageLayer, type Platform } from '../oci/image.js';
@@ -15,11 +15,13 @@ import { BuildInProgressError, BuildTimeoutError } from './errors.js';
 import { requestFor, type ParsedImageName } from './image-name.js';
 import { LayerBuilder, LAYER_FORMAT_VERSION } from './layer-builder.js';
 import { platformOfSystem } from './platform.js';
-import { MetadataKeys, type ImageRecord, type IndexRecord } from './records.js';
+import { MetadataKeys, parseRecord, type ImageRecord, type IndexRecord } from './records.js';
+import { CountingBlobStore } from './counting-blob-store.js';
+import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planTopLayer } from './top-layer.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
-const IMAGE_FORMAT_VERSION = 2;
+const IMAGE_FORMAT_VERSION = 3;
 
 export interface ImageBuilderOptions {
   /** Most layers per image, the top layer included. */
@@ -27,6 +29,8 @@ export interface ImageBuilderOptions {
   readonly levels: Readonly<Record<LayerCompression, number>>;
   readonly timeoutMs: number;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Identity of the popularity data layering uses: new data may regroup layers. */
+  readonly popularityKey?: string;
 }
 
 export interface ImageBuilderDeps extends CachedBuildDeps {
@@ -37,6 +41,25 @@ export interface ImageBuilderDeps extends CachedBuildDeps {
   readonly queue: BuildQueue;
   readonly tracker: BuildTracker;
   readonly logger: Logger;
+  /** Told of cache hits and misses, for metrics. */
+  readonly observer?: BuildObserver;
+}
+
+/** Hooks for metrics; each is called synchronously and must not throw. */
+export interface BuildObserver {
+  /** A layer an image needs was found in the cache (`built` false) or written. */
+  layer?(event: { readonly built: boolean; readonly size: number }): void;
+  /** A requested image (one system) was found in the cache (`built` false) or built. */
+  image?(event: { readonly built: boolean }): void;
+}
+
+/** How an image would be layered, for `stowage layers`. */
+export interface LayerPlan {
+  readonly system: string;
+  readonly roots: readonly string[];
+  readonly closurePaths: number;
+  /** Store path layers, bottom first; the top layer (links, /etc, /tmp) comes on top of them. */
+  readonly layers: ReadonlyArray<{ readonly paths: readonly string[]; readonly narSize: number }>;
 }
 
 export interface BuiltImage {
@@ -57,15 +80,12 @@ export interface BuiltImage {
  * finishes anyway and the next pull finds it cached. Only the build timeout stops it.
  */
 export class ImageBuilder {
-  private readonly layers: LayerBuilder;
   private readonly inFlight = new Map<string, Promise<BuiltImage>>();
 
   constructor(
     private readonly deps: ImageBuilderDeps,
     private readonly options: ImageBuilderOptions,
-  ) {
-    this.layers = new LayerBuilder(deps);
-  }
+  ) {}
 
   /** Build (or find) the image; concurrent calls for one image share the work. */
   build(image: ParsedImageName): Promise<BuiltImage> {
@@ -101,6 +121,45 @@ export class ImageBuilder {
     return this.deps.tracker;
   }
 
+  /** The running build of `image`, if there is one (to follow it to its end). */
+  pending(image: ParsedImageName): Promise<BuiltImage> | undefined {
+    return this.inFlight.get(`${image.canonicalName}\u0000${image.request.revision}`);
+  }
+
+  /**
+   * The cached image of every system it was built for, without building anything; empty when
+   * it is not built (or the package set changed since). Images of uncacheable revisions are
+   * never found.
+   */
+  async find(image: ParsedImageName, signal?: AbortSignal): Promise<Array<{ system: string; record: ImageRecord }>> {
+    const found: Array<{ system: string; record: ImageRecord }> = [];
+    for (const system of image.systems) {
+      const sourceKey = await this.deps.source.cacheKey(requestFor(image, system), signal);
+      if (sourceKey === null) continue;
+      const record = parseRecord<ImageRecord>(await this.deps.metadata.get(MetadataKeys.image(this.imageKey(image, system, sourceKey))));
+      if (record !== null && (await this.blobsExist(record))) found.push({ system, record });
+    }
+    return found;
+  }
+
+  /** Resolve the closure (realising it) and group it into layers, writing no blobs. */
+  async plan(image: ParsedImageName, signal: AbortSignal): Promise<LayerPlan[]> {
+    const plans: LayerPlan[] = [];
+    for (const system of image.systems) {
+      const closure = await this.deps.source.resolve(requestFor(image, system), { signal });
+      const graph = toLayeringGraph(closure);
+      const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
+      const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
+      plans.push({
+        system,
+        roots: closure.roots,
+        closurePaths: closure.paths.length,
+        layers: groups.map((group) => ({ paths: group.paths, narSize: group.paths.reduce((total, path) => total + (sizes.get(path) ?? 0), 0) })),
+      });
+    }
+    return plans;
+  }
+
   private async buildAllSystems(image: ParsedImageName): Promise<BuiltImage> {
     const results: Array<{ system: string; image: ImageRecord; built: boolean }> = [];
     for (const system of image.systems) {
@@ -127,17 +186,7 @@ export class ImageBuilder {
     const platform = platformOfSystem(system);
     if (platform === null) throw new Error(`no OCI platform is known for system ${system}`);
     const sourceKey = await this.deps.source.cacheKey(request);
-    const imageKey = sha256Json({
-      v: [IMAGE_FORMAT_VERSION, LAYER_FORMAT_VERSION],
-      sourceKey,
-      packages: request.packages,
-      system,
-      shell: image.shell,
-      layerer: this.deps.layerer.name,
-      maxLayers: this.options.maxLayers,
-      compression: image.compression,
-      level: this.options.levels[image.compression],
-    });
+    const imageKey = this.imageKey(image, system, sourceKey);
     const run = (): Promise<ImageRecord> => {
       this.track(image, system, { phase: 'queued' });
       return this.deps.queue
@@ -148,7 +197,11 @@ export class ImageBuilder {
             return record;
           },
           (error: unknown) => {
-            this.track(image, system, { phase: 'failed', error: error instanceof Error ? error.message : String(error) });
+            this.track(image, system, {
+              phase: 'failed',
+              error: error instanceof Error ? error.message : String(error),
+              ...(error instanceof BuildFailedError && error.logTail !== '' ? { log: error.logTail } : {}),
+            });
             throw error;
           },
         );
@@ -157,9 +210,13 @@ export class ImageBuilder {
       sourceKey === null
         ? { record: await run(), built: true }
         : await cachedBuild(this.deps, MetadataKeys.image(imageKey), (record) => this.blobsExist(record), run);
+    this.deps.observer?.image?.({ built: result.built });
     await this.deps.metadata.addToSet(MetadataKeys.tags(image.canonicalName), request.revision);
     for (const ref of [result.record.oci, result.record.docker]) {
       if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
+    }
+    for (const digest of [result.record.config.digest, ...result.record.layers]) {
+      await this.deps.metadata.addToSet(MetadataKeys.blobs(image.canonicalName), digest);
     }
     return result;
   }
@@ -172,28 +229,54 @@ export class ImageBuilder {
     this.track(image, system, { phase: 'resolving' });
 
     const closure = await this.deps.source.resolve(request, { signal });
+    const reader = closure.reader ?? this.deps.source.reader;
     const graph = toLayeringGraph(closure);
     const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
     const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
     const settings = { compression: image.compression, level: this.options.levels[image.compression] };
     this.track(image, system, { phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });
 
+    // Layers go through a counting store so progress can show the bytes written so far.
+    const counting = new CountingBlobStore(this.deps.blobs);
+    const layerBuilder = new LayerBuilder({ ...this.deps, blobs: counting });
+    const progress = setInterval(() => this.track(image, system, { bytesWritten: counting.bytesWritten }), 500);
     const layers: ImageLayer[] = [];
+    const infoLayers: ImageInfoLayer[] = [];
+    const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
     let builtLayers = 0;
-    for (const group of groups) {
-      const { record, built } = await this.layers.storePathLayer(this.deps.source.reader, group, narHashes, settings, signal);
-      if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
-      builtLayers += built ? 1 : 0;
-      layers.push({ ...record, comment: describeLayer(group.paths) });
-      this.track(image, system, { layersDone: layers.length });
+    let top: Awaited<ReturnType<typeof planTopLayer>>;
+    try {
+      for (const group of groups) {
+        const { record, built } = await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
+        if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
+        builtLayers += built ? 1 : 0;
+        this.deps.observer?.layer?.({ built, size: record.size });
+        layers.push({ ...record, comment: describeLayer(group.paths) });
+        infoLayers.push({ digest: record.digest, size: record.size, kind: 'store', storePaths: group.paths, narSize: group.paths.reduce((total, path) => total + (sizes.get(path) ?? 0), 0) });
+        this.track(image, system, { layersDone: layers.length, bytesWritten: counting.bytesWritten });
+      }
+      top = await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
+      const topLayer = await layerBuilder.syntheticLayer(top.entries, settings, signal);
+      if (topLayer.built) log.info({ digest: topLayer.record.digest, size: topLayer.record.size, top: true }, 'layer built');
+      builtLayers += topLayer.built ? 1 : 0;
+      this.deps.observer?.layer?.({ built: topLayer.built, size: topLayer.record.size });
+      layers.push({ ...topLayer.record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });
+      infoLayers.push({ digest: topLayer.record.digest, size: topLayer.record.size, kind: 'top', storePaths: [], narSize: 0 });
+    } finally {
+      clearInterval(progress);
     }
-    const top = await planTopLayer(this.deps.source.reader, closure.roots, closure.paths.map((info) => info.path), signal);
-    const topLayer = await this.layers.syntheticLayer(top.entries, settings, signal);
-    builtLayers += topLayer.built ? 1 : 0;
-    layers.push({ ...topLayer.record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });
-    this.track(image, system, { phase: 'manifest', layersDone: layers.length });
+    this.track(image, system, { phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
 
     const record = await this.writeManifests(image, system, platform, layers, top, signal);
+    await recordImageInfo(this.deps.metadata, [record.oci.digest, ...(record.docker ? [record.docker.digest] : [])], {
+      image: image.canonicalName,
+      revision: request.revision,
+      system,
+      packages: request.packages,
+      closurePaths: closure.paths.length,
+      layers: infoLayers,
+      builtAt: new Date().toISOString(),
+    });
     log.info(
       { packages: request.packages, durationMs: Date.now() - started, layers: layers.length, builtLayers, closurePaths: closure.paths.length, digest: record.oci.digest },
       'image build finished',
@@ -232,7 +315,7 @@ export class ImageBuilder {
       const dockerInfo = await putBlob(this.deps.blobs, imageManifestJson('docker', config, layers), signal);
       docker = { ...dockerInfo, mediaType: MediaType.dockerManifest };
     }
-    return { oci: { ...oci, mediaType: MediaType.ociManifest }, docker, config, layerCount: layers.length };
+    return { oci: { ...oci, mediaType: MediaType.ociManifest }, docker, config, layers: layers.map((layer) => layer.digest) };
   }
 
   /** Index blobs are small and derived from the platform manifests: written, then recorded. */
@@ -254,6 +337,21 @@ export class ImageBuilder {
       if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
     }
     return record;
+  }
+
+  private imageKey(image: ParsedImageName, system: string, sourceKey: string | null): string {
+    return sha256Json({
+      v: [IMAGE_FORMAT_VERSION, LAYER_FORMAT_VERSION],
+      sourceKey,
+      packages: requestFor(image, system).packages,
+      system,
+      shell: image.shell,
+      layerer: this.deps.layerer.name,
+      popularity: this.options.popularityKey ?? null,
+      maxLayers: this.options.maxLayers,
+      compression: image.compression,
+      level: this.options.levels[image.compression],
+    });
   }
 
   private track(image: ParsedImageName, system: string, patch: Parameters<BuildTracker['update']>[3]): void {

@@ -4,8 +4,46 @@ import { z } from 'zod';
  * Every setting stowage reads, with its default. Unknown keys are an error, so a typo in a
  * config file fails at startup instead of being silently ignored.
  */
+/**
+ * The binary-cache source: packages resolved through catalogs, contents read from a Nix binary
+ * cache, no Nix needed (see docs/binary-cache.md).
+ */
+const binaryCacheSchema = z
+  .object({
+    /** `file:///dir`, `http(s)://host/path` or `s3://bucket?region=...&endpoint=...`. */
+    url: z.string().refine((value) => value === '' || /^(file|https?|s3):\/\/\S+$/.test(value), 'must be a file://, http(s):// or s3:// URL').default(''),
+    /** `name:base64` ed25519 keys; a narinfo needs a valid signature by one of them. */
+    trustedPublicKeys: z.array(z.string().regex(/^[^:\s]+:[A-Za-z0-9+/]{43}=$/, 'must be name:base64 (a Nix public key)')).default([]),
+    /** Accept narinfos with no signature by a trusted key (never one whose trusted signature is wrong). */
+    allowUnsigned: z.boolean().default(false),
+    /** Requests to the cache in flight at once. */
+    concurrency: z.number().int().min(1).max(256).default(16),
+    /** Retries of a request that failed with a 5xx, 429, network error or timeout. */
+    retries: z.number().int().min(0).max(10).default(3),
+    /** Limit for one request (until a narinfo is read, or a NAR download starts). */
+    timeoutMs: z.number().int().positive().default(30_000),
+    /** Largest NarSize a narinfo may declare; bigger ones are refused as absurd. */
+    maxNarSize: z.number().int().positive().default(16 * 1024 ** 3),
+    /** Verified narinfos kept in memory. */
+    narInfoCacheEntries: z.number().int().min(0).default(20_000),
+    /** List /bin of a package from the cache's `.ls` files (unsigned hints) instead of reading its NAR. */
+    useListings: z.boolean().default(true),
+    /** Accept symlinks that point outside /nix/store (Nix does; stowage refuses them by default). */
+    allowExternalSymlinks: z.boolean().default(false),
+  })
+  .strict();
+
 const nixSourceSchema = z
   .object({
+    /**
+     * Where packages come from: `nix` evaluates the package set; `catalog` resolves through
+     * `catalogs` and reads the binary cache, with no Nix; `mixed` serves the catalogs' tags
+     * from the cache and every other tag (`latest`) with Nix.
+     */
+    kind: z.enum(['nix', 'catalog', 'mixed']).default('nix'),
+    /** Catalog files (or directories of `*.json` catalogs) for the catalog source. */
+    catalogs: z.array(z.string().min(1)).default([]),
+    binaryCache: binaryCacheSchema.prefault({}),
     /** A path to a Nix file or directory, or `<nixpkgs>`-style lookup path. Relative paths are resolved against the working directory. */
     packageSet: z.string().min(1).default('examples/pkgs'),
     /**
@@ -26,6 +64,76 @@ const nixSourceSchema = z
     /** Longest a single Nix evaluation or build may run, in milliseconds. */
     timeoutMs: z.number().int().positive().default(600_000),
   })
+  .strict()
+  .superRefine((value, context) => {
+    if (value.kind === 'nix') return;
+    const cache = value.binaryCache;
+    if (cache.url === '') context.addIssue({ code: 'custom', path: ['binaryCache', 'url'], message: `is required when source.kind is ${value.kind}` });
+    if (value.catalogs.length === 0) context.addIssue({ code: 'custom', path: ['catalogs'], message: `needs at least one catalog when source.kind is ${value.kind}` });
+    if (cache.trustedPublicKeys.length === 0 && !cache.allowUnsigned) {
+      context.addIssue({ code: 'custom', path: ['binaryCache', 'trustedPublicKeys'], message: 'needs at least one key (or binaryCache.allowUnsigned: true)' });
+    }
+  });
+
+const httpUrlOrEmpty = z.string().refine((value) => value === '' || /^https?:\/\/[^\s]+$/.test(value), 'must be an http(s) URL or empty');
+
+/**
+ * Where blobs live: local disk under `dataDir` (one replica), or an S3 bucket shared by every
+ * replica. S3 credentials come from the AWS default chain (AWS_ACCESS_KEY_ID/..., profile
+ * files, web identity, instance metadata), never from this config.
+ */
+const storageSchema = z
+  .object({
+    backend: z.enum(['fs', 's3']).default('fs'),
+    s3: z
+      .object({
+        bucket: z.string().default(''),
+        region: z.string().min(1).default('us-east-1'),
+        /** S3-compatible server (MinIO, Ceph, R2, ...); empty = AWS. */
+        endpoint: httpUrlOrEmpty.default(''),
+        /** Endpoint in redirect URLs, when clients reach S3 under another name; empty = `endpoint`. */
+        publicEndpoint: httpUrlOrEmpty.default(''),
+        /** `endpoint/bucket/key` URLs, which most self-hosted servers need. */
+        forcePathStyle: z.boolean().default(false),
+        /** Key prefix for everything stowage stores in the bucket: empty or ending in `/`. */
+        prefix: z.string().regex(/^$|\/$/, 'must be empty or end with /').default(''),
+        /** Answer blob GETs with a 307 to a presigned S3 URL, so bytes flow from S3 directly. */
+        redirect: z.boolean().default(false),
+        /** How long a redirect URL stays valid. */
+        presignTtlSeconds: z.number().int().min(1).max(604_800).default(900),
+        /** Attempts per S3 request (network errors, 5xx and throttling are retried with backoff). */
+        maxAttempts: z.number().int().min(1).max(20).default(4),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    if (value.backend === 's3' && value.s3.bucket === '') {
+      context.addIssue({ code: 'custom', path: ['s3', 'bucket'], message: 'is required when storage.backend is s3' });
+    }
+  });
+
+/** Where image/layer records and build locks live: files under `dataDir` and in-process locks (one replica), or Redis (any number). */
+const metadataSchema = z
+  .object({
+    backend: z.enum(['fs', 'redis']).default('fs'),
+    redis: z
+      .object({
+        /** `redis://host:port[/db]` or `rediss://` (TLS); put the password in `passwordFile`. */
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+        /** File holding the Redis password (a mounted secret); empty = none. */
+        passwordFile: z.string().default(''),
+        /** Prefix of every key stowage writes, so several deployments can share one Redis. */
+        keyPrefix: z.string().default('stowage:'),
+        /** Expiry of a build lock; renewed every third of it while the build runs. */
+        lockTtlMs: z.number().int().min(1_000).default(30_000),
+        /** A Redis command not answered within this time counts as Redis being unavailable. */
+        commandTimeoutMs: z.number().int().positive().default(2_000),
+      })
+      .strict()
+      .prefault({}),
+  })
   .strict();
 
 export const configSchema = z
@@ -36,6 +144,8 @@ export const configSchema = z
     dataDir: z.string().min(1).default('data'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     source: nixSourceSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    metadata: metadataSchema.prefault({}),
     image: z
       .object({
         /** Most layers an image may have, the top layer included (Docker allows 125). */
@@ -43,8 +153,32 @@ export const configSchema = z
         compression: z.enum(['gzip', 'zstd']).default('gzip'),
         gzipLevel: z.number().int().min(1).max(9).default(6),
         zstdLevel: z.number().int().min(1).max(19).default(3),
+        /**
+         * Package-set popularity table (`stowage popularity`); empty = `popularity.json` beside
+         * the package set when there is one.
+         */
+        popularityFile: z.string().default(''),
         /** Most packages one image name may list. */
         maxPackages: z.number().int().min(1).max(1000).default(64),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        /** htpasswd file (bcrypt entries) of the users who may push and delete; empty = nobody. */
+        htpasswdFile: z.string().default(''),
+        /** Whether pulls need no credentials. */
+        anonymousPull: z.boolean().default(true),
+        realm: z.string().min(1).default('stowage'),
+      })
+      .strict()
+      .prefault({}),
+    push: z
+      .object({
+        /** Whether manifests, tags and blobs of pushed repositories may be deleted. */
+        deletes: z.boolean().default(true),
+        /** Upload sessions untouched for this long are discarded. */
+        uploadTtlMs: z.number().int().positive().default(24 * 60 * 60 * 1000),
       })
       .strict()
       .prefault({}),
@@ -61,6 +195,22 @@ export const configSchema = z
          * and the build's progress while the build continues. Below common proxy timeouts (60 s).
          */
         requestWaitMs: z.number().int().positive().default(50_000),
+      })
+      .strict()
+      .prefault({}),
+    web: z
+      .object({
+        /** The landing page, image explorer and their JSON API (`/`, `/images/...`, `/api/v1/...`). */
+        enabled: z.boolean().default(true),
+        /** `host[:port]` shown in pull commands; empty = the Host the browser used. */
+        publicHost: z.string().regex(/^$|^[A-Za-z0-9.-]+(:[0-9]+)?$/, 'must be host or host:port').default(''),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({
+        /** Serve Prometheus metrics at `/metrics`. */
+        enabled: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -65,7 +65,7 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof BuildTimeoutError || error instanceof SourceTimeoutError) {
     return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '60' });
   }
-  if (error instanceof BinaryCacheUnavailableError) return mapped('UNAVAILABLE', error.message, { cache: error.cache }, { 'retry-after': '30' });
+  if (error instanceof BinaryCacheUnavailableError) return mapped('UNAVAILABLE', error.message, { cache: error.cache, storePath: error.storePath }, { 'retry-after': '30' });
   // The cache answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.
   if (error instanceof BinaryCacheError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { cache: error.cache, storePath: error.storePath }, {}, 502);
   if (error instanceof StorageUnavailableError) return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '30' });

@@ -3,12 +3,14 @@ import { mapError } from './error-mapping.js';
 import { RegistryError } from './registry-error.js';
 import { registerV2Routes, type RegistryDeps } from './v2-routes.js';
 import { registerStatusRoutes } from './status-routes.js';
+import { registerAuth } from './auth-hook.js';
+import { registerHealthRoutes, type HealthOptions } from './health-routes.js';
 
 /**
  * Everything HTTP: the `/v2/` API, the error envelope for every failure (including unknown
  * routes and fastify's own client errors), and the headers every response carries.
  */
-export function registerRegistry(app: FastifyInstance, deps: RegistryDeps): void {
+export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): void {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
@@ -25,6 +27,8 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps): void
     void reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });
 
+  registerAuth(app, deps.auth);
+
   app.setNotFoundHandler((request, reply) => {
     const error = new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`, undefined, {}, 404);
     const mapped = mapError(error);
@@ -32,5 +36,6 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps): void
   });
 
   registerV2Routes(app, deps);
+  registerHealthRoutes(app, health);
   registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
 }

@@ -29,6 +29,12 @@ export interface ClosureGraph {
   readonly roots: readonly string[];
   /** The outputs each requested package resolved to. */
   readonly packageRoots: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Reads this closure's store paths when that is not the source's `reader`: a source that
+   * routes requests to other sources by revision sets it. Consumers use
+   * `closure.reader ?? source.reader`.
+   */
+  readonly reader?: StoreReader;
 }
 
 export interface ResolveOptions {
@@ -53,6 +59,38 @@ export interface PackageSource {
   resolve(request: ImageRequest, options: ResolveOptions): Promise<ClosureGraph>;
   /** Reads the contents of store paths this source has resolved. */
   readonly reader: StoreReader;
+  /**
+   * The revisions (tags) this source can build, newest first. Optional: without it, only
+   * `latest` is shown to users.
+   */
+  revisions?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * The top-level packages of the package set at `at.revision` for `at.system`, for search.
+   * Optional. May take a while on a big package set the first time; implementations cache it
+   * per package-set state.
+   * @throws RevisionNotFoundError, BuildFailedError (evaluation failed).
+   */
+  listPackages?(at: PackageSetRevision, options: ResolveOptions): Promise<PackageSummary[]>;
+  /**
+   * The runtime closure size in bytes of each named package when it is known without building
+   * anything (its outputs are already in the store), else null. Unknown names are null.
+   * Optional.
+   */
+  closureSizes?(at: PackageSetRevision, packages: readonly string[], options: ResolveOptions): Promise<Record<string, number | null>>;
+}
+
+/** A package set's revision, for one system. */
+export interface PackageSetRevision {
+  readonly revision: string;
+  readonly system: string;
+}
+
+/** One package of a package set, as listed for search. */
+export interface PackageSummary {
+  /** Attribute path, as it is written in an image name. */
+  readonly name: string;
+  readonly version?: string;
+  readonly description?: string;
 }
 
 /**

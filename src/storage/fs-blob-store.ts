@@ -3,7 +3,7 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './types.js';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange, StoredBlob } from './types.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { assertRangeWithin } from './range.js';
 import { Sha256, digestHex, isValidDigest } from '../oci/digest.js';
@@ -63,6 +63,43 @@ export class FsBlobStore implements BlobStore {
 
   async redirectUrl(): Promise<string | null> {
     return null;
+  }
+
+  async *list(signal?: AbortSignal): AsyncIterable<StoredBlob> {
+    for (const prefix of await readdirIfExists(this.blobDir)) {
+      for (const hex of await readdirIfExists(join(this.blobDir, prefix))) {
+        signal?.throwIfAborted();
+        if (!/^[a-f0-9]{64}$/.test(hex)) continue;
+        const info = await stat(join(this.blobDir, prefix, hex)).catch(() => null);
+        if (info?.isFile()) yield { digest: `sha256:${hex}`, size: info.size, committedAt: info.mtimeMs };
+      }
+    }
+  }
+
+  /**
+   * The blob is first renamed aside into staging, then its mtime (its last commit: a commit
+   * renames a fresh staging file onto the name) is checked. A commit racing with this either
+   * happened before the rename, and the fresh file is put back (its bytes are the same, so
+   * replacing an even newer commit is harmless), or after it, and makes a new file.
+   */
+  async delete(digest: string, options: { readonly committedBefore?: number; readonly signal?: AbortSignal } = {}): Promise<boolean> {
+    const path = this.blobPath(digest);
+    if (path === null) return false;
+    options.signal?.throwIfAborted();
+    const aside = join(this.stagingDir, `gc-${randomUUID()}`);
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    const info = await stat(aside);
+    if (options.committedBefore !== undefined && info.mtimeMs >= options.committedBefore) {
+      await rename(aside, path);
+      return false;
+    }
+    await rm(aside, { force: true });
+    return true;
   }
 
   /** Remove staging files older than `maxAgeMs` (left behind by a crashed process). */
@@ -177,6 +214,15 @@ async function syncDirectory(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+async function readdirIfExists(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    throw error;
   }
 }
 

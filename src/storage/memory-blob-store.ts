@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './types.js';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange, StoredBlob } from './types.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { assertRangeWithin } from './range.js';
 import { Sha256 } from '../oci/digest.js';
@@ -7,6 +7,11 @@ import { Sha256 } from '../oci/digest.js';
 /** Blobs in memory: for unit tests and benchmarks, never for serving. */
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
+  /** When each blob was last committed (epoch ms), for `list` and `delete`. */
+  private readonly committedAt = new Map<string, number>();
+
+  /** The clock for commit times; tests may replace it. */
+  constructor(private readonly now: () => number = Date.now) {}
 
   async stat(digest: string): Promise<BlobInfo | null> {
     const blob = this.blobs.get(digest);
@@ -22,11 +27,23 @@ export class MemoryBlobStore implements BlobStore {
   }
 
   async writer(): Promise<BlobWriter> {
-    return new MemoryBlobWriter(this.blobs);
+    return new MemoryBlobWriter(this.blobs, (digest) => this.committedAt.set(digest, this.now()));
   }
 
   async redirectUrl(): Promise<string | null> {
     return null;
+  }
+
+  async *list(): AsyncIterable<StoredBlob> {
+    for (const [digest, blob] of [...this.blobs]) yield { digest, size: blob.length, committedAt: this.committedAt.get(digest) ?? 0 };
+  }
+
+  async delete(digest: string, options: { readonly committedBefore?: number } = {}): Promise<boolean> {
+    if (!this.blobs.has(digest)) return false;
+    if (options.committedBefore !== undefined && (this.committedAt.get(digest) ?? 0) >= options.committedBefore) return false;
+    this.blobs.delete(digest);
+    this.committedAt.delete(digest);
+    return true;
   }
 
   /** Digests of every committed blob, for assertions in tests. */
@@ -42,7 +59,10 @@ class MemoryBlobWriter implements BlobWriter {
   private committed: BlobInfo | undefined;
   readonly stream: Writable;
 
-  constructor(private readonly blobs: Map<string, Buffer>) {
+  constructor(
+    private readonly blobs: Map<string, Buffer>,
+    private readonly onCommit: (digest: string) => void = () => undefined,
+  ) {
     this.stream = new Writable({
       write: (chunk: Buffer, _encoding, callback) => {
         this.chunks.push(chunk);
@@ -64,6 +84,7 @@ class MemoryBlobWriter implements BlobWriter {
       throw new DigestMismatchError(expectedDigest, digest);
     }
     if (!this.blobs.has(digest)) this.blobs.set(digest, Buffer.concat(this.chunks));
+    this.onCommit(digest);
     return { digest, size: this.bytes };
   }
 

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import type { ClosureGraph, ImageRequest, PackageSource, ResolveOptions, StorePathInfo, StoreReader } from '../types.js';
+import type { ClosureGraph, ImageRequest, PackageSetRevision, PackageSource, PackageSummary, ResolveOptions, StorePathInfo, StoreReader } from '../types.js';
 import { BuildFailedError, PackageNotFoundError, RevisionNotFoundError } from '../errors.js';
 import { assertValidAttrPath } from '../attr-path.js';
 import { RESOLVE_EXPRESSION } from './resolve-expression.js';
 import { runProcess, type RunResult } from './run-process.js';
 import { parsePathInfo } from './path-info.js';
 import type { PackageSetFingerprint } from './package-set-fingerprint.js';
+import { NixPackageListing } from './package-listing.js';
 
 export interface NixPackageSourceOptions {
   /** Absolute path of the package set, or a `<name>` lookup path. */
@@ -35,9 +36,29 @@ export const LATEST_REVISION = 'latest';
 export class NixPackageSource implements PackageSource {
   readonly name = 'nix';
   readonly reader: StoreReader;
+  private readonly listing: NixPackageListing;
 
   constructor(private readonly options: NixPackageSourceOptions) {
     this.reader = options.reader;
+    this.listing = new NixPackageListing({
+      packageSet: options.packageSet,
+      run: (command, args, what, signal) => this.runChecked(command, args, what, signal),
+      fingerprint: (signal) => options.fingerprint.current(signal),
+    });
+  }
+
+  async revisions(): Promise<string[]> {
+    return [LATEST_REVISION];
+  }
+
+  async listPackages({ revision, system }: PackageSetRevision, { signal }: ResolveOptions): Promise<PackageSummary[]> {
+    this.assertRevision(revision);
+    return this.listing.packages(system, signal);
+  }
+
+  async closureSizes({ revision, system }: PackageSetRevision, packages: readonly string[], { signal }: ResolveOptions): Promise<Record<string, number | null>> {
+    this.assertRevision(revision);
+    return this.listing.closureSizes(system, packages, signal);
   }
 
   async cacheKey(request: ImageRequest, signal?: AbortSignal): Promise<string | null> {

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from 'fastify';
+import { ImageInfoKeys } from '../builder/image-info.js';
+import { describeImage } from './image-explorer.js';
+import { searchPackages } from './package-search.js';
+import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
+import { RegistryError } from '../registry/registry-error.js';
+
+const MAX_SEARCH_RESULTS = 100;
+const MAX_SIZE_NAMES = 50;
+
+/**
+ * The JSON the UI pages are drawn from:
+ *   GET /api/v1/info                  registry host, source, revisions, systems
+ *   GET /api/v1/packages?q=&limit=    package search over the source's listing
+ *   GET /api/v1/package-sizes?names=  closure sizes of packages already in the store
+ *   GET /api/v1/images                every image built here (`name:tag`)
+ *   GET /api/v1/images/<name>?tag=    one image: manifest, config, layers and who shares them
+ */
+export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const defaultSystem = deps.imageNames.systems[0] as string;
+
+  app.get('/api/v1/info', async (request) => {
+    const revisions = (await deps.source.revisions?.().catch(() => null)) ?? ['latest'];
+    const packageSet = await deps.source.cacheKey({ packages: [], revision: revisions[0] ?? 'latest', system: defaultSystem }).catch(() => null);
+    return {
+      registry: deps.publicHost || request.host,
+      source: deps.source.name,
+      revisions,
+      packageSet,
+      systems: deps.imageNames.systems,
+      shellPackages: deps.imageNames.shellPackages,
+      compression: deps.imageNames.compression,
+      maxPackages: deps.imageNames.maxPackages,
+      search: deps.source.listPackages !== undefined,
+    };
+  });
+
+  app.get<{ Querystring: { q?: string; limit?: string; tag?: string } }>('/api/v1/packages', async (request, reply) => {
+    const limit = clampInt(request.query.limit, 25, 1, MAX_SEARCH_RESULTS);
+    const revision = request.query.tag ?? 'latest';
+    if (!deps.source.listPackages) return { supported: false, revision, total: 0, packages: [] };
+    const all = await deps.source.listPackages({ revision, system: defaultSystem }, { signal: requestSignal(reply) });
+    return { supported: true, revision, ...searchPackages(all, request.query.q ?? '', limit) };
+  });
+
+  app.get<{ Querystring: { names?: string; tag?: string } }>('/api/v1/package-sizes', async (request, reply) => {
+    const names = (request.query.names ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+    if (names.length > MAX_SIZE_NAMES) throw new RegistryError('UNSUPPORTED', `at most ${MAX_SIZE_NAMES} names per request`, undefined, {}, 400);
+    const revision = request.query.tag ?? 'latest';
+    if (!deps.source.closureSizes || names.length === 0) return { revision, sizes: Object.fromEntries(names.map((name) => [name, null])) };
+    return { revision, sizes: await deps.source.closureSizes({ revision, system: defaultSystem }, names, { signal: requestSignal(reply) }) };
+  });
+
+  app.get('/api/v1/images', async () => ({ images: await deps.metadata.members(ImageInfoKeys.builtImages) }));
+
+  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', async (request, reply) => {
+    const image = imageFromRequest(request, deps.imageNames);
+    return { registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
+  });
+}
+
+function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {
+  const value = raw === undefined ? fallback : Number.parseInt(raw, 10);
+  return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+}

@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import type { BuildStatus } from '../builder/build-tracker.js';
+import type { ParsedImageName } from '../builder/image-name.js';
+import type { BuiltImage } from '../builder/image-builder.js';
+import { BuildFailedError } from '../sources/errors.js';
+import { EventStream } from './sse.js';
+import { imageFromRequest, type WebDeps } from './web-deps.js';
+
+/**
+ * Starting a build from the UI and following it live:
+ *
+ *   POST /api/v1/builds/<name>?tag=T         start building in the background: 202 (or 200 when
+ *                                            it is already built); the body names the events URL
+ *   GET  /api/v1/build-events/<name>?tag=T   Server-Sent Events until the build ends:
+ *        status  a BuildStatus (phase, layer k of N, bytes written) each time it changes
+ *        done    {image, tag, digest} when the image is built (also at once if it already was)
+ *        failed  {error, log} with the tail of Nix's log when there is one
+ *        idle    nothing is built or building: start a build first
+ *
+ * A build started here does not depend on the page: closing the stream does not stop it.
+ */
+export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
+  // Open streams end when the server closes, or they would hold the shutdown until their build ends.
+  const open = new Set<EventStream>();
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.close();
+  });
+
+  app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', async (request, reply) => {
+    const image = imageFromRequest(request, deps.imageNames);
+    const links = urlsOf(image);
+    const running = deps.builder.pending(image) !== undefined;
+    if (!running && (await deps.builder.find(image)).length > 0) {
+      return reply.code(200).send({ image: image.canonicalName, tag: image.request.revision, status: 'built', ...links });
+    }
+    if (!running) {
+      deps.builder.build(image).catch((error: unknown) => {
+        request.log.info({ image: image.canonicalName, reason: (error as Error).message }, 'build started from the web ui failed');
+      });
+    }
+    return reply.code(202).header('location', links.events).send({ image: image.canonicalName, tag: image.request.revision, status: running ? 'running' : 'started', ...links });
+  });
+
+  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/build-events/*', async (request, reply) => {
+    const image = imageFromRequest(request, deps.imageNames);
+    reply.hijack();
+    const stream = new EventStream(reply.raw);
+    open.add(stream);
+    reply.raw.once('close', () => open.delete(stream));
+    const tag = image.request.revision;
+    const matches = (status: BuildStatus): boolean => status.image === image.canonicalName && status.revision === tag;
+    const unsubscribe = deps.builder.tracker.subscribe((status) => {
+      if (matches(status)) stream.send('status', status);
+    });
+    reply.raw.once('close', unsubscribe);
+    const finish = (event: string, data: unknown): void => {
+      unsubscribe();
+      stream.send(event, data);
+      stream.close();
+    };
+
+    const current = deps.builder.tracker.get(image.canonicalName, tag);
+    for (const status of current) stream.send('status', status);
+    const pending = deps.builder.pending(image);
+    if (pending) {
+      pending.then(
+        (built) => finish('done', doneEvent(image, built)),
+        (error: unknown) => finish('failed', failedEvent(error, deps.builder.tracker.get(image.canonicalName, tag))),
+      );
+      return;
+    }
+    const found = await deps.builder.find(image).catch(() => []);
+    if (found.length > 0) {
+      const primary = found[0] as (typeof found)[number];
+      finish('done', { image: image.canonicalName, tag, digest: primary.record.oci.digest, built: false });
+      return;
+    }
+    const failed = current.find((status) => status.phase === 'failed');
+    if (failed) finish('failed', { error: failed.error ?? 'the build failed', log: failed.log ?? null });
+    else finish('idle', { image: image.canonicalName, tag });
+  });
+}
+
+function urlsOf(image: ParsedImageName): { events: string; explorer: string } {
+  const tag = encodeURIComponent(image.request.revision);
+  return {
+    events: `/api/v1/build-events/${image.canonicalName}?tag=${tag}`,
+    explorer: `/images/${image.canonicalName}:${image.request.revision}`,
+  };
+}
+
+function doneEvent(image: ParsedImageName, built: BuiltImage): object {
+  return {
+    image: image.canonicalName,
+    tag: image.request.revision,
+    digest: (built.index ?? built.primary).oci.digest,
+    built: built.built,
+  };
+}
+
+function failedEvent(error: unknown, statuses: readonly BuildStatus[]): object {
+  const log = error instanceof BuildFailedError ? error.logTail : (statuses.find((status) => status.log)?.log ?? null);
+  return { error: error instanceof Error ? error.message : String(error), log: log || null };
+}

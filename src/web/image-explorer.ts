@@ -1,0 +1,112 @@
+import type { ImageBuilder } from '../builder/image-builder.js';
+import type { BuildStatus } from '../builder/build-tracker.js';
+import type { ParsedImageName } from '../builder/image-name.js';
+import type { ImageRecord } from '../builder/records.js';
+import { imagesUsingLayer, readImageInfo, type ImageInfo } from '../builder/image-info.js';
+import type { BlobStore, MetadataStore } from '../storage/types.js';
+import { readBlob } from '../storage/blob-io.js';
+
+export interface ExplorerDeps {
+  readonly builder: Pick<ImageBuilder, 'find' | 'tracker'>;
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+}
+
+export interface LayerView {
+  /** 1 = bottom layer. */
+  readonly index: number;
+  readonly digest: string;
+  readonly size: number;
+  readonly mediaType: string;
+  readonly diffId: string | null;
+  /** `store`: store paths; `top`: stowage's links and /etc; `unknown`: built before stowage kept layer details. */
+  readonly kind: 'store' | 'top' | 'unknown';
+  /** Full store paths when known, else empty (see `comment`). */
+  readonly storePaths: readonly string[];
+  /** The config's history comment: store path names, abbreviated past 12. */
+  readonly comment: string;
+  /** Uncompressed size of the store paths (NAR sizes), when known. */
+  readonly narSize: number | null;
+  /** Other built images (`name:tag`) that use this layer. */
+  readonly sharedWith: readonly string[];
+}
+
+export interface PlatformView {
+  readonly system: string;
+  readonly manifest: { readonly digest: string; readonly mediaType: string; readonly size: number; readonly body: unknown };
+  readonly dockerManifest: { readonly digest: string; readonly size: number } | null;
+  readonly config: { readonly digest: string; readonly size: number; readonly body: unknown };
+  readonly layers: readonly LayerView[];
+  /** Sum of the compressed layer sizes: what a first pull downloads. */
+  readonly totalSize: number;
+  readonly closurePaths: number | null;
+  readonly builtAt: string | null;
+}
+
+export interface ImageView {
+  readonly image: string;
+  readonly tag: string;
+  readonly packages: readonly string[];
+  readonly built: boolean;
+  readonly platforms: readonly PlatformView[];
+  /** This replica's latest build statuses of the image (one per system). */
+  readonly builds: readonly BuildStatus[];
+}
+
+/** Everything the explorer page shows about one image and tag; builds nothing. */
+export async function describeImage(deps: ExplorerDeps, image: ParsedImageName, signal?: AbortSignal): Promise<ImageView> {
+  const found = await deps.builder.find(image, signal);
+  const platforms: PlatformView[] = [];
+  for (const { system, record } of found) platforms.push(await describePlatform(deps, image, system, record, signal));
+  return {
+    image: image.canonicalName,
+    tag: image.request.revision,
+    packages: image.request.packages,
+    built: platforms.length > 0,
+    platforms,
+    builds: deps.builder.tracker.get(image.canonicalName, image.request.revision),
+  };
+}
+
+interface ManifestJson {
+  readonly layers: ReadonlyArray<{ readonly digest: string; readonly size: number; readonly mediaType: string }>;
+}
+
+interface ConfigJson {
+  readonly rootfs?: { readonly diff_ids?: readonly string[] };
+  readonly history?: ReadonlyArray<{ readonly comment?: string }>;
+}
+
+async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, system: string, record: ImageRecord, signal?: AbortSignal): Promise<PlatformView> {
+  const manifest = JSON.parse((await readBlob(deps.blobs, record.oci.digest, signal)).toString('utf8')) as ManifestJson;
+  const config = JSON.parse((await readBlob(deps.blobs, record.config.digest, signal)).toString('utf8')) as ConfigJson;
+  const info: ImageInfo | null = await readImageInfo(deps.metadata, record.oci.digest);
+  const self = `${image.canonicalName}:${image.request.revision}`;
+  const layers: LayerView[] = [];
+  for (const [i, layer] of manifest.layers.entries()) {
+    const known = info?.layers[i]?.digest === layer.digest ? info.layers[i] : undefined;
+    const users = await imagesUsingLayer(deps.metadata, layer.digest);
+    layers.push({
+      index: i + 1,
+      digest: layer.digest,
+      size: layer.size,
+      mediaType: layer.mediaType,
+      diffId: config.rootfs?.diff_ids?.[i] ?? null,
+      kind: known?.kind ?? 'unknown',
+      storePaths: known?.storePaths ?? [],
+      comment: config.history?.[i]?.comment ?? '',
+      narSize: known ? known.narSize : null,
+      sharedWith: users.filter((user) => user !== self),
+    });
+  }
+  return {
+    system,
+    manifest: { digest: record.oci.digest, mediaType: record.oci.mediaType, size: record.oci.size, body: manifest },
+    dockerManifest: record.docker ? { digest: record.docker.digest, size: record.docker.size } : null,
+    config: { digest: record.config.digest, size: record.config.size, body: config },
+    layers,
+    totalSize: layers.reduce((total, layer) => total + layer.size, 0),
+    closurePaths: info?.closurePaths ?? null,
+    builtAt: info?.builtAt ?? null,
+  };
+}

@@ -1,0 +1,40 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ImageBuilder } from '../builder/image-builder.js';
+import { parseImageName, type ImageNameOptions, type ParsedImageName } from '../builder/image-name.js';
+import type { PackageSource } from '../sources/types.js';
+import type { BlobStore, MetadataStore } from '../storage/types.js';
+import { isValidTag } from '../oci/reference.js';
+import { RegistryError } from '../registry/registry-error.js';
+
+/** What the web UI's routes need. */
+export interface WebDeps {
+  readonly builder: Pick<ImageBuilder, 'build' | 'find' | 'pending' | 'tracker'>;
+  readonly blobs: BlobStore;
+  readonly metadata: MetadataStore;
+  readonly source: PackageSource;
+  readonly imageNames: ImageNameOptions;
+  /** `host[:port]` users pull from; empty = the Host header of the request. */
+  readonly publicHost: string;
+  /** Directory of index.html, image.html and static/. */
+  readonly publicDir: string;
+}
+
+/** The image named by a wildcard route and `?tag=` (default `latest`). @throws RegistryError, InvalidImageNameError */
+export function imageFromRequest(request: FastifyRequest<{ Params: { '*': string }; Querystring: { tag?: string } }>, options: ImageNameOptions): ParsedImageName {
+  const tag = request.query.tag ?? 'latest';
+  if (!isValidTag(tag)) throw new RegistryError('TAG_INVALID', `"${tag}" is not a valid tag`);
+  return parseImageName(request.params['*'], tag, options);
+}
+
+/**
+ * A signal that aborts when the client goes away before its response is complete, for work
+ * done on its behalf. The reason carries status 499, so the error handler logs it as a refused
+ * request, not as a server failure.
+ */
+export function requestSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(Object.assign(new Error('the client went away'), { statusCode: 499 }));
+  });
+  return controller.signal;
+}
