@@ -1,0 +1,13 @@
+/**
+ * Store paths and synthetic entries → deterministic, compressed OCI layer blobs, streaming.
+ */
+export {
+  writeStorePathLayer,
+  writeSyntheticLayer,
+  type LayerBlob,
+  type LayerOutputOptions,
+  type StorePathLayerOptions,
+  type SyntheticLayerOptions,
+} from './write-layer.js';
+export { DEFAULT_COMPRESSION_LEVEL, type LayerCompression } from './compression.js';
+export type { SyntheticEntry } from './synthetic-entries.js';

@@ -1,0 +1,381 @@
+import { createReadStream } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { DirectoryListing, StoreEntry, StoreReader } from './types.js';
+
+/** A store path argument that does not name an object directly inside the store directory. */
+export class InvalidStorePathError extends Error {
+  constructor(readonly storePath: string, reason: string) {
+    super(`invalid store path ${JSON.stringify(storePath)}: ${reason}`);
+    this.name = 'InvalidStorePathError';
+  }
+}
+
+/**
+ * A filesystem object that a NAR cannot represent (device, fifo, socket), or a name that a
+ * string path cannot carry (not valid UTF-8).
+ */
+export class UnsupportedStoreEntryError extends Error {
+  constructor(readonly entryPath: string, readonly reason: string) {
+    super(`unsupported store entry ${JSON.stringify(entryPath)}: ${reason}`);
+    this.name = 'UnsupportedStoreEntryError';
+  }
+}
+
+/** Read size for large files: each read is a thread-pool round trip, so fewer, bigger ones. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Files up to this size travel inside the walk's batches; larger ones are streamed on open(). */
+const INLINE_FILE_BYTES = 64 * 1024;
+/** Limits of one batch of entries from the walker thread. */
+const BATCH_ENTRIES = 512;
+const BATCH_BYTES = 1024 * 1024;
+/** Walker threads kept for reuse: starting one costs tens of milliseconds. */
+const MAX_IDLE_WALKERS = 4;
+
+/**
+ * The walker thread, CommonJS, evaluated from a string so it runs the same from `src/` and
+ * `dist/`. A store path is thousands of lstat, readlink, readdir and small reads; done with the
+ * async fs API each is a thread-pool round trip from the main thread, which costs more than
+ * the call itself. The walker makes them synchronously, off the main thread, and sends
+ * entries in batches, small files' bytes packed into one transferred buffer per batch.
+ */
+const WALKER_SOURCE = `
+'use strict';
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+let session = null;
+
+function unsupported(entryPath, reason) {
+  const error = new Error(reason);
+  error.unsupported = entryPath;
+  return error;
+}
+
+function* walk(real, logical) {
+  const stats = fs.lstatSync(real);
+  if (stats.isSymbolicLink()) {
+    yield { kind: 'symlink', path: logical, target: fs.readlinkSync(real) };
+  } else if (stats.isFile()) {
+    yield { kind: 'file', path: logical, real, size: stats.size, executable: (stats.mode & 0o111) !== 0, offset: -1 };
+  } else if (stats.isDirectory()) {
+    yield { kind: 'directory', path: logical };
+    const names = fs.readdirSync(real, { encoding: 'buffer' }).sort(Buffer.compare);
+    for (const raw of names) {
+      const name = raw.toString('utf8');
+      // A string path cannot carry arbitrary bytes; fail loudly rather than emit a mangled name.
+      if (!Buffer.from(name, 'utf8').equals(raw)) throw unsupported(logical + '/' + name, 'name is not valid UTF-8');
+      yield* walk(path.join(real, name), logical + '/' + name);
+    }
+  } else {
+    throw unsupported(logical, 'not a regular file, directory or symlink');
+  }
+}
+
+const probe = Buffer.alloc(1);
+
+function readInto(entry, bytes, offset) {
+  const fd = fs.openSync(entry.real, 'r');
+  try {
+    let read = 0;
+    while (read < entry.size) {
+      const n = fs.readSync(fd, bytes, offset + read, entry.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    if (read !== entry.size || fs.readSync(fd, probe, 0, 1, read) !== 0) {
+      throw new Error('file ' + entry.path + ' changed size while being read');
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// Small files' bytes go into one buffer per batch, allocated only when needed and transferred
+// whole, so that the walker keeps no garbage of its own.
+function nextBatch(limits) {
+  const entries = [];
+  let bytes = null;
+  let used = 0;
+  while (entries.length < limits.batchEntries) {
+    const entry = session.carry ?? session.walker.next().value;
+    session.carry = null;
+    if (entry === undefined) return { entries, bytes, done: true };
+    if (entry.kind === 'file' && entry.size > 0 && entry.size <= limits.inlineBytes) {
+      bytes ??= new Uint8Array(limits.batchBytes);
+      if (used + entry.size > bytes.length) {
+        session.carry = entry;
+        break;
+      }
+      readInto(entry, bytes, used);
+      entry.offset = used;
+      used += entry.size;
+    }
+    if (entry.kind !== 'file' || entry.offset >= 0 || entry.size === 0) delete entry.real;
+    entries.push(entry);
+  }
+  return { entries, bytes, done: false };
+}
+
+parentPort.on('message', (message) => {
+  if (message.type === 'start') {
+    session = { id: message.id, walker: walk(message.real, message.logical), carry: null };
+    return;
+  }
+  if (!session || session.id !== message.id) return;
+  if (message.type === 'stop') {
+    session = null;
+    return;
+  }
+  const id = session.id;
+  try {
+    const { entries, bytes, done } = nextBatch(message.limits);
+    if (done) session = null;
+    const buffer = bytes ? bytes.buffer : null;
+    parentPort.postMessage({ type: 'batch', id, entries, buffer, done }, buffer ? [buffer] : []);
+  } catch (error) {
+    session = null;
+    const { message: text, code, unsupported } = error;
+    parentPort.postMessage({ type: 'error', id, message: String(text), code, unsupported });
+  }
+});
+`;
+
+/** An entry as the walker sends it: file contents by offset into the batch buffer. */
+type RawEntry =
+  | { readonly kind: 'directory'; readonly path: string }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly size: number;
+      readonly executable: boolean;
+      /** Offset of the bytes in the batch buffer, or -1: stream them from `real`. */
+      readonly offset: number;
+      readonly real?: string;
+    };
+
+type WalkerMessage =
+  | { readonly type: 'batch'; readonly id: number; readonly entries: readonly RawEntry[]; readonly buffer: ArrayBuffer | null; readonly done: boolean }
+  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly code?: string; readonly unsupported?: string };
+
+type Batch = Extract<WalkerMessage, { type: 'batch' }>;
+
+/**
+ * Reads store paths from a local store directory, entry by entry in NAR order, lstat-based:
+ * symlinks are reported, never followed. The walk runs on a pooled worker thread, one batch
+ * ahead of the consumer; files up to 64 KiB come with it, larger ones are streamed on open().
+ */
+export class LocalStoreReader implements StoreReader {
+  /**
+   * @param storeDir Real directory holding the store paths (a copy of a store may live
+   *   elsewhere, e.g. in tests).
+   * @param logicalStoreDir Store directory as it appears in store paths and entry paths.
+   */
+  constructor(
+    private readonly storeDir = '/nix/store',
+    private readonly logicalStoreDir = '/nix/store',
+  ) {}
+
+  /**
+   * Entries of `storePath`, the store path itself first.
+   * @throws InvalidStorePathError when `storePath` is not directly inside the logical store dir.
+   * @throws UnsupportedStoreEntryError on devices, fifos, sockets and non-UTF-8 names.
+   */
+  entries(storePath: string, signal?: AbortSignal): AsyncIterable<StoreEntry> {
+    const real = path.join(this.storeDir, this.storePathName(storePath));
+    return walk(real, storePath, signal);
+  }
+
+  /**
+   * Names and kinds of the entries of `directory` (the store path itself or a directory inside
+   * it), in byte order. lstat-based like `entries`: a symlink to a directory gives null.
+   * @throws InvalidStorePathError when `directory` is not inside a store path or has `.`/`..`.
+   * @throws UnsupportedStoreEntryError on a child that is not a file, directory or symlink.
+   */
+  async list(directory: string, signal?: AbortSignal): Promise<DirectoryListing | null> {
+    const prefix = `${this.logicalStoreDir}/`;
+    if (!directory.startsWith(prefix)) throw new InvalidStorePathError(directory, `not inside ${this.logicalStoreDir}`);
+    const [root = '', ...rest] = directory.slice(prefix.length).split('/');
+    const name = this.storePathName(prefix + root);
+    if (rest.some((part) => part === '' || part === '.' || part === '..')) {
+      throw new InvalidStorePathError(directory, 'not a directory path inside a store path');
+    }
+    signal?.throwIfAborted();
+    const real = path.join(this.storeDir, name, ...rest);
+    const stats = await lstat(real).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+      throw err;
+    });
+    if (!stats?.isDirectory()) return null;
+    const dirents = await readdir(real, { encoding: 'buffer', withFileTypes: true });
+    dirents.sort((a, b) => Buffer.compare(a.name, b.name));
+    return dirents.map((dirent) => {
+      const entryName = dirent.name.toString('utf8');
+      const entryPath = `${directory}/${entryName}`;
+      if (!Buffer.from(entryName, 'utf8').equals(dirent.name)) throw new UnsupportedStoreEntryError(entryPath, 'name is not valid UTF-8');
+      if (dirent.isSymbolicLink()) return { name: entryName, kind: 'symlink' as const };
+      if (dirent.isFile()) return { name: entryName, kind: 'file' as const };
+      if (dirent.isDirectory()) return { name: entryName, kind: 'directory' as const };
+      throw new UnsupportedStoreEntryError(entryPath, 'not a regular file, directory or symlink');
+    });
+  }
+
+  private storePathName(storePath: string): string {
+    const prefix = `${this.logicalStoreDir}/`;
+    if (!storePath.startsWith(prefix)) {
+      throw new InvalidStorePathError(storePath, `not inside ${this.logicalStoreDir}`);
+    }
+    const name = storePath.slice(prefix.length);
+    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+      throw new InvalidStorePathError(storePath, 'not a direct child of the store directory');
+    }
+    return name;
+  }
+}
+
+/** Entries of the store path at `real`, from a walker thread, one batch requested ahead. */
+async function* walk(real: string, logical: string, signal?: AbortSignal): AsyncGenerator<StoreEntry> {
+  signal?.throwIfAborted();
+  const session = new WalkSession(real, logical);
+  try {
+    let next = session.request();
+    for (;;) {
+      const batch = await next;
+      if (!batch.done) next = session.request();
+      for (const raw of batch.entries) {
+        signal?.throwIfAborted();
+        yield toStoreEntry(raw, batch.buffer);
+      }
+      if (batch.done) return;
+    }
+  } finally {
+    session.close();
+  }
+}
+
+function toStoreEntry(raw: RawEntry, buffer: ArrayBuffer | null): StoreEntry {
+  if (raw.kind !== 'file') return raw;
+  const { path: entryPath, size, executable, offset, real } = raw;
+  const inline = size === 0 ? Buffer.alloc(0) : buffer && offset >= 0 ? Buffer.from(buffer, offset, size) : undefined;
+  return {
+    kind: 'file',
+    path: entryPath,
+    size,
+    executable,
+    open(signal?: AbortSignal): Readable {
+      if (inline) return Readable.from(inline.length > 0 ? [inline] : [], { objectMode: false });
+      if (real === undefined) throw new Error(`no source for ${entryPath}`);
+      // `end` bounds each read buffer by what is left (no 1 MiB buffer for a 70 KiB file) and
+      // spares the read that would find the end of the file.
+      return createReadStream(real, { highWaterMark: Math.min(READ_CHUNK_BYTES, size), start: 0, end: size - 1, signal });
+    },
+  };
+}
+
+let nextSessionId = 0;
+
+/** One walk on one pooled walker thread; batches are matched to it by id. */
+class WalkSession {
+  private readonly id = ++nextSessionId;
+  private readonly worker = acquireWalker();
+  private readonly waiting: { resolve: (batch: Batch) => void; reject: (error: Error) => void }[] = [];
+  private finished = false;
+  private failure: Error | undefined;
+  /** The thread itself failed (not just the walk): it must not go back to the pool. */
+  private crashed = false;
+
+  constructor(real: string, logical: string) {
+    this.worker.on('message', this.onMessage);
+    this.worker.on('error', this.onFailure);
+    this.worker.on('exit', this.onExit);
+    this.worker.postMessage({ type: 'start', id: this.id, real, logical });
+  }
+
+  /** Ask for the next batch; answers arrive in order. */
+  request(): Promise<Batch> {
+    if (this.failure) return Promise.reject(this.failure);
+    const limits = { batchEntries: BATCH_ENTRIES, batchBytes: BATCH_BYTES, inlineBytes: INLINE_FILE_BYTES };
+    this.worker.postMessage({ type: 'next', id: this.id, limits });
+    const answer = new Promise<Batch>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    // A batch requested ahead may fail after the consumer stopped; that is not unhandled.
+    answer.catch(() => undefined);
+    return answer;
+  }
+
+  /** Stop the walk (if still going) and hand the thread back; idempotent. */
+  close(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.worker.off('message', this.onMessage);
+    this.worker.off('error', this.onFailure);
+    this.worker.off('exit', this.onExit);
+    if (this.crashed) {
+      void this.worker.terminate();
+      return;
+    }
+    this.worker.postMessage({ type: 'stop', id: this.id });
+    releaseWalker(this.worker);
+  }
+
+  private readonly onMessage = (message: WalkerMessage): void => {
+    if (message.id !== this.id) return;
+    const waiter = this.waiting.shift();
+    if (message.type === 'batch') {
+      waiter?.resolve(message);
+      return;
+    }
+    const error = message.unsupported !== undefined ? new UnsupportedStoreEntryError(message.unsupported, message.message) : walkError(message);
+    waiter?.reject(error);
+    this.fail(error);
+  };
+
+  private readonly onFailure = (error: Error): void => {
+    this.crashed = true;
+    this.fail(error);
+  };
+
+  private readonly onExit = (code: number): void => {
+    this.crashed = true;
+    this.fail(new Error(`store walker exited with code ${code}`));
+  };
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
+  }
+}
+
+function walkError(message: Extract<WalkerMessage, { type: 'error' }>): Error {
+  return Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code });
+}
+
+const idleWalkers: Worker[] = [];
+
+function acquireWalker(): Worker {
+  const worker = idleWalkers.pop() ?? spawnWalker();
+  // Referenced while in use, so a process waiting only on the walk does not exit.
+  worker.ref();
+  return worker;
+}
+
+function releaseWalker(worker: Worker): void {
+  worker.unref();
+  if (idleWalkers.length < MAX_IDLE_WALKERS) idleWalkers.push(worker);
+  else void worker.terminate();
+}
+
+function spawnWalker(): Worker {
+  const worker = new Worker(WALKER_SOURCE, { eval: true });
+  // An idle walker that fails or exits just leaves the pool; in use, its session reports it.
+  const forget = (): void => {
+    const index = idleWalkers.indexOf(worker);
+    if (index >= 0) idleWalkers.splice(index, 1);
+  };
+  worker.on('error', forget);
+  worker.on('exit', forget);
+  worker.unref();
+  return worker;
+}
