@@ -3,7 +3,9 @@ import { constants as zlibConstants, createGzip } from 'node:zlib';
 import { ZstdWorkerStream } from './zstd-worker-stream.js';
 
 /** How a layer's tarball is compressed; the lead maps this to a media type. */
-export type LayerCompression = 'gzip' | 'zstd';
+import type { LayerCompression } from '../../oci/media-types.js';
+
+export type { LayerCompression };
 
 /** Compression levels used when none is given: those of `gzip` and `zstd` on the command line. */
 export const DEFAULT_COMPRESSION_LEVEL: Readonly<Record<LayerCompression, number>> = { gzip: 6, zstd: 3 };
