@@ -2,6 +2,7 @@ import type { PackageSummary } from '../types.js';
 import { assertValidAttrPath } from '../attr-path.js';
 import { RESOLVE_EXPRESSION } from './resolve-expression.js';
 import { parsePathInfo } from './path-info.js';
+import { importPackageSetBindings } from './import-package-set.js';
 
 /**
  * Lists the top-level packages of the package set (name, version, description) with one
@@ -12,15 +13,7 @@ import { parsePathInfo } from './path-info.js';
  */
 export const LIST_EXPRESSION = String.raw`
 { packageSet, system }:
-let
-  lookupPath = builtins.match "<(.+)>" packageSet;
-  setPath = if lookupPath != null
-    then builtins.findFile builtins.nixPath (builtins.head lookupPath)
-    else /. + packageSet;
-  imported = import setPath;
-  pkgs = if builtins.isFunction imported
-    then imported (if (builtins.functionArgs imported) ? system then { inherit system; } else { })
-    else imported;
+let${importPackageSetBindings('system')}
   stringOr = value: if builtins.isString value then value else "";
   describe = name:
     let

@@ -1,3 +1,5 @@
+import { importPackageSetBindings } from './import-package-set.js';
+
 /**
  * The Nix expression the Nix source evaluates. It is a fixed text: package names, the package
  * set and the system reach it only as `--argstr` strings, so no input can change the code.
@@ -13,15 +15,7 @@
  */
 export const RESOLVE_EXPRESSION = String.raw`
 { packageSet, names, system, mode }:
-let
-  lookupPath = builtins.match "<(.+)>" packageSet;
-  setPath = if lookupPath != null
-    then builtins.findFile builtins.nixPath (builtins.head lookupPath)
-    else /. + packageSet;
-  imported = import setPath;
-  pkgs = if builtins.isFunction imported
-    then imported (if (builtins.functionArgs imported) ? system then { inherit system; } else { })
-    else imported;
+let${importPackageSetBindings('system')}
 
   upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" ];
   lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" ];
