@@ -1,3 +1,5 @@
+import { importPackageSetBindings } from '../nix/import-package-set.js';
+
 /**
  * The Nix expression `stowage catalog generate` evaluates. A fixed text: the package set, the
  * system and the attribute names reach it only as `--argstr` strings.
@@ -14,15 +16,7 @@
 export const CATALOG_EXPRESSION = String.raw`
 { packageSet, system, attrs, mode }:
 let
-  lookupPath = builtins.match "<(.+)>" packageSet;
-  setPath = if lookupPath != null
-    then builtins.findFile builtins.nixPath (builtins.head lookupPath)
-    else /. + packageSet;
-  imported = import setPath;
-  targetSystem = if system == "" then builtins.currentSystem else system;
-  pkgs = if builtins.isFunction imported
-    then imported (if (builtins.functionArgs imported) ? system then { system = targetSystem; } else { })
-    else imported;
+  targetSystem = if system == "" then builtins.currentSystem else system;${importPackageSetBindings('targetSystem')}
 
   isDerivation = value:
     let checked = builtins.tryEval (builtins.isAttrs value && (value.type or null) == "derivation");
