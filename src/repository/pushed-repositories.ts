@@ -16,7 +16,7 @@ import { ManifestInvalidError, ManifestNotFoundError, ManifestReferenceUnknownEr
  *   repo-manifests:<name>            set of manifest digests in the repository
  *   repo-tags:<name>                 set of tags
  *   repo-tag:<name>:<tag>            the manifest digest a tag points at
- *   manifest-info:<digest>           descriptor of a pushed manifest (type, size, artifact type)
+ *   manifest-info:<name>:<digest>    descriptor of a pushed manifest (type, size, artifact type)
  *   referrers:<name>:<digest>        set of manifest digests whose subject is <digest>
  *
  * Records are written after the blob is committed, so a record never names missing bytes.
@@ -39,7 +39,7 @@ const Keys = {
   manifests: (name: string) => `repo-manifests:${name}`,
   tags: (name: string) => `repo-tags:${name}`,
   tag: (name: string, tag: string) => `repo-tag:${name}:${tag}`,
-  info: (digest: string) => `manifest-info:${digest}`,
+  info: (name: string, digest: string) => `manifest-info:${name}:${digest}`,
   referrers: (name: string, digest: string) => `referrers:${name}:${digest}`,
 } as const;
 
@@ -106,7 +106,7 @@ export class PushedRepositories {
       ...(parsed.annotations !== undefined ? { annotations: parsed.annotations } : {}),
       ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
     };
-    await this.metadata.set(Keys.info(digest), JSON.stringify(info));
+    await this.metadata.set(Keys.info(name, digest), JSON.stringify(info));
     await this.metadata.addToSet(Keys.manifests(name), digest);
     if (parsed.subject) await this.metadata.addToSet(Keys.referrers(name, parsed.subject.digest), digest);
     if (!isValidDigest(reference)) {
@@ -121,7 +121,7 @@ export class PushedRepositories {
   async getManifest(name: string, reference: string): Promise<StoredManifest | null> {
     const digest = isValidDigest(reference) ? reference : await this.metadata.get(Keys.tag(name, reference));
     if (digest === null || !(await this.metadata.members(Keys.manifests(name))).includes(digest)) return null;
-    const info = await this.info(digest);
+    const info = await this.info(name, digest);
     const body = await readBlob(this.blobs, digest).catch(() => null);
     if (body === null) return null;
     return { digest, mediaType: info?.mediaType ?? MediaType.ociManifest, body };
@@ -142,9 +142,11 @@ export class PushedRepositories {
         await this.metadata.removeFromSet(Keys.tags(name), tag);
       }
     }
-    const info = await this.info(reference);
+    const info = await this.info(name, reference);
     if (info?.subject) await this.metadata.removeFromSet(Keys.referrers(name, info.subject), reference);
     await this.metadata.removeFromSet(Keys.manifests(name), reference);
+    // Nothing may name the digest any more, so garbage collection can free the blob.
+    await this.metadata.delete(Keys.info(name, reference));
   }
 
   async tags(name: string): Promise<string[]> {
@@ -155,7 +157,7 @@ export class PushedRepositories {
   async referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
     const result: Descriptor[] = [];
     for (const referrer of await this.metadata.members(Keys.referrers(name, digest))) {
-      const info = await this.info(referrer);
+      const info = await this.info(name, referrer);
       if (!info || (artifactType !== undefined && info.artifactType !== artifactType)) continue;
       const { subject: _subject, ...descriptor } = info;
       result.push(descriptor);
@@ -163,8 +165,8 @@ export class PushedRepositories {
     return result;
   }
 
-  private async info(digest: string): Promise<ManifestInfo | null> {
-    const raw = await this.metadata.get(Keys.info(digest));
+  private async info(name: string, digest: string): Promise<ManifestInfo | null> {
+    const raw = await this.metadata.get(Keys.info(name, digest));
     return raw === null ? null : (JSON.parse(raw) as ManifestInfo);
   }
 }

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { PushedRepositories } from '../../../src/repository/pushed-repositories.js';
+import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
+import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
+import { putBlob } from '../../../src/storage/blob-io.js';
+import { collectGarbage } from '../../../src/storage/gc.js';
+import { ManifestReferenceUnknownError } from '../../../src/repository/errors.js';
+import { digestOf, makeImage } from '../../conformance/client.js';
+
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const HOUR = 60 * 60 * 1000;
+
+async function pushed(clock: () => number) {
+  const blobs = new MemoryBlobStore(clock);
+  const metadata = new MemoryMetadataStore();
+  const repos = new PushedRepositories(metadata, blobs);
+  const image = makeImage('unit');
+  for (const blob of [image.config, ...image.layers]) {
+    await putBlob(blobs, blob);
+    await repos.linkBlob('team/app', digestOf(blob));
+  }
+  await repos.putManifest('team/app', 'v1', image.manifest, MANIFEST);
+  return { blobs, metadata, repos, image };
+}
+
+describe('PushedRepositories', () => {
+  it('refuses manifests naming blobs the store does not have', async () => {
+    const { repos } = await pushed(Date.now);
+    const other = makeImage('other');
+    await expect(repos.putManifest('team/app', 'v2', other.manifest, MANIFEST)).rejects.toBeInstanceOf(ManifestReferenceUnknownError);
+    expect(await repos.tags('team/app')).toEqual(['v1']);
+  });
+
+  it('lets garbage collection free a deleted manifest and its unlinked blobs', async () => {
+    let now = Date.now();
+    const { blobs, metadata, repos, image } = await pushed(() => now);
+    const all = [image.manifest, image.config, ...image.layers].map((blob) => digestOf(blob));
+    now += 2 * HOUR;
+    expect((await collectGarbage(blobs, metadata, { graceMs: HOUR, dryRun: false, now: () => now })).deleted).toEqual([]);
+
+    await repos.deleteManifest('team/app', digestOf(image.manifest));
+    for (const blob of [image.config, ...image.layers]) await repos.unlinkBlob('team/app', digestOf(blob));
+    await collectGarbage(blobs, metadata, { graceMs: HOUR, dryRun: false, now: () => now });
+    for (const digest of all) expect(await blobs.stat(digest)).toBeNull();
+  });
+});
