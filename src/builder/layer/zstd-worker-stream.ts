@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../../workers/worker-pool.js';
 
 /**
  * zstd compression on a worker thread. zstd-napi compresses synchronously on the calling
@@ -87,7 +88,7 @@ export class ZstdWorkerStream extends Transform {
 
   constructor(parameters: ZstdParameters) {
     super();
-    const worker = acquireWorker();
+    const worker = pool.acquire();
     this.worker = worker;
     worker.on('message', this.onMessage);
     worker.on('error', this.onFailure);
@@ -130,7 +131,7 @@ export class ZstdWorkerStream extends Transform {
     if (message.input) this.spare.push(message.input);
     if (message.last) {
       const worker = this.detach();
-      if (worker) releaseWorker(worker);
+      if (worker) pool.release(worker);
       this.flushed?.();
       return;
     }
@@ -164,30 +165,10 @@ export class ZstdWorkerStream extends Transform {
   }
 }
 
-const idle: Worker[] = [];
-
-function acquireWorker(): Worker {
-  const worker = idle.pop() ?? spawnWorker();
-  // Referenced while in use, so a process waiting only on compression does not exit.
-  worker.ref();
-  return worker;
-}
-
-function releaseWorker(worker: Worker): void {
-  if (idle.length < MAX_IDLE_WORKERS) idle.push(worker);
-  else void worker.terminate();
-}
-
-function spawnWorker(): Worker {
-  const bindingPath = createRequire(import.meta.url).resolve('zstd-napi/binding');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { bindingPath } });
-  // An idle worker that fails or exits just leaves the pool; in use, the stream reports it.
-  const forget = (): void => {
-    const index = idle.indexOf(worker);
-    if (index >= 0) idle.splice(index, 1);
-  };
-  worker.on('error', forget);
-  worker.on('exit', forget);
-  worker.unref();
-  return worker;
-}
+const pool = new WorkerPool({
+  maxIdle: MAX_IDLE_WORKERS,
+  spawn: () => {
+    const bindingPath = createRequire(import.meta.url).resolve('zstd-napi/binding');
+    return new Worker(WORKER_SOURCE, { eval: true, workerData: { bindingPath } });
+  },
+});

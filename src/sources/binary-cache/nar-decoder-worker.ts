@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { WorkerPool } from '../../workers/worker-pool.js';
 import { WORKER_SOURCE } from './nar-decoder-worker-source.js';
 
 /**
@@ -74,7 +75,7 @@ export class NarDecoderStream extends Duplex {
 
   constructor(compression: WorkerCompression, limits: DecoderLimits & { readonly maxOutput: number }) {
     super({ readableHighWaterMark: 256 * 1024 });
-    const worker = acquireWorker();
+    const worker = pool.acquire();
     this.worker = worker;
     worker.on('message', this.onMessage);
     worker.on('error', this.onFailure);
@@ -128,7 +129,7 @@ export class NarDecoderStream extends Duplex {
     const worker = this.detach();
     if (worker) {
       worker.postMessage({ type: 'abort', id: this.id });
-      releaseWorker(worker);
+      pool.release(worker);
     }
     callback(error);
   }
@@ -166,7 +167,7 @@ export class NarDecoderStream extends Duplex {
       case 'done': {
         this.result = { sha256: Buffer.from(message.digest), size: message.size };
         const worker = this.detach();
-        if (worker) releaseWorker(worker);
+        if (worker) pool.release(worker);
         this.push(null);
         this.finalCallback?.();
       }
@@ -196,20 +197,20 @@ export class NarDecoderStream extends Duplex {
   }
 }
 
-const idle: Worker[] = [];
+const pool = new WorkerPool({
+  maxIdle: MAX_IDLE_WORKERS,
+  spawn: () => {
+    const require = createRequire(import.meta.url);
+    return new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { bindingPath: require.resolve('zstd-napi/binding'), lzmaPath: require.resolve('lzma-native') },
+    });
+  },
+  retire: retireWhenDrained,
+});
 
-function acquireWorker(): Worker {
-  const worker = idle.pop() ?? spawnWorker();
-  worker.ref();
-  return worker;
-}
-
-/** Back to the pool; beyond MAX_IDLE_WORKERS, ended once it has processed what it was sent. */
-function releaseWorker(worker: Worker): void {
-  if (idle.length < MAX_IDLE_WORKERS) {
-    idle.push(worker);
-    return;
-  }
+/** Ends a worker beyond the pool's size once it has processed everything it was sent. */
+function retireWhenDrained(worker: Worker): void {
   // An empty job answered means every earlier message was handled: the worker is idle.
   const onMessage = (message: WorkerMessage): void => {
     if (message.id !== -1) return;
@@ -219,20 +220,4 @@ function releaseWorker(worker: Worker): void {
   worker.on('message', onMessage);
   worker.postMessage({ type: 'start', id: -1, compression: 'none', maxOutput: 0 });
   worker.postMessage({ type: 'end', id: -1 });
-}
-
-function spawnWorker(): Worker {
-  const require = createRequire(import.meta.url);
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { bindingPath: require.resolve('zstd-napi/binding'), lzmaPath: require.resolve('lzma-native') },
-  });
-  const forget = (): void => {
-    const index = idle.indexOf(worker);
-    if (index >= 0) idle.splice(index, 1);
-  };
-  worker.on('error', forget);
-  worker.on('exit', forget);
-  worker.unref();
-  return worker;
 }
