@@ -1,12 +1,10 @@
 import { resolve } from 'node:path';
-import { parseImageName } from '../builder/image-name.js';
 import { writeOciLayout } from '../builder/oci-layout.js';
 import { readBlob } from '../storage/blob-io.js';
 import { isValidTag } from '../oci/reference.js';
 import { BuildFailedError, PackageNotFoundError } from '../sources/errors.js';
-import { InvalidImageNameError } from '../builder/errors.js';
 import { ConfigError } from '../config/env.js';
-import { commandConfig, formatBytes, imageNameOf, parseCommandArgs, withApp } from './command-app.js';
+import { commandConfig, formatBytes, commandImage, parseCommandArgs, withApp } from './command-app.js';
 import { createProgressReporter } from './progress.js';
 
 const USAGE = `usage: stowage build <packages...> --output DIR [--tag TAG] [--data-dir DIR] [--config FILE] [--quiet]
@@ -35,18 +33,7 @@ export async function buildCommand(args: readonly string[], env: NodeJS.ProcessE
   const config = await commandConfig(values, env);
 
   return withApp(config, env, async (app) => {
-    let image;
-    try {
-      image = parseImageName(imageNameOf(positionals), tag, {
-        maxPackages: config.image.maxPackages,
-        shellPackages: config.source.shellPackages,
-        systems: config.source.systems,
-        compression: config.image.compression,
-      });
-    } catch (error) {
-      if (error instanceof InvalidImageNameError) throw new ConfigError(error.message);
-      throw error;
-    }
+    const image = commandImage(positionals, tag, config);
     const progress = createProgressReporter(process.stderr, process.stderr.isTTY === true);
     const stop = app.builder.tracker.subscribe((status) => {
       if (!values.quiet && status.image === image.canonicalName && status.revision === tag) progress.update(status);

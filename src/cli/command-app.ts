@@ -4,6 +4,8 @@ import { buildApp, type App } from '../app.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/env.js';
+import { parseImageName, type ParsedImageName } from '../builder/image-name.js';
+import { InvalidImageNameError } from '../builder/errors.js';
 
 /** Options every offline command takes besides its own. */
 export const COMMON_OPTIONS = {
@@ -41,6 +43,21 @@ export async function withApp<T>(config: Config, env: NodeJS.ProcessEnv, fn: (ap
     return await fn(app);
   } finally {
     await app.server.close();
+  }
+}
+
+/** The image the positionals name, as the server would parse it. @throws ConfigError */
+export function commandImage(positionals: readonly string[], tag: string, config: Config): ParsedImageName {
+  try {
+    return parseImageName(imageNameOf(positionals), tag, {
+      maxPackages: config.image.maxPackages,
+      shellPackages: config.source.shellPackages,
+      systems: config.source.systems,
+      compression: config.image.compression,
+    });
+  } catch (error) {
+    if (error instanceof InvalidImageNameError) throw new ConfigError(error.message);
+    throw error;
   }
 }
 

@@ -1,10 +1,8 @@
-import { parseImageName } from '../builder/image-name.js';
 import type { LayerPlan } from '../builder/image-builder.js';
-import { InvalidImageNameError } from '../builder/errors.js';
 import { isValidTag } from '../oci/reference.js';
 import { BuildFailedError, PackageNotFoundError } from '../sources/errors.js';
 import { ConfigError } from '../config/env.js';
-import { commandConfig, formatBytes, imageNameOf, parseCommandArgs, withApp } from './command-app.js';
+import { commandConfig, formatBytes, commandImage, parseCommandArgs, withApp } from './command-app.js';
 
 const USAGE = `usage: stowage layers <packages...> [--tag TAG] [--json] [--data-dir DIR] [--config FILE]
 
@@ -28,18 +26,7 @@ export async function layersCommand(args: readonly string[], env: NodeJS.Process
   if (!isValidTag(tag)) throw new ConfigError(`"${tag}" is not a valid tag`);
   const config = await commandConfig(values, env);
   return withApp(config, env, async (app) => {
-    let image;
-    try {
-      image = parseImageName(imageNameOf(positionals), tag, {
-        maxPackages: config.image.maxPackages,
-        shellPackages: config.source.shellPackages,
-        systems: config.source.systems,
-        compression: config.image.compression,
-      });
-    } catch (error) {
-      if (error instanceof InvalidImageNameError) throw new ConfigError(error.message);
-      throw error;
-    }
+    const image = commandImage(positionals, tag, config);
     let plans: LayerPlan[];
     try {
       plans = await app.builder.plan(image, AbortSignal.timeout(config.builds.timeoutMs));
