@@ -6,6 +6,7 @@ import type { ClosureGraph, PackageSource } from '../sources/types.js';
 import { BuildFailedError, PackageNotFoundError } from '../sources/errors.js';
 import type { BlobStore } from '../storage/types.js';
 import { putBlob } from '../storage/blob-io.js';
+import { LruMap } from '../storage/caching-lru.js';
 import { imageConfigJson, imageIndexJson, imageManifestJson, type ImageLayer, type Platform } from '../oci/image.js';
 import { MediaType, type LayerCompression } from '../oci/media-types.js';
 import { cachedBuild, type CachedBuildDeps } from './cached-build.js';
@@ -80,6 +81,13 @@ export interface BuiltImage {
  * finishes anyway and the next pull finds it cached. Only the build timeout stops it.
  */
 export class ImageBuilder {
+  /**
+   * What this process has already recorded for a name (tags, manifest and blob sets, index
+   * blobs), so a cache hit answers without writing: with Redis each set write is a round trip,
+   * and an index would otherwise be rewritten on every pull.
+   */
+  private readonly recorded = new LruMap<string, true>(10_000);
+  private readonly indexes = new LruMap<string, IndexRecord>(1_000);
   private readonly inFlight = new Map<string, Promise<BuiltImage>>();
 
   constructor(
@@ -211,12 +219,16 @@ export class ImageBuilder {
         ? { record: await run(), built: true }
         : await cachedBuild(this.deps, MetadataKeys.image(imageKey), (record) => this.blobsExist(record), run);
     this.deps.observer?.image?.({ built: result.built });
-    await this.deps.metadata.addToSet(MetadataKeys.tags(image.canonicalName), request.revision);
-    for (const ref of [result.record.oci, result.record.docker]) {
-      if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
-    }
-    for (const digest of [result.record.config.digest, ...result.record.layers]) {
-      await this.deps.metadata.addToSet(MetadataKeys.blobs(image.canonicalName), digest);
+    const recordedKey = `${image.canonicalName}\u0000${request.revision}\u0000${result.record.oci.digest}`;
+    if (!this.recorded.has(recordedKey)) {
+      await this.deps.metadata.addToSet(MetadataKeys.tags(image.canonicalName), request.revision);
+      for (const ref of [result.record.oci, result.record.docker]) {
+        if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
+      }
+      for (const digest of [result.record.config.digest, ...result.record.layers]) {
+        await this.deps.metadata.addToSet(MetadataKeys.blobs(image.canonicalName), digest);
+      }
+      this.recorded.set(recordedKey, true);
     }
     return result;
   }
@@ -320,6 +332,9 @@ export class ImageBuilder {
 
   /** Index blobs are small and derived from the platform manifests: written, then recorded. */
   private async writeIndex(image: ParsedImageName, results: ReadonlyArray<{ system: string; image: ImageRecord }>): Promise<IndexRecord> {
+    const indexKey = [image.canonicalName, ...results.map(({ system, image: record }) => `${system}=${record.oci.digest}`)].join('\u0000');
+    const known = this.indexes.get(indexKey);
+    if (known) return known;
     const entries = (format: 'oci' | 'docker') =>
       results.map(({ system, image: record }) => {
         const ref = format === 'oci' ? record.oci : (record.docker as NonNullable<ImageRecord['docker']>);
@@ -336,6 +351,7 @@ export class ImageBuilder {
     for (const ref of [record.oci, record.docker]) {
       if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
     }
+    this.indexes.set(indexKey, record);
     return record;
   }
 

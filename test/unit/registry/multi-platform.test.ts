@@ -84,6 +84,24 @@ describe('multi-platform images', () => {
     expect(index.manifests.map((entry) => entry.platform.architecture)).toEqual(['amd64']);
   });
 
+  it('answers a repeated pull without writing blobs or metadata', async () => {
+    const blobs = new MemoryBlobStore();
+    const metadata = new MemoryMetadataStore();
+    const { server } = await buildApp(
+      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { shellPackages: ['minishell'], systems: ['x86_64-linux', 'aarch64-linux'] } }),
+      { source, blobs, metadata, logger: pino({ level: 'silent' }) },
+    );
+    const first = await server.inject({ method: 'GET', url: '/v2/shell/tool/manifests/latest' });
+    let writes = 0;
+    const writer = blobs.writer.bind(blobs);
+    blobs.writer = async () => ((writes += 1), writer());
+    const addToSet = metadata.addToSet.bind(metadata);
+    metadata.addToSet = async (key, member) => ((writes += 1), addToSet(key, member));
+    const again = await server.inject({ method: 'GET', url: '/v2/shell/tool/manifests/latest' });
+    expect(again.headers['docker-content-digest']).toBe(first.headers['docker-content-digest']);
+    expect(writes).toBe(0);
+  });
+
   it('serves zstd layers for a zstd/ name', async () => {
     const { server } = await makeApp({ source: { systems: ['x86_64-linux'] } });
     const manifest = (await server.inject({ method: 'GET', url: '/v2/zstd/tool/manifests/latest' })).json() as { layers: Array<{ mediaType: string }> };
