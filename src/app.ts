@@ -40,6 +40,7 @@ import { ImageBuilder } from './builder/image-builder.js';
 import { BuildQueue } from './builder/build-queue.js';
 import { BuildTracker } from './builder/build-tracker.js';
 import { registerRegistry } from './registry/registry-plugin.js';
+import type { ImageNameOptions } from './builder/image-name.js';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { buildObserver, createMetrics, observeBuilds, type StowageMetrics } from './metrics/metrics.js';
 import { registerMetrics } from './metrics/http-metrics.js';
@@ -72,6 +73,16 @@ export interface App {
   readonly source: PackageSource;
   /** This app's own Prometheus registry (not prom-client's global one). */
   readonly metrics: StowageMetrics;
+}
+
+/** How image names are read under this configuration (the server and the CLI alike). */
+export function imageNameOptionsOf(config: Config): ImageNameOptions {
+  return {
+    maxPackages: config.image.maxPackages,
+    shellPackages: config.source.shellPackages,
+    systems: config.source.systems,
+    compression: config.image.compression,
+  };
 }
 
 /**
@@ -132,12 +143,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   }, Math.min(config.push.uploadTtlMs, 5 * 60_000));
   expiry.unref();
   server.addHook('onClose', async () => clearInterval(expiry));
-  const imageNames = {
-    maxPackages: config.image.maxPackages,
-    shellPackages: config.source.shellPackages,
-    systems: config.source.systems,
-    compression: config.image.compression,
-  };
+  const imageNames = imageNameOptionsOf(config);
   const stopObservingBuilds = observeBuilds(metrics, builder.tracker);
   server.addHook('onClose', async () => stopObservingBuilds());
   // Before the routes, so its onResponse hook sees every request.

@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino } from 'pino';
-import { buildApp, type App } from '../app.js';
+import { buildApp, imageNameOptionsOf, type App } from '../app.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/env.js';
@@ -49,12 +49,7 @@ export async function withApp<T>(config: Config, env: NodeJS.ProcessEnv, fn: (ap
 /** The image the positionals name, as the server would parse it. @throws ConfigError */
 export function commandImage(positionals: readonly string[], tag: string, config: Config): ParsedImageName {
   try {
-    return parseImageName(imageNameOf(positionals), tag, {
-      maxPackages: config.image.maxPackages,
-      shellPackages: config.source.shellPackages,
-      systems: config.source.systems,
-      compression: config.image.compression,
-    });
+    return parseImageName(imageNameOf(positionals), tag, imageNameOptionsOf(config));
   } catch (error) {
     if (error instanceof InvalidImageNameError) throw new ConfigError(error.message);
     throw error;
