@@ -40,7 +40,7 @@ import { ImageBuilder } from './builder/image-builder.js';
 import { BuildQueue } from './builder/build-queue.js';
 import { BuildTracker } from './builder/build-tracker.js';
 import { registerRegistry } from './registry/registry-plugin.js';
-import type { ImageNameOptions } from './builder/image-name.js';
+import type { ImageNameOptions } from './image-name/image-name.js';
 import { Registry as MetricsRegistry } from 'prom-client';
 import { buildObserver, createMetrics, observeBuilds, type StowageMetrics } from './metrics/metrics.js';
 import { registerMetrics } from './metrics/http-metrics.js';

@@ -1,16 +1,5 @@
 /** Domain errors of image building; the registry maps them to OCI error codes. */
 
-/** The repository name is not a valid package list. */
-export class InvalidImageNameError extends Error {
-  constructor(
-    readonly imageName: string,
-    readonly reason: string,
-  ) {
-    super(`invalid image name: ${reason}`);
-    this.name = 'InvalidImageNameError';
-  }
-}
-
 /** Too many builds are waiting; the client should retry later. */
 export class BuildQueueFullError extends Error {
   constructor(readonly retryAfterSeconds: number) {

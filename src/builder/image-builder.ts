@@ -13,7 +13,7 @@ import { cachedBuild, type CachedBuildDeps } from './cached-build.js';
 import { BuildQueue } from './build-queue.js';
 import { BuildTracker } from './build-tracker.js';
 import { BuildInProgressError, BuildTimeoutError } from './errors.js';
-import { requestFor, type ParsedImageName } from './image-name.js';
+import { requestFor, type ParsedImageName } from '../image-name/image-name.js';
 import { LayerBuilder, LAYER_FORMAT_VERSION } from './layer-builder.js';
 import { platformOfSystem } from './platform.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type IndexRecord } from './records.js';

@@ -4,8 +4,8 @@ import { buildApp, imageNameOptionsOf, type App } from '../app.js';
 import { loadConfig, parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../config/env.js';
-import { parseImageName, type ParsedImageName } from '../builder/image-name.js';
-import { InvalidImageNameError } from '../builder/errors.js';
+import { parseImageName, type ParsedImageName } from '../image-name/image-name.js';
+import { InvalidImageNameError } from '../image-name/errors.js';
 
 /** Options every offline command takes besides its own. */
 export const COMMON_OPTIONS = {

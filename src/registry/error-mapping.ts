@@ -1,7 +1,8 @@
 import { OCI_ERROR_STATUS, ociErrorBody, type OciErrorBody, type OciErrorCode } from '../oci/errors.js';
 import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, StorageUnavailableError } from '../storage/errors.js';
 import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
-import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError, InvalidImageNameError } from '../builder/errors.js';
+import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError } from '../builder/errors.js';
+import { InvalidImageNameError } from '../image-name/errors.js';
 import { RegistryError } from './registry-error.js';
 import { BinaryCacheError, BinaryCacheUnavailableError } from '../sources/binary-cache/errors.js';
 import {

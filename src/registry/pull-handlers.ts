@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { parseImageName } from '../builder/image-name.js';
+import { parseImageName } from '../image-name/image-name.js';
 import { MetadataKeys, type ManifestRef } from '../builder/records.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { readBlob } from '../storage/blob-io.js';

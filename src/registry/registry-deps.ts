@@ -1,6 +1,6 @@
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import type { ImageBuilder } from '../builder/image-builder.js';
-import type { ImageNameOptions } from '../builder/image-name.js';
+import type { ImageNameOptions } from '../image-name/image-name.js';
 import type { PushedRepositories } from '../repository/pushed-repositories.js';
 import type { UploadSessions } from '../repository/upload-sessions.js';
 import type { AuthOptions } from './auth-hook.js';

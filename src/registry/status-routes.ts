@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildTracker } from '../builder/build-tracker.js';
-import { parseImageName, type ImageNameOptions } from '../builder/image-name.js';
+import { parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from './registry-error.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildStatus } from '../builder/build-tracker.js';
-import type { ParsedImageName } from '../builder/image-name.js';
+import type { ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
 import { EventStream } from './sse.js';

@@ -1,6 +1,6 @@
 import type { ImageBuilder } from '../builder/image-builder.js';
 import type { BuildStatus } from '../builder/build-tracker.js';
-import type { ParsedImageName } from '../builder/image-name.js';
+import type { ParsedImageName } from '../image-name/image-name.js';
 import type { ImageRecord } from '../builder/records.js';
 import { imagesUsingLayer, readImageInfo, type ImageInfo } from '../builder/image-info.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';

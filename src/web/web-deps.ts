@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ImageBuilder } from '../builder/image-builder.js';
-import { parseImageName, type ImageNameOptions, type ParsedImageName } from '../builder/image-name.js';
+import { parseImageName, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
 import type { PackageSource } from '../sources/types.js';
 import type { BlobStore, MetadataStore } from '../storage/types.js';
 import { isValidTag } from '../oci/reference.js';

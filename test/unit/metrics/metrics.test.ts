@@ -77,7 +77,7 @@ describe('GET /metrics', () => {
 
   it('shows builds in flight and failed builds', async () => {
     const app = await makeApp({ builds: { concurrency: 1 } });
-    const slow = app.builder.build((await import('../../../src/builder/image-name.js')).parseImageName('slow', 'latest', {
+    const slow = app.builder.build((await import('../../../src/image-name/image-name.js')).parseImageName('slow', 'latest', {
       maxPackages: 10, shellPackages: ['minishell'], systems: ['x86_64-linux'], compression: 'gzip',
     }));
     await app.server.inject({ method: 'POST', url: '/api/v1/builds/tool' });

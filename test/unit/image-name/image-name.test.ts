@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseImageName } from '../../../src/builder/image-name.js';
-import { InvalidImageNameError } from '../../../src/builder/errors.js';
+import { parseImageName } from '../../../src/image-name/image-name.js';
+import { InvalidImageNameError } from '../../../src/image-name/errors.js';
 
 const options = { maxPackages: 8, shellPackages: ['busybox'], systems: ['x86_64-linux', 'aarch64-linux'], compression: 'gzip' as const };
 
