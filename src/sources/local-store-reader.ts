@@ -2,7 +2,9 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../workers/module-worker.js';
+import type { RawEntry, WalkerMessage, WalkerRequest } from '../workers/store-walker-protocol.js';
+import { WorkerPool } from '../workers/worker-pool.js';
 import type { DirectoryListing, StoreEntry, StoreReader } from './types.js';
 
 /** A store path argument that does not name an object directly inside the store directory. */
@@ -33,133 +35,6 @@ const BATCH_ENTRIES = 512;
 const BATCH_BYTES = 1024 * 1024;
 /** Walker threads kept for reuse: starting one costs tens of milliseconds. */
 const MAX_IDLE_WALKERS = 4;
-
-/**
- * The walker thread, CommonJS, evaluated from a string so it runs the same from `src/` and
- * `dist/`. A store path is thousands of lstat, readlink, readdir and small reads; done with the
- * async fs API each is a thread-pool round trip from the main thread, which costs more than
- * the call itself. The walker makes them synchronously, off the main thread, and sends
- * entries in batches, small files' bytes packed into one transferred buffer per batch.
- */
-const WALKER_SOURCE = `
-'use strict';
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const path = require('node:path');
-let session = null;
-
-function unsupported(entryPath, reason) {
-  const error = new Error(reason);
-  error.unsupported = entryPath;
-  return error;
-}
-
-function* walk(real, logical) {
-  const stats = fs.lstatSync(real);
-  if (stats.isSymbolicLink()) {
-    yield { kind: 'symlink', path: logical, target: fs.readlinkSync(real) };
-  } else if (stats.isFile()) {
-    yield { kind: 'file', path: logical, real, size: stats.size, executable: (stats.mode & 0o111) !== 0, offset: -1 };
-  } else if (stats.isDirectory()) {
-    yield { kind: 'directory', path: logical };
-    const names = fs.readdirSync(real, { encoding: 'buffer' }).sort(Buffer.compare);
-    for (const raw of names) {
-      const name = raw.toString('utf8');
-      // A string path cannot carry arbitrary bytes; fail loudly rather than emit a mangled name.
-      if (!Buffer.from(name, 'utf8').equals(raw)) throw unsupported(logical + '/' + name, 'name is not valid UTF-8');
-      yield* walk(path.join(real, name), logical + '/' + name);
-    }
-  } else {
-    throw unsupported(logical, 'not a regular file, directory or symlink');
-  }
-}
-
-const probe = Buffer.alloc(1);
-
-function readInto(entry, bytes, offset) {
-  const fd = fs.openSync(entry.real, 'r');
-  try {
-    let read = 0;
-    while (read < entry.size) {
-      const n = fs.readSync(fd, bytes, offset + read, entry.size - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    if (read !== entry.size || fs.readSync(fd, probe, 0, 1, read) !== 0) {
-      throw new Error('file ' + entry.path + ' changed size while being read');
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-// Small files' bytes go into one buffer per batch, allocated only when needed and transferred
-// whole, so that the walker keeps no garbage of its own.
-function nextBatch(limits) {
-  const entries = [];
-  let bytes = null;
-  let used = 0;
-  while (entries.length < limits.batchEntries) {
-    const entry = session.carry ?? session.walker.next().value;
-    session.carry = null;
-    if (entry === undefined) return { entries, bytes, done: true };
-    if (entry.kind === 'file' && entry.size > 0 && entry.size <= limits.inlineBytes) {
-      bytes ??= new Uint8Array(limits.batchBytes);
-      if (used + entry.size > bytes.length) {
-        session.carry = entry;
-        break;
-      }
-      readInto(entry, bytes, used);
-      entry.offset = used;
-      used += entry.size;
-    }
-    if (entry.kind !== 'file' || entry.offset >= 0 || entry.size === 0) delete entry.real;
-    entries.push(entry);
-  }
-  return { entries, bytes, done: false };
-}
-
-parentPort.on('message', (message) => {
-  if (message.type === 'start') {
-    session = { id: message.id, walker: walk(message.real, message.logical), carry: null };
-    return;
-  }
-  if (!session || session.id !== message.id) return;
-  if (message.type === 'stop') {
-    session = null;
-    return;
-  }
-  const id = session.id;
-  try {
-    const { entries, bytes, done } = nextBatch(message.limits);
-    if (done) session = null;
-    const buffer = bytes ? bytes.buffer : null;
-    parentPort.postMessage({ type: 'batch', id, entries, buffer, done }, buffer ? [buffer] : []);
-  } catch (error) {
-    session = null;
-    const { message: text, code, unsupported } = error;
-    parentPort.postMessage({ type: 'error', id, message: String(text), code, unsupported });
-  }
-});
-`;
-
-/** An entry as the walker sends it: file contents by offset into the batch buffer. */
-type RawEntry =
-  | { readonly kind: 'directory'; readonly path: string }
-  | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
-  | {
-      readonly kind: 'file';
-      readonly path: string;
-      readonly size: number;
-      readonly executable: boolean;
-      /** Offset of the bytes in the batch buffer, or -1: stream them from `real`. */
-      readonly offset: number;
-      readonly real?: string;
-    };
-
-type WalkerMessage =
-  | { readonly type: 'batch'; readonly id: number; readonly entries: readonly RawEntry[]; readonly buffer: ArrayBuffer | null; readonly done: boolean }
-  | { readonly type: 'error'; readonly id: number; readonly message: string; readonly code?: string; readonly unsupported?: string };
 
 type Batch = Extract<WalkerMessage, { type: 'batch' }>;
 
@@ -280,7 +155,7 @@ let nextSessionId = 0;
 /** One walk on one pooled walker thread; batches are matched to it by id. */
 class WalkSession {
   private readonly id = ++nextSessionId;
-  private readonly worker = acquireWalker();
+  private readonly worker = walkers.acquire();
   private readonly waiting: { resolve: (batch: Batch) => void; reject: (error: Error) => void }[] = [];
   private finished = false;
   private failure: Error | undefined;
@@ -291,14 +166,14 @@ class WalkSession {
     this.worker.on('message', this.onMessage);
     this.worker.on('error', this.onFailure);
     this.worker.on('exit', this.onExit);
-    this.worker.postMessage({ type: 'start', id: this.id, real, logical });
+    this.send({ type: 'start', id: this.id, real, logical });
   }
 
   /** Ask for the next batch; answers arrive in order. */
   request(): Promise<Batch> {
     if (this.failure) return Promise.reject(this.failure);
     const limits = { batchEntries: BATCH_ENTRIES, batchBytes: BATCH_BYTES, inlineBytes: INLINE_FILE_BYTES };
-    this.worker.postMessage({ type: 'next', id: this.id, limits });
+    this.send({ type: 'next', id: this.id, limits });
     const answer = new Promise<Batch>((resolve, reject) => this.waiting.push({ resolve, reject }));
     // A batch requested ahead may fail after the consumer stopped; that is not unhandled.
     answer.catch(() => undefined);
@@ -316,8 +191,12 @@ class WalkSession {
       void this.worker.terminate();
       return;
     }
-    this.worker.postMessage({ type: 'stop', id: this.id });
-    releaseWalker(this.worker);
+    this.send({ type: 'stop', id: this.id });
+    walkers.release(this.worker);
+  }
+
+  private send(message: WalkerRequest): void {
+    this.worker.postMessage(message);
   }
 
   private readonly onMessage = (message: WalkerMessage): void => {
@@ -352,30 +231,5 @@ function walkError(message: Extract<WalkerMessage, { type: 'error' }>): Error {
   return Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code });
 }
 
-const idleWalkers: Worker[] = [];
-
-function acquireWalker(): Worker {
-  const worker = idleWalkers.pop() ?? spawnWalker();
-  // Referenced while in use, so a process waiting only on the walk does not exit.
-  worker.ref();
-  return worker;
-}
-
-function releaseWalker(worker: Worker): void {
-  worker.unref();
-  if (idleWalkers.length < MAX_IDLE_WALKERS) idleWalkers.push(worker);
-  else void worker.terminate();
-}
-
-function spawnWalker(): Worker {
-  const worker = new Worker(WALKER_SOURCE, { eval: true });
-  // An idle walker that fails or exits just leaves the pool; in use, its session reports it.
-  const forget = (): void => {
-    const index = idleWalkers.indexOf(worker);
-    if (index >= 0) idleWalkers.splice(index, 1);
-  };
-  worker.on('error', forget);
-  worker.on('exit', forget);
-  worker.unref();
-  return worker;
-}
+/** One pool of walker threads for every reader in the process. */
+const walkers = new WorkerPool({ maxIdle: MAX_IDLE_WALKERS, spawn: () => startModuleWorker('store-walker') });

@@ -1,7 +1,10 @@
-import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../workers/module-worker.js';
+import type { CompressorMessage, CompressorRequest, ZstdParameters } from '../../workers/zstd-compressor-protocol.js';
 import { WorkerPool } from '../../workers/worker-pool.js';
+
+export type { ZstdParameters } from '../../workers/zstd-compressor-protocol.js';
 
 /**
  * zstd compression on a worker thread. zstd-napi compresses synchronously on the calling
@@ -21,61 +24,6 @@ const TRANSFER_BYTES = 1024 * 1024;
 /** Workers kept for reuse: starting one costs tens of milliseconds. */
 const MAX_IDLE_WORKERS = 4;
 
-/**
- * Worker source, CommonJS, evaluated as a string so it runs the same from `src/` and `dist/`.
- * Input buffers go back to the stream for reuse and output buffers are transferred out, so
- * the worker makes no garbage: a worker's heap is collected rarely, and transferred-in chunks
- * would pile up there (tens of MiB) until it is.
- */
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const binding = require(workerData.bindingPath);
-const scratch = Buffer.allocUnsafeSlow(binding.cStreamOutSize());
-const empty = new Uint8Array(0);
-let cctx = null;
-
-function compress(input, endOp) {
-  const chunks = [];
-  for (;;) {
-    const [remaining, produced, consumed] = cctx.compressStream2(scratch, input, endOp);
-    if (produced > 0) {
-      const chunk = new Uint8Array(produced);
-      chunk.set(scratch.subarray(0, produced));
-      chunks.push(chunk.buffer);
-    }
-    input = input.subarray(consumed);
-    if (input.length === 0 && (endOp === binding.EndDirective.continue || remaining === 0)) return chunks;
-  }
-}
-
-parentPort.on('message', (message) => {
-  try {
-    if (message.type === 'start') {
-      cctx = new binding.CCtx();
-      for (const [name, value] of message.parameters) cctx.setParameter(binding.CParameter[name], value);
-      return;
-    }
-    const last = message.type === 'end';
-    const input = last ? empty : new Uint8Array(message.buffer, 0, message.length);
-    const chunks = compress(input, last ? binding.EndDirective.end : binding.EndDirective.continue);
-    if (last) cctx = null;
-    const returned = last ? null : message.buffer;
-    parentPort.postMessage({ type: 'output', chunks, input: returned, last }, returned ? [...chunks, returned] : chunks);
-  } catch (error) {
-    cctx = null;
-    parentPort.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-  }
-});
-`;
-
-/** zstd parameters by their zstd-napi `CParameter` names. */
-export type ZstdParameters = ReadonlyArray<readonly [name: 'compressionLevel' | 'checksumFlag' | 'nbWorkers', value: number]>;
-
-type WorkerMessage =
-  | { readonly type: 'output'; readonly chunks: readonly ArrayBuffer[]; readonly input: ArrayBuffer | null; readonly last: boolean }
-  | { readonly type: 'error'; readonly message: string };
-
 /** A zstd-compressing transform whose compression runs on a pooled worker thread. */
 export class ZstdWorkerStream extends Transform {
   private worker: Worker | undefined;
@@ -93,7 +41,7 @@ export class ZstdWorkerStream extends Transform {
     worker.on('message', this.onMessage);
     worker.on('error', this.onFailure);
     worker.on('exit', this.onExit);
-    worker.postMessage({ type: 'start', parameters });
+    this.send({ type: 'start', parameters });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -103,7 +51,7 @@ export class ZstdWorkerStream extends Transform {
       const piece = chunk.subarray(offset, offset + TRANSFER_BYTES);
       const buffer = this.spare.pop() ?? new ArrayBuffer(TRANSFER_BYTES);
       new Uint8Array(buffer).set(piece);
-      this.worker?.postMessage({ type: 'data', buffer, length: piece.length }, [buffer]);
+      this.send({ type: 'data', buffer, length: piece.length }, [buffer]);
       this.inFlight += 1;
     }
     if (this.inFlight < MAX_IN_FLIGHT) callback();
@@ -112,7 +60,7 @@ export class ZstdWorkerStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     this.flushed = callback;
-    this.worker?.postMessage({ type: 'end' });
+    this.send({ type: 'end' });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -122,7 +70,11 @@ export class ZstdWorkerStream extends Transform {
     callback(error);
   }
 
-  private readonly onMessage = (message: WorkerMessage): void => {
+  private send(message: CompressorRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker?.postMessage(message, transfer);
+  }
+
+  private readonly onMessage = (message: CompressorMessage): void => {
     if (message.type === 'error') {
       this.destroy(new Error(`zstd compression failed: ${message.message}`));
       return;
@@ -165,10 +117,5 @@ export class ZstdWorkerStream extends Transform {
   }
 }
 
-const pool = new WorkerPool({
-  maxIdle: MAX_IDLE_WORKERS,
-  spawn: () => {
-    const bindingPath = createRequire(import.meta.url).resolve('zstd-napi/binding');
-    return new Worker(WORKER_SOURCE, { eval: true, workerData: { bindingPath } });
-  },
-});
+/** One pool of compressor threads (src/workers/zstd-compressor.ts) for every layer. */
+const pool = new WorkerPool({ maxIdle: MAX_IDLE_WORKERS, spawn: () => startModuleWorker('zstd-compressor') });

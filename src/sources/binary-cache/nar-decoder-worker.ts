@@ -1,8 +1,10 @@
-import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../workers/module-worker.js';
+import type { DecoderMessage, DecoderRequest, WorkerCompression } from '../../workers/nar-decoder-protocol.js';
 import { WorkerPool } from '../../workers/worker-pool.js';
-import { WORKER_SOURCE } from './nar-decoder-worker-source.js';
+
+export type { WorkerCompression } from '../../workers/nar-decoder-protocol.js';
 
 /**
  * NAR decompression (zstd, xz) and hashing on a worker thread. On the main thread they would
@@ -31,18 +33,8 @@ const BATCH_BYTES = 256 * 1024;
 const CREDIT_BYTES = 2 * 1024 * 1024;
 
 
-type WorkerMessage = { readonly id: number } & (
-  | { readonly type: 'output'; readonly chunk: ArrayBuffer }
-  | { readonly type: 'consumed' }
-  | { readonly type: 'done'; readonly digest: ArrayBuffer; readonly size: number }
-  | { readonly type: 'error'; readonly message: string }
-);
-
 /** Job ids: a pooled worker's messages for an earlier, aborted job are told apart by them. */
 let nextJobId = 0;
-
-/** NAR compressions the worker decodes. */
-export type WorkerCompression = 'zstd' | 'xz' | 'none';
 
 /** Memory bounds of the decoders. */
 export interface DecoderLimits {
@@ -80,7 +72,7 @@ export class NarDecoderStream extends Duplex {
     worker.on('message', this.onMessage);
     worker.on('error', this.onFailure);
     worker.on('exit', this.onExit);
-    worker.postMessage({
+    send(worker, {
       type: 'start',
       id: this.id,
       compression,
@@ -113,13 +105,13 @@ export class NarDecoderStream extends Duplex {
   override _final(callback: (error?: Error | null) => void): void {
     if (this.pendingBytes > 0) this.post();
     this.finalCallback = callback;
-    this.worker?.postMessage({ type: 'end', id: this.id });
+    this.send({ type: 'end', id: this.id });
   }
 
   override _read(): void {
     if (this.outstanding > CREDIT_BYTES / 2) return;
     this.outstanding += CREDIT_BYTES;
-    this.worker?.postMessage({ type: 'more', id: this.id, bytes: CREDIT_BYTES });
+    this.send({ type: 'more', id: this.id, bytes: CREDIT_BYTES });
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -128,7 +120,7 @@ export class NarDecoderStream extends Duplex {
     // process) when a worker is torn down in the middle of its native code.
     const worker = this.detach();
     if (worker) {
-      worker.postMessage({ type: 'abort', id: this.id });
+      send(worker, { type: 'abort', id: this.id });
       pool.release(worker);
     }
     callback(error);
@@ -143,11 +135,15 @@ export class NarDecoderStream extends Duplex {
     }
     this.pending = [];
     this.pendingBytes = 0;
-    this.worker?.postMessage({ type: 'data', id: this.id, chunk: copy.buffer }, [copy.buffer]);
+    this.send({ type: 'data', id: this.id, chunk: copy.buffer }, [copy.buffer]);
     this.inFlight += 1;
   }
 
-  private readonly onMessage = (message: WorkerMessage): void => {
+  private send(message: DecoderRequest, transfer: ArrayBuffer[] = []): void {
+    if (this.worker) send(this.worker, message, transfer);
+  }
+
+  private readonly onMessage = (message: DecoderMessage): void => {
     if (message.id !== this.id) return;
     switch (message.type) {
       case 'error':
@@ -197,27 +193,22 @@ export class NarDecoderStream extends Duplex {
   }
 }
 
-const pool = new WorkerPool({
-  maxIdle: MAX_IDLE_WORKERS,
-  spawn: () => {
-    const require = createRequire(import.meta.url);
-    return new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { bindingPath: require.resolve('zstd-napi/binding'), lzmaPath: require.resolve('lzma-native') },
-    });
-  },
-  retire: retireWhenDrained,
-});
+/** One pool of decoder threads (src/workers/nar-decoder.ts) for every NAR stream. */
+const pool = new WorkerPool({ maxIdle: MAX_IDLE_WORKERS, spawn: () => startModuleWorker('nar-decoder'), retire: retireWhenDrained });
 
 /** Ends a worker beyond the pool's size once it has processed everything it was sent. */
 function retireWhenDrained(worker: Worker): void {
   // An empty job answered means every earlier message was handled: the worker is idle.
-  const onMessage = (message: WorkerMessage): void => {
+  const onMessage = (message: DecoderMessage): void => {
     if (message.id !== -1) return;
     worker.off('message', onMessage);
     void worker.terminate();
   };
   worker.on('message', onMessage);
-  worker.postMessage({ type: 'start', id: -1, compression: 'none', maxOutput: 0 });
-  worker.postMessage({ type: 'end', id: -1 });
+  send(worker, { type: 'start', id: -1, compression: 'none', maxOutput: 0 });
+  send(worker, { type: 'end', id: -1 });
+}
+
+function send(worker: Worker, message: DecoderRequest, transfer: ArrayBuffer[] = []): void {
+  worker.postMessage(message, transfer);
 }
