@@ -7,7 +7,7 @@ import {
   type LayeringNode,
   type Popularity,
 } from '../../../src/layering/index.js';
-import { assertValidLayers, closureOf, pickRoots, randomPackageSet, seeded } from './random-graphs.js';
+import { assertValidLayers, closureOf, pickRoots, randomPackageSet, seeded } from '../../support/random-graphs.js';
 
 const MB = 1_000_000;
 const pathOf = (name: string): string => `/nix/store/${name.replace(/[^a-z0-9]/g, 'x').padEnd(32, '0')}-${name}`;

@@ -3,7 +3,7 @@
  * ones, popular low-level libraries first, sizes spread from a few KB to hundreds of MB like a
  * real distribution.
  */
-import type { Layer, LayeringGraph, LayeringNode } from '../../../src/layering/index.js';
+import type { Layer, LayeringGraph, LayeringNode } from '../../src/layering/index.js';
 
 export type Random = () => number;
 
