@@ -273,8 +273,9 @@ describe('a process killed mid-upload', () => {
     await connection.connect();
     try {
       expect(await connection.client.pttl(`${prefix}lock:layer:crash`)).toBeGreaterThan(0);
+      const deadToken = await connection.client.get(`${prefix}lock:layer:crash`);
+      expect(deadToken).toEqual(expect.any(String));
       child.kill('SIGKILL');
-      const killedAt = Date.now();
       await new Promise((resolve) => child.once('exit', resolve));
 
       // Nothing under blobs/: the staged parts are in an unfinished multipart upload.
@@ -284,11 +285,12 @@ describe('a process killed mid-upload', () => {
       expect(listed.KeyCount ?? 0).toBe(0);
       await store.removeStaleStaging(0);
 
-      // Another replica gets the lock once it expires, not before and not much after.
+      // Another replica gets the lock once the dead holder's key expires, and not before: the
+      // lock is SET NX, so inside it the key holds the new holder's token, not the dead one's.
       const locks = new RedisLockManager(connection, { keyPrefix: prefix });
-      await locks.withLock('layer:crash', lockTtlMs, async () => undefined);
-      const waited = Date.now() - killedAt;
-      expect(waited).toBeLessThan(lockTtlMs + 1_000);
+      const token = await locks.withLock('layer:crash', lockTtlMs, async () => connection.client.get(`${prefix}lock:layer:crash`));
+      expect(token).toEqual(expect.any(String));
+      expect(token).not.toBe(deadToken);
       expect(await connection.client.exists(`${prefix}lock:layer:crash`)).toBe(0);
     } finally {
       child.kill('SIGKILL');

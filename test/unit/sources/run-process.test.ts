@@ -1,8 +1,24 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProcess } from '../../../src/sources/nix/run-process.js';
 import { SourceTimeoutError } from '../../../src/sources/errors.js';
 
 const env = { PATH: '/usr/bin:/bin' };
+
+/** True while a process with this pid runs: it exists (signal 0 only checks) and is no zombie. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A killed orphan stays a zombie until its new parent reaps it, which a container's init may never do.
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return !/^\d+ \(.*\) Z/.test(stat);
+}
 
 describe('runProcess', () => {
   it('collects stdout and the tail of stderr, drained concurrently', async () => {
@@ -21,11 +37,15 @@ describe('runProcess', () => {
   });
 
   it('kills the process group on timeout', async () => {
-    const started = Date.now();
-    await expect(runProcess('sh', ['-c', 'sleep 30 & sleep 30'], { env, timeoutMs: 200, signal: new AbortController().signal })).rejects.toBeInstanceOf(
-      SourceTimeoutError,
-    );
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // A background child that would hold the pipes open for 30 s: its pid goes to a file.
+    const pidFile = join(await mkdtemp(join(tmpdir(), 'stowage-run-')), 'pid');
+    const script = `sleep 30 & echo $! > '${pidFile}'; sleep 30`;
+    await expect(runProcess('sh', ['-c', script], { env, timeoutMs: 200, signal: new AbortController().signal })).rejects.toBeInstanceOf(SourceTimeoutError);
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(pid).toBeGreaterThan(0);
+    // The group got SIGKILL; the signal may take a few turns to land.
+    while (isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('stops when the signal aborts', async () => {

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, UploadPartCopyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { putBlob, readBlob } from '../../../src/storage/blob-io.js';
-import { StorageUnavailableError } from '../../../src/storage/errors.js';
-import { S3BlobStore } from '../../../src/storage/s3-blob-store.js';
-import { useS3Server } from '../../support/s3-server.js';
+import { putBlob, readBlob } from '../../src/storage/blob-io.js';
+import { StorageUnavailableError } from '../../src/storage/errors.js';
+import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
+import { useS3Server } from '../support/s3-server.js';
 
 const s3 = useS3Server({ bucket: 'stowage-unit' });
 const MiB = 1024 * 1024;
