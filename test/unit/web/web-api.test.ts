@@ -221,8 +221,12 @@ describe('shutting down', () => {
     const events = readSse(`${url}/api/v1/build-events/slow`);
     await events.until((event) => event.event === 'status');
     const closed = app.server.close();
-    await events.done;
+    // The stream ends while the build still waits in "resolving": only status events (no done,
+    // failed or idle), and the server closes without the build being released.
+    const all = await events.done;
     await closed;
+    expect(new Set(all.map((event) => event.event))).toEqual(new Set(['status']));
+    expect(all.filter((event) => event.event === 'status').map((event) => (event.data as { phase: string }).phase)).toEqual(['resolving']);
     source.release();
   });
 });
