@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { moduleOf, readSourceGraph, type EnvRead, type ImportEdge } from './import-graph.js';
@@ -54,6 +56,12 @@ const FASTIFY_USERS = new Set(['registry', 'web', 'app', 'metrics']);
 /** Modules that may read process.env: configuration and the entry points that hand it over. */
 const ENV_READERS = new Set(['config', 'main', 'cli']);
 
+/** Packages src/ may import: the runtime dependencies (dist/ ships without dev dependencies). */
+const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { dependencies?: Record<string, string> };
+const RUNTIME_PACKAGES = new Set(Object.keys(packageJson.dependencies ?? {}));
+/** Files that run only from src/, never from dist/: register-tsx.mjs gives workers tsx's loader. */
+const SOURCE_ONLY_FILES = new Set(['workers/register-tsx.mjs']);
+
 /** Worker entry modules run on their own thread, loaded by URL; importing one would run it here. */
 const WORKER_ENTRIES = new Set(['workers/store-walker.ts', 'workers/zstd-compressor.ts', 'workers/nar-decoder.ts']);
 
@@ -109,6 +117,8 @@ function violations(imports: readonly ImportEdge[] = graph.imports, envReads: re
     } else if (edge.pkg !== null) {
       if ((edge.pkg === 'fastify' || edge.pkg.startsWith('@fastify/')) && !FASTIFY_USERS.has(from)) report('fastify-only-in-http', edge, edge.pkg);
       if (from === 'layering') report('layering-is-pure', edge, edge.pkg);
+      const builtin = edge.pkg.startsWith('node:') || builtinModules.includes(edge.pkg);
+      if (!builtin && !RUNTIME_PACKAGES.has(edge.pkg) && !SOURCE_ONLY_FILES.has(edge.file)) report('runtime-dependencies-only', edge, edge.pkg);
       if (from === 'oci' && edge.pkg !== 'node:crypto') report('oci-imports-nothing', edge, edge.pkg);
     }
   }
@@ -121,7 +131,7 @@ function violations(imports: readonly ImportEdge[] = graph.imports, envReads: re
 const matches = (exception: Exception, violation: Violation): boolean =>
   exception.rule === violation.rule && exception.file === violation.file && exception.what === violation.what;
 
-const format = (v: Violation): string => `${v.rule}: src/${v.file}:${v.line} imports ${v.what}`;
+const format = (v: Violation): string => `${v.rule}: src/${v.file}:${v.line} uses ${v.what}`;
 
 describe('import rules (docs/architecture.md)', () => {
   const all = violations();
@@ -172,6 +182,7 @@ describe('import rules (docs/architecture.md)', () => {
     expect(check(edge('storage/x.ts', null, 'fastify'))).toContain('fastify-only-in-http');
     expect(check(edge('web/x.ts', 'builder/records.ts', null, ['MetadataKeys']))).toContain('no-metadata-keys');
     expect(check(edge('sources/x.ts', 'workers/nar-decoder.ts', null))).toContain('worker-entries-not-imported');
+    expect(check(edge('builder/x.ts', null, 'vitest'))).toContain('runtime-dependencies-only');
     expect(check(edge('app.ts', 'storage/fs-blob-store.ts', null))).toEqual([]);
     expect(violations([], [{ file: 'storage/x.ts', line: 1 }]).map((v) => v.rule)).toEqual(['env-only-in-config']);
   });
