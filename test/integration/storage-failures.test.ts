@@ -285,8 +285,7 @@ describe('a process killed mid-upload', () => {
       expect(listed.KeyCount ?? 0).toBe(0);
       await store.removeStaleStaging(0);
 
-      // Another replica gets the lock once the dead holder's key expires, and not before: the
-      // lock is SET NX, so inside it the key holds the new holder's token, not the dead one's.
+      // Another replica gets the lock once the dead key expires, not before (SET NX: its own token).
       const locks = new RedisLockManager(connection, { keyPrefix: prefix });
       const token = await locks.withLock('layer:crash', lockTtlMs, async () => connection.client.get(`${prefix}lock:layer:crash`));
       expect(token).toEqual(expect.any(String));
