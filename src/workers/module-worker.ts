@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /** The worker modules under src/workers/, by file name without extension. */
-export type WorkerModule = 'store-walker' | 'zstd-compressor' | 'nar-decoder';
+export const WORKER_MODULES = ['store-walker', 'zstd-compressor', 'nar-decoder'] as const;
+export type WorkerModule = (typeof WORKER_MODULES)[number];
 
 /**
  * Starts one of the worker modules in this directory on a new thread.

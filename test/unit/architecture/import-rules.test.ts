@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { WORKER_MODULES } from '../../../src/workers/module-worker.js';
 import { moduleOf, readSourceGraph, type EnvRead, type ImportEdge } from './import-graph.js';
 
 /**
@@ -63,7 +64,7 @@ const RUNTIME_PACKAGES = new Set(Object.keys(packageJson.dependencies ?? {}));
 const SOURCE_ONLY_FILES = new Set(['workers/register-tsx.mjs']);
 
 /** Worker entry modules run on their own thread, loaded by URL; importing one would run it here. */
-const WORKER_ENTRIES = new Set(['workers/store-walker.ts', 'workers/zstd-compressor.ts', 'workers/nar-decoder.ts']);
+const WORKER_ENTRIES = new Set(WORKER_MODULES.map((module) => `workers/${module}.ts`));
 
 interface Violation {
   readonly rule: string;
