@@ -9,6 +9,9 @@ import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
 import { putBlob } from '../../src/storage/blob-io.js';
 import { sha256Digest } from '../../src/oci/digest.js';
+import { useS3Server } from '../support/s3-server.js';
+
+const s3 = useS3Server();
 
 /**
  * The optional listing members garbage collection needs (`BlobStore.list`/`delete`,
@@ -20,13 +23,16 @@ async function listAll(store: BlobStore): Promise<StoredBlob[]> {
   return blobs.sort((a, b) => (a.digest < b.digest ? -1 : 1));
 }
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 15));
-
-function describeBlobListing(name: string, factory: () => Promise<BlobStore>): void {
+/**
+ * `resolutionMs`: how coarse the store's commit times are (S3's LastModified has whole
+ * seconds, so the store reports the end of the second: never older than the commit).
+ */
+function describeBlobListing(name: string, factory: () => Promise<BlobStore>, resolutionMs = 0): void {
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 15 + resolutionMs));
   describe(`BlobStore listing and deletion: ${name}`, () => {
     it('lists committed blobs only, with sizes and commit times', async () => {
       const store = await factory();
-      const before = Date.now() - 5;
+      const before = Date.now() - 5 - resolutionMs;
       const a = await putBlob(store, Buffer.from('alpha'));
       const b = await putBlob(store, Buffer.from('bravo!'));
       const staged = await store.writer();
@@ -35,7 +41,7 @@ function describeBlobListing(name: string, factory: () => Promise<BlobStore>): v
       expect(listed.map(({ digest, size }) => ({ digest, size }))).toEqual([a, b].sort((x, y) => (x.digest < y.digest ? -1 : 1)));
       for (const blob of listed) {
         expect(blob.committedAt).toBeGreaterThanOrEqual(before);
-        expect(blob.committedAt).toBeLessThanOrEqual(Date.now() + 5);
+        expect(blob.committedAt).toBeLessThanOrEqual(Date.now() + 5 + resolutionMs);
       }
       await staged.abort();
     });
@@ -64,7 +70,7 @@ function describeBlobListing(name: string, factory: () => Promise<BlobStore>): v
       expect(second.committedAt).toBeGreaterThan(first.committedAt);
       expect(await store.delete?.(a.digest, { committedBefore: cutoff })).toBe(false);
       expect(await store.stat(a.digest)).toEqual(a);
-      expect(await store.delete?.(a.digest, { committedBefore: Date.now() + 1000 })).toBe(true);
+      expect(await store.delete?.(a.digest, { committedBefore: Date.now() + 1000 + resolutionMs })).toBe(true);
     });
   });
 }
@@ -92,6 +98,7 @@ describeBlobListing('fs', async () => {
   await store.init();
   return store;
 });
+describeBlobListing('s3', async () => s3().blobStore(), 1000);
 describeKeyListing('memory', async () => new MemoryMetadataStore());
 describeKeyListing('fs', async () => new FsMetadataStore(await mkdtemp(join(tmpdir(), 'stowage-gc-meta-'))));
 
