@@ -91,9 +91,11 @@ describe('Dockerfile', () => {
     const text = read('Dockerfile');
     expect(text).toMatch(/ARG WITH_NIX=true/);
     expect(text).toMatch(/if \[ "\$WITH_NIX" = "true" \]; then apt-get install[^;]*nix-bin busybox-static/);
-    const entrypoint = instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '';
-    expect(entrypoint).toContain('dist/src/main.js');
-    expect(existsSync(join(REPO_ROOT, 'src/main.ts'))).toBe(true);
+    // The CLI, so arguments pick a subcommand (`docker run IMAGE gc`); `serve` without any.
+    const entrypoint = JSON.parse(instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '[]') as string[];
+    expect(entrypoint.slice(-2)).toEqual(['node', 'dist/src/cli.js']);
+    expect(JSON.parse(instructions.find((i) => i.keyword === 'CMD')?.args ?? '[]')).toEqual(['serve']);
+    expect(existsSync(join(REPO_ROOT, 'src/cli.ts'))).toBe(true);
     expect(instructions.some((i) => i.keyword === 'USER' && i.args !== 'root')).toBe(true);
     const port = parseConfig({}).port;
     expect(instructions.find((i) => i.keyword === 'EXPOSE')?.args).toBe(String(port));
