@@ -52,6 +52,7 @@ import { Htpasswd } from './auth/htpasswd.js';
 import { createHttpServer } from './registry/http-server.js';
 import { registerRequestIdEcho } from './registry/request-id.js';
 import { Drain } from './registry/drain.js';
+import { PullRecorder } from './builder/image-expiry.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps {
@@ -167,6 +168,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       realm: config.auth.realm,
     },
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
+    pulls: new PullRecorder(metadata),
     imageNames,
   }, { checks: [...storage.readiness, drain.readiness] });
   if (config.web.enabled) {

@@ -228,7 +228,8 @@ export const configSchema = z
          * Built images not pulled for this long are forgotten by `stowage gc` (their records
          * go, their blobs become collectable; a later pull builds them again). 0 = keep forever.
          */
-        imageRecordTtlMs: z.number().int().min(0).default(30 * 24 * 60 * 60 * 1000),
+        // Pull times are written at most hourly, so a shorter ttl would forget images in use.
+        imageRecordTtlMs: z.number().int().min(0).refine((value) => value === 0 || value >= 2 * 60 * 60 * 1000, 'must be 0 (never) or at least 7200000 (2 h)').default(30 * 24 * 60 * 60 * 1000),
       })
       .strict()
       .prefault({}),
