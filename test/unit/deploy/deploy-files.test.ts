@@ -167,6 +167,35 @@ describe('Kubernetes example', () => {
   });
 });
 
+describe('Kubernetes example: TLS and garbage collection', () => {
+  const documents = parseAllDocuments(read('deploy/kubernetes/stowage.yaml')).map((document) => document.toJS() as Record<string, unknown>);
+  interface Container { args?: string[]; envFrom: Array<{ configMapRef?: { name: string } }>; volumeMounts: Array<{ name: string; mountPath: string }>; readinessProbe: { httpGet: { scheme?: string } } }
+  interface PodSpec { containers: Container[]; volumes: Array<{ name: string; secret?: { secretName: string } }> }
+  const find = <T>(kind: string): T => documents.find((document) => document.kind === kind) as T;
+  const config = configOf((find<{ data: Record<string, string> }>('ConfigMap')).data);
+
+  it('serves HTTPS from a mounted secret, probed over HTTPS', () => {
+    const pod = find<{ spec: { template: { spec: PodSpec } } }>('Deployment').spec.template.spec;
+    const container = pod.containers[0] as Container;
+    const tlsMount = container.volumeMounts.find((mount) => config.server.tlsCertFile.startsWith(`${mount.mountPath}/`));
+    expect(tlsMount).toBeDefined();
+    expect(config.server.tlsKeyFile.startsWith(`${tlsMount?.mountPath}/`)).toBe(true);
+    expect(pod.volumes.find((volume) => volume.name === tlsMount?.name)?.secret?.secretName).toBeTruthy();
+    expect(container.readinessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(config.server.drainMs).toBeGreaterThan(0);
+  });
+
+  it('runs stowage gc from a CronJob with the same configuration, one at a time', () => {
+    const cron = find<{ spec: { concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: PodSpec } } } } }>('CronJob');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    const container = cron.spec.jobTemplate.spec.template.spec.containers[0] as Container;
+    expect(container.args?.[0]).toBe('gc');
+    expect(container.envFrom.some((source) => source.configMapRef?.name === 'stowage')).toBe(true);
+    expect(container.volumeMounts.some((mount) => config.metadata.redis.passwordFile.startsWith(`${mount.mountPath}/`))).toBe(true);
+    expect(config.gc.imageRecordTtlMs).toBeGreaterThan(0);
+  });
+});
+
 describe('deployment docs', () => {
   it('document every S3 and Redis variable with its default', () => {
     const doc = read('docs/deployment.md');
