@@ -21,9 +21,10 @@ import { recordingEpoch } from './image-expiry.js';
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planTopLayer } from './top-layer.js';
+import { defaultCmd } from './default-cmd.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
-const IMAGE_FORMAT_VERSION = 3;
+const IMAGE_FORMAT_VERSION = 4;
 
 export interface ImageBuilderOptions {
   /** Most layers per image, the top layer included. */
@@ -319,7 +320,7 @@ export class ImageBuilder {
     if (top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
     const configBytes = imageConfigJson(platform, layers, {
       env,
-      ...(image.shell && top.binaries.has('sh') ? { cmd: ['/bin/sh'] } : {}),
+      ...defaultCmd(image.shell, request.packages, top.binaries),
       labels,
     });
     const config = await putBlob(this.deps.blobs, configBytes, signal);
