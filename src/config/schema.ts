@@ -145,7 +145,7 @@ const serverSchema = z
     /** With TLS, offer HTTP/2 (ALPN) besides HTTP/1.1. */
     http2: z.boolean().default(true),
     /** After SIGTERM: /readyz fails at once, requests are still served this long, then the server closes. */
-    drainMs: z.number().int().min(0).default(10_000),
+    drainMs: z.number().int().min(0).default(5_000),
     /** Idle keep-alive HTTP connections are closed after this long (above common load-balancer idle timeouts of 60 s). */
     keepAliveTimeoutMs: z.number().int().min(1_000).default(72_000),
   })
