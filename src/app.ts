@@ -140,7 +140,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const registryLogger: FastifyBaseLogger = logger.child({ module: 'registry' });
   const server = await createHttpServer(config.server, registryLogger);
   registerRequestIdEcho(server);
-  const drain = new Drain();
+  const readiness = [...storage.readiness];
+  const drain = new Drain(readiness);
   drain.register(server);
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
@@ -170,7 +171,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
     pulls: new PullRecorder(metadata),
     imageNames,
-  }, { checks: [...storage.readiness, drain.readiness] });
+  }, { checks: readiness });
   if (config.web.enabled) {
     const publicDir = findPublicDir();
     // The UI has no login: where anonymous pulls are off, it would show images to anyone.

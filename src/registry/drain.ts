@@ -10,20 +10,25 @@ import type { ReadinessCheck } from './health-routes.js';
 export class Drain {
   private started = false;
 
-  /** Fails once the drain has begun. */
-  readonly readiness: ReadinessCheck = {
-    name: 'shutdown',
-    check: async () => {
-      if (this.started) throw new Error('shutting down');
-    },
-  };
+  /**
+   * @param readiness the list `/readyz` runs; the drain adds its failing `shutdown` check to it
+   *   when it begins, so until then `/readyz` answers exactly as before.
+   */
+  constructor(private readonly readiness: ReadinessCheck[]) {}
 
   get draining(): boolean {
     return this.started;
   }
 
   begin(): void {
+    if (this.started) return;
     this.started = true;
+    this.readiness.push({
+      name: 'shutdown',
+      check: async () => {
+        throw new Error('shutting down');
+      },
+    });
   }
 
   register(server: FastifyInstance): void {
