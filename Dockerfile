@@ -49,4 +49,7 @@ EXPOSE 5000
 VOLUME ["/var/lib/stowage", "/nix"]
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:5000/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js"]
+# The stowage CLI: no arguments (or `serve`) serves; `docker run IMAGE gc --dry-run` (or
+# `... stowage gc`) runs that subcommand, as a Kubernetes CronJob does (deploy/kubernetes).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/cli.js"]
+CMD ["serve"]

@@ -18,8 +18,8 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
-# The tests use the docker CLI only to talk to the registry (`docker manifest inspect`).
-if ! command -v docker >/dev/null 2>&1; then missing+=(docker.io); fi
+# The tests run the docker CLI against a dockerd of their own (pulls with default settings, TLS).
+if ! command -v dockerd >/dev/null 2>&1; then missing+=(docker.io); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -q

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createLogger } from './log/logger.js';
@@ -49,6 +49,10 @@ import { findPublicDir } from './web/public-dir.js';
 import { PushedRepositories } from './repository/pushed-repositories.js';
 import { UploadSessions } from './repository/upload-sessions.js';
 import { Htpasswd } from './auth/htpasswd.js';
+import { createHttpServer } from './registry/http-server.js';
+import { registerRequestIdEcho } from './registry/request-id.js';
+import { Drain } from './registry/drain.js';
+import { PullRecorder } from './builder/image-expiry.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps {
@@ -73,7 +77,12 @@ export interface App {
   readonly source: PackageSource;
   /** This app's own Prometheus registry (not prom-client's global one). */
   readonly metrics: StowageMetrics;
+  /** Begun on SIGTERM: readiness fails while requests are still served. */
+  readonly drain: Drain;
 }
+
+/** Longest a timer can wait: `builds.requestWaitMs: 0` waits for the build, which bounds itself. */
+const WAIT_FOR_BUILD_MS = 2 ** 31 - 1;
 
 /** How image names are read under this configuration (the server and the CLI alike). */
 export function imageNameOptionsOf(config: Config): ImageNameOptions {
@@ -129,12 +138,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
 
   // Typed as fastify's logger so the instance gets fastify's default generics.
   const registryLogger: FastifyBaseLogger = logger.child({ module: 'registry' });
-  const server = Fastify({
-    loggerInstance: registryLogger,
-    exposeHeadRoutes: false,
-    // Package names are the whole path; allow long ones through to our own validation.
-    routerOptions: { maxParamLength: 16 * 1024 },
-  });
+  const server = await createHttpServer(config.server, registryLogger);
+  registerRequestIdEcho(server);
+  const readiness = [...storage.readiness];
+  const drain = new Drain(readiness);
+  drain.register(server);
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
   // Abandoned uploads expire; checked every few minutes, never keeping the process alive.
@@ -160,9 +168,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       anonymousPull: config.auth.anonymousPull,
       realm: config.auth.realm,
     },
-    requestWaitMs: config.builds.requestWaitMs,
+    requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
+    pulls: new PullRecorder(metadata),
     imageNames,
-  }, { checks: storage.readiness });
+  }, { checks: readiness });
   if (config.web.enabled) {
     const publicDir = findPublicDir();
     // The UI has no login: where anonymous pulls are off, it would show images to anyone.
@@ -171,7 +180,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     else registerWeb(server, { builder, blobs, metadata, source, imageNames, publicHost: config.web.publicHost, publicDir });
   }
   server.addHook('onClose', () => storage.close());
-  return { server, builder, logger, blobs, metadata, source, metrics };
+  return { server, builder, logger, blobs, metadata, source, metrics, drain };
 }
 
 interface Storage {

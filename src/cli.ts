@@ -26,7 +26,9 @@ function usage(): string {
   return `usage: stowage <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nevery command takes --config FILE (or STOWAGE_CONFIG)\n`;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(given: readonly string[]): Promise<number> {
+  // `docker run IMAGE stowage gc` passes the program's own name first: allow it.
+  const argv = given[0] === 'stowage' ? given.slice(1) : given;
   const [name = 'serve', ...args] = argv;
   if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());

@@ -17,12 +17,14 @@ import { requestFor, type ParsedImageName } from '../image-name/image-name.js';
 import { LayerBuilder, LAYER_FORMAT_VERSION } from './layer-builder.js';
 import { platformOfSystem } from './platform.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type IndexRecord } from './records.js';
+import { recordingEpoch } from './image-expiry.js';
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planTopLayer } from './top-layer.js';
+import { defaultCmd } from './default-cmd.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
-const IMAGE_FORMAT_VERSION = 3;
+const IMAGE_FORMAT_VERSION = 4;
 
 export interface ImageBuilderOptions {
   /** Most layers per image, the top layer included. */
@@ -219,8 +221,9 @@ export class ImageBuilder {
         ? { record: await run(), built: true }
         : await cachedBuild(this.deps, MetadataKeys.image(imageKey), (record) => this.blobsExist(record), run);
     this.deps.observer?.image?.({ built: result.built });
-    const recordedKey = `${image.canonicalName}\u0000${request.revision}\u0000${result.record.oci.digest}`;
-    if (!this.recorded.has(recordedKey)) {
+    const recordedKey = `${image.canonicalName}\u0000${request.revision}\u0000${result.record.oci.digest}\u0000${recordingEpoch()}`;
+    // A fresh build always records: its records may have expired (gc) since this process last did.
+    if (result.built || !this.recorded.has(recordedKey)) {
       await this.deps.metadata.addToSet(MetadataKeys.tags(image.canonicalName), request.revision);
       for (const ref of [result.record.oci, result.record.docker]) {
         if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
@@ -317,7 +320,7 @@ export class ImageBuilder {
     if (top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
     const configBytes = imageConfigJson(platform, layers, {
       env,
-      ...(image.shell && top.binaries.has('sh') ? { cmd: ['/bin/sh'] } : {}),
+      ...defaultCmd(image.shell, request.packages, top.binaries),
       labels,
     });
     const config = await putBlob(this.deps.blobs, configBytes, signal);
@@ -332,7 +335,7 @@ export class ImageBuilder {
 
   /** Index blobs are small and derived from the platform manifests: written, then recorded. */
   private async writeIndex(image: ParsedImageName, results: ReadonlyArray<{ system: string; image: ImageRecord }>): Promise<IndexRecord> {
-    const indexKey = [image.canonicalName, ...results.map(({ system, image: record }) => `${system}=${record.oci.digest}`)].join('\u0000');
+    const indexKey = [image.canonicalName, recordingEpoch(), ...results.map(({ system, image: record }) => `${system}=${record.oci.digest}`)].join('\u0000');
     const known = this.indexes.get(indexKey);
     if (known) return known;
     const entries = (format: 'oci' | 'docker') =>

@@ -39,7 +39,8 @@ const USAGE = `usage: stowage catalog <subcommand> [options]
       --allow-unsigned        accept narinfos without a trusted signature
       --revision TAG          only this revision
 
-Nix commands run with this process's environment (NIX_CONF_DIR, NIX_PATH, ...).
+Nix commands run with this process's environment (NIX_CONF_DIR, NIX_PATH, ...); stowage turns on
+the experimental nix-command feature for the \`nix\` commands it runs (store sign, copy).
 `;
 
 class UsageError extends Error {}
@@ -47,6 +48,11 @@ class UsageError extends Error {}
 /** `stowage catalog generate|import-nix-env|check ...` (see USAGE). */
 export async function catalogCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [sub, ...rest] = args;
+  // `catalog generate --help` and the like: the usage covers every subcommand.
+  if (sub !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   try {
     switch (sub) {
       case 'generate':

@@ -1,4 +1,5 @@
 import { collectGarbage, type GarbageCollectionReport } from '../storage/gc.js';
+import { expireImageRecords } from '../builder/image-expiry.js';
 import { ConfigError } from '../config/env.js';
 import { commandConfig, formatBytes, parseCommandArgs, withApp } from './command-app.js';
 
@@ -8,6 +9,10 @@ Delete blobs that no manifest, tag or cache record references. Safe while server
 committed within the grace period (default 1h) are kept, since a build or push may not have
 recorded them yet, and references are checked again right before deleting. DURATION is
 milliseconds or a number with s, m, h or d.
+
+First, built images not pulled for gc.imageRecordTtlMs (STOWAGE_GC_IMAGE_RECORD_TTL_MS,
+default 30 days; 0 = never) are forgotten, so their blobs are collected too; a later pull
+builds them again. Pushed repositories never expire. Works on local disk and on S3.
 `;
 
 const DEFAULT_GRACE_MS = 60 * 60 * 1000;
@@ -27,9 +32,13 @@ export async function gcCommand(args: readonly string[], env: NodeJS.ProcessEnv)
   const dryRun = values['dry-run'] === true;
   const config = await commandConfig(values, env);
   return withApp(config, env, async (app) => {
+    const expiry = await expireImageRecords(app.metadata, { ttlMs: config.gc.imageRecordTtlMs, dryRun });
     const report = await collectGarbage(app.blobs, app.metadata, { graceMs, dryRun });
-    if (values.json) process.stdout.write(`${JSON.stringify({ dryRun, graceMs, ...report }, null, 2)}\n`);
-    else process.stdout.write(formatReport(report, dryRun, graceMs));
+    if (values.json) process.stdout.write(`${JSON.stringify({ dryRun, graceMs, expiredImages: expiry.expired, ...report }, null, 2)}\n`);
+    else {
+      if (expiry.expired.length > 0) process.stdout.write(`${dryRun ? 'would forget' : 'forgot'} ${expiry.expired.length} image(s) not pulled for ${formatDuration(config.gc.imageRecordTtlMs)}: ${expiry.expired.join(', ')}\n`);
+      process.stdout.write(formatReport(report, dryRun, graceMs));
+    }
     return 0;
   });
 }

@@ -1,24 +1,52 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { configFileArgument } from './arguments.js';
 
+const USAGE = `usage: stowage serve [--config FILE]
+
+Serve the registry (and the web UI and /metrics unless turned off) until SIGINT or SIGTERM.
+Settings come from the config file (or STOWAGE_CONFIG) and STOWAGE_* variables; see the README.
+SIGTERM shuts down gracefully: /readyz fails at once, requests are still served for
+server.drainMs, then the server stops accepting, finishes what is in flight and exits.
+A second signal exits at once.
+`;
+
 /** `stowage serve [--config FILE]`: serve until SIGINT or SIGTERM. */
 export async function serveCommand(args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const file = configFileArgument(args, env);
   const config = await loadConfig({ ...(file ? { file } : {}), env });
-  const { server, logger } = await buildApp(config, { env });
+  const { server, logger, drain } = await buildApp(config, { env });
 
   await new Promise<void>((resolve, reject) => {
     const shutdown = (signal: string): void => {
-      logger.info({ signal }, 'shutting down');
-      server.close().then(resolve, reject);
+      if (drain.draining) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      drain.begin();
+      logger.info({ signal, drainMs: config.server.drainMs }, 'shutting down: draining');
+      sleep(config.server.drainMs)
+        .then(() => {
+          logger.info('drain over: finishing requests in flight and closing');
+          return server.close();
+        })
+        .then(resolve, reject);
     };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
     server.listen({ host: config.host, port: config.port }).then(
-      () => logger.info({ host: config.host, port: config.port, dataDir: config.dataDir, packageSet: config.source.packageSet }, 'stowage is serving'),
+      () => {
+        const tls = config.server.tlsCertFile !== '';
+        logger.info({ host: config.host, port: config.port, tls, http2: tls && config.server.http2, dataDir: config.dataDir, packageSet: config.source.packageSet }, 'stowage is serving');
+      },
       reject,
     );
   });
+  logger.info('stopped');
   return 0;
 }

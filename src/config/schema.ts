@@ -136,10 +136,31 @@ const metadataSchema = z
   })
   .strict();
 
+/** The listening socket: TLS, HTTP/2, connection keep-alive and the shutdown drain. */
+const serverSchema = z
+  .object({
+    /** PEM certificate chain and key for HTTPS; both empty = plain HTTP. Reloaded when they change. */
+    tlsCertFile: z.string().default(''),
+    tlsKeyFile: z.string().default(''),
+    /** With TLS, offer HTTP/2 (ALPN) besides HTTP/1.1. */
+    http2: z.boolean().default(true),
+    /** After SIGTERM: /readyz fails at once, requests are still served this long, then the server closes. */
+    drainMs: z.number().int().min(0).default(5_000),
+    /** Idle keep-alive HTTP connections are closed after this long (above common load-balancer idle timeouts of 60 s). */
+    keepAliveTimeoutMs: z.number().int().min(1_000).default(72_000),
+  })
+  .strict()
+  .superRefine((value, context) => {
+    if ((value.tlsCertFile === '') !== (value.tlsKeyFile === '')) {
+      context.addIssue({ code: 'custom', path: [value.tlsCertFile === '' ? 'tlsCertFile' : 'tlsKeyFile'], message: 'tlsCertFile and tlsKeyFile go together' });
+    }
+  });
+
 export const configSchema = z
   .object({
     host: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(5000),
+    server: serverSchema.prefault({}),
     /** Blobs, metadata and Nix settings live here. */
     dataDir: z.string().min(1).default('data'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -192,9 +213,23 @@ export const configSchema = z
         timeoutMs: z.number().int().positive().default(900_000),
         /**
          * Longest a manifest request waits for a running build; then it gets 503 with Retry-After
-         * and the build's progress while the build continues. Below common proxy timeouts (60 s).
+         * and the build's progress while the build continues. 0 (the default) = wait for the
+         * build, up to `timeoutMs`, on a TCP keep-alive connection, as Nixery does: docker,
+         * podman and containerd all fail on a 503 instead of retrying. Set it (e.g. 50000) behind
+         * a proxy whose read timeout is shorter than a build.
          */
-        requestWaitMs: z.number().int().positive().default(50_000),
+        requestWaitMs: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .prefault({}),
+    gc: z
+      .object({
+        /**
+         * Built images not pulled for this long are forgotten by `stowage gc` (their records
+         * go, their blobs become collectable; a later pull builds them again). 0 = keep forever.
+         */
+        // Pull times are written at most hourly, so a shorter ttl would forget images in use.
+        imageRecordTtlMs: z.number().int().min(0).refine((value) => value === 0 || value >= 2 * 60 * 60 * 1000, 'must be 0 (never) or at least 7200000 (2 h)').default(30 * 24 * 60 * 60 * 1000),
       })
       .strict()
       .prefault({}),

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { BuildObserver } from '../builder/image-builder.js';
 import type { BuildTracker } from '../builder/build-tracker.js';
@@ -5,7 +7,8 @@ import type { BuildTracker } from '../builder/build-tracker.js';
 /**
  * Stowage's Prometheus metrics, all prefixed `stowage_`, registered in a registry the caller
  * owns (one per app, so tests can build several apps without clashing in prom-client's global
- * registry). Process metrics (CPU, memory, event loop lag) come from prom-client's defaults.
+ * registry). Process metrics (CPU, memory, event loop lag) are prom-client's defaults under
+ * their standard names (`process_*`, `nodejs_*`), which stock Node.js dashboards expect.
  */
 export interface StowageMetrics {
   readonly registry: Registry;
@@ -30,7 +33,13 @@ export interface BuildQueueStats {
 
 export function createMetrics(registry: Registry, queue: () => BuildQueueStats): StowageMetrics {
   const registers = [registry];
-  collectDefaultMetrics({ register: registry, prefix: 'stowage_' });
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'stowage_build_info',
+    help: 'Always 1; the labels say which stowage and Node.js versions run',
+    labelNames: ['version', 'node'],
+    registers,
+  }).set({ version: stowageVersion(), node: process.version }, 1);
   new Gauge({
     name: 'stowage_builds_in_flight',
     help: 'Image builds running now',
@@ -91,4 +100,20 @@ export function observeBuilds(metrics: StowageMetrics, tracker: BuildTracker): (
     metrics.builds.inc({ result: status.phase });
     metrics.buildDuration.observe({ result: status.phase }, seconds);
   });
+}
+
+/**
+ * The version in stowage's package.json, found at the package root: two levels above this file
+ * under `src/metrics/` (tsx, tests), three under `dist/src/metrics/`.
+ */
+export function stowageVersion(): string {
+  for (const up of ['../..', '../../..']) {
+    try {
+      const manifest = JSON.parse(readFileSync(resolve(import.meta.dirname, up, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'stowage' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // Not at this level; try the next.
+    }
+  }
+  return 'unknown';
 }

@@ -17,4 +17,6 @@ export interface RegistryDeps {
   readonly uploads: UploadSessions;
   readonly deletesEnabled: boolean;
   readonly auth: AuthOptions;
+  /** Notes pulls of built images by tag, so images nobody pulls expire (gc.imageRecordTtlMs). */
+  readonly pulls?: { record(canonicalName: string): Promise<void> };
 }

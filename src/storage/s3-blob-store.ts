@@ -11,7 +11,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange } from './types.js';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange, StoredBlob } from './types.js';
 import { BlobNotFoundError } from './errors.js';
 import { assertRangeWithin } from './range.js';
 import { LruMap } from './caching-lru.js';
@@ -63,6 +63,11 @@ const DEFAULT_WRITER: S3WriterOptions = {
  * deletes staging. A process killed mid-upload leaves an incomplete multipart upload or a
  * staging object: never visible under `blobs/`, removed by `removeStaleStaging` at startup and
  * by the bucket lifecycle rule docs/deployment.md recommends.
+ *
+ * Garbage collection: a blob's commit time is its object's LastModified. Committing content
+ * that exists already renews it (staging is copied over it again), so gc's grace period
+ * protects blobs a build has just reused. S3 keeps LastModified to the second; the store
+ * reports the end of that second, so a blob never looks older than it is.
  */
 export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
@@ -128,10 +133,12 @@ export class S3BlobStore implements BlobStore {
       bucket: this.options.bucket,
       stagingKey: `${this.prefix}staging/${randomUUID()}`,
       finalKey: (digest) => this.finalKey(digest),
-      // Asked of S3 itself, not the size cache: a blob deleted behind our back must be copied again.
+      // Copied into place even when the blob exists: the copy renews its LastModified, its commit
+      // time for gc's grace period (a metadata-only copy onto itself does not renew it on every
+      // S3-compatible server). Re-commits of existing content are rare: cache hits write nothing.
       exists: async (digest) => {
         this.sizes.delete(digest);
-        return (await this.stat(digest)) !== null;
+        return false;
       },
       serialize: (digest, fn) => this.commits.run(digest, fn),
       committed: (info) => this.sizes.set(info.digest, info.size),
@@ -188,6 +195,44 @@ export class S3BlobStore implements BlobStore {
     return removed;
   }
 
+  /** Every committed blob under `blobs/`, a page of ListObjectsV2 at a time. */
+  async *list(signal?: AbortSignal): AsyncIterable<StoredBlob> {
+    const { client, bucket } = this.options;
+    const blobPrefix = `${this.prefix}blobs/sha256/`;
+    let token: string | undefined;
+    do {
+      const page = await s3Call('ListObjectsV2', signal, () =>
+        client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: blobPrefix, ContinuationToken: token }), { abortSignal: signal }),
+      );
+      for (const object of page.Contents ?? []) {
+        const hex = object.Key?.slice(blobPrefix.length) ?? '';
+        if (!/^[a-f0-9]{64}$/.test(hex)) continue;
+        yield { digest: `sha256:${hex}`, size: object.Size ?? 0, committedAt: endOfSecond(object.LastModified) };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * S3 has no conditional delete on LastModified, so the commit time is read just before the
+   * delete; a commit in the instant between them loses its blob, which readers notice (they
+   * check blobs exist before trusting a record) and build again.
+   */
+  async delete(digest: string, options: { readonly committedBefore?: number; readonly signal?: AbortSignal } = {}): Promise<boolean> {
+    const key = this.blobKey(digest);
+    if (key === null) return false;
+    const { client, bucket } = this.options;
+    const { signal } = options;
+    const head = await s3CallOrNull('HeadObject', signal, () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+    if (head === null) return false;
+    if (options.committedBefore !== undefined && endOfSecond(head.LastModified) >= options.committedBefore) return false;
+    this.sizes.delete(digest);
+    this.smallBlobs?.delete(digest);
+    await s3Call('DeleteObject', signal, () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+    this.sizes.delete(digest);
+    return true;
+  }
+
   private blobKey(digest: string): string | null {
     if (!isValidDigest(digest) || !digest.startsWith('sha256:')) return null;
     return this.finalKey(digest);
@@ -196,4 +241,9 @@ export class S3BlobStore implements BlobStore {
   private finalKey(digest: string): string {
     return `${this.prefix}blobs/sha256/${digestHex(digest)}`;
   }
+}
+
+/** The latest instant a whole-second LastModified can stand for. */
+function endOfSecond(lastModified: Date | undefined): number {
+  return lastModified ? Math.floor(lastModified.getTime() / 1000) * 1000 + 999 : 0;
 }

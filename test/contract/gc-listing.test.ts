@@ -6,7 +6,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { BlobStore, MetadataStore, StoredBlob } from '../../src/storage/types.js';
 import { FsBlobStore } from '../../src/storage/fs-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
-import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
 import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
 import { RedisConnection } from '../../src/storage/redis-client.js';
@@ -104,10 +103,7 @@ describeBlobListing('fs', async () => {
   return { store, advance: () => untilLater(mtime) };
 });
 
-// S3BlobStore gets list and delete from the ops work (gc on S3); the suite runs on it as soon
-// as they exist, and until then this says so instead of passing silently.
-const s3Lists = typeof (S3BlobStore.prototype as Partial<BlobStore>).list === 'function' && typeof (S3BlobStore.prototype as Partial<BlobStore>).delete === 'function';
-if (s3Lists) {
+{
   const s3 = useS3Server({ bucket: 'stowage-gc' });
   describeBlobListing('s3', async () => {
     const client = s3().client();
@@ -119,12 +115,6 @@ if (s3Lists) {
       return head.LastModified?.getTime() ?? 0;
     };
     return { store: s3().blobStore(), advance: () => untilLater(lastModified) };
-  });
-} else {
-  describe('BlobStore listing and deletion: s3', () => {
-    it('is not there yet: S3BlobStore has no list/delete (the suite above runs on it once it has)', () => {
-      expect(s3Lists).toBe(false);
-    });
   });
 }
 

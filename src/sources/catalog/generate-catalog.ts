@@ -3,6 +3,7 @@ import { BuildFailedError } from '../errors.js';
 import { runProcess } from '../nix/run-process.js';
 import { CATALOG_EXPRESSION } from './catalog-expression.js';
 import type { CatalogPackage } from './catalog.js';
+import { NIX_COMMAND_FLAGS } from '../nix/nix-command-flags.js';
 
 export interface GenerateCatalogOptions {
   /** Absolute path of the package set, or `<nixpkgs>`. */
@@ -86,7 +87,7 @@ async function nix(options: GenerateCatalogOptions, command: string, args: reado
   const executable = options.nixBinDir ? join(options.nixBinDir, command) : command;
   let result;
   try {
-    result = await runProcess(executable, args, { env: options.env, timeoutMs: options.timeoutMs, signal: options.signal });
+    result = await runProcess(executable, command === 'nix' ? [...NIX_COMMAND_FLAGS, ...args] : args, { env: options.env, timeoutMs: options.timeoutMs, signal: options.signal });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BuildFailedError(`${what} failed: ${command} is not installed`, '');
     throw error;

@@ -7,6 +7,7 @@ import { runProcess, type RunResult } from './run-process.js';
 import { parsePathInfo } from './path-info.js';
 import type { PackageSetFingerprint } from './package-set-fingerprint.js';
 import { NixPackageListing } from './package-listing.js';
+import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
 
 export interface NixPackageSourceOptions {
   /** Absolute path of the package set, or a `<name>` lookup path. */
@@ -85,7 +86,7 @@ export class NixPackageSource implements PackageSource {
     if (invalid.trim() !== '') {
       await this.runChecked('nix-build', ['--no-out-link', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'build'], 'building the packages', signal);
     }
-    const pathInfo = await this.runChecked('nix', ['path-info', '--json', '--recursive', ...roots], 'reading the closure', signal);
+    const pathInfo = await this.runChecked('nix', [...NIX_COMMAND_FLAGS, 'path-info', '--json', '--recursive', ...roots], 'reading the closure', signal);
     const paths: StorePathInfo[] = parsePathInfo(pathInfo);
     return { paths, roots, packageRoots };
   }

@@ -3,6 +3,7 @@ import { assertValidAttrPath } from '../attr-path.js';
 import { RESOLVE_EXPRESSION } from './resolve-expression.js';
 import { parsePathInfo } from './path-info.js';
 import { importPackageSetBindings } from './import-package-set.js';
+import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
 
 /**
  * Lists the top-level packages of the package set (name, version, description) with one
@@ -81,7 +82,7 @@ export class NixPackageListing {
     });
     if (unsized.length > 0) {
       const roots = [...new Set(unsized.flatMap((name) => outputs.get(name) ?? []))];
-      const graph = new Map(parsePathInfo(await this.options.run('nix', ['path-info', '--json', '--recursive', ...roots], 'reading closures', signal)).map((info) => [info.path, info]));
+      const graph = new Map(parsePathInfo(await this.options.run('nix', [...NIX_COMMAND_FLAGS, 'path-info', '--json', '--recursive', ...roots], 'reading closures', signal)).map((info) => [info.path, info]));
       for (const name of unsized) {
         const paths = outputs.get(name) ?? [];
         const closure = new Set<string>();

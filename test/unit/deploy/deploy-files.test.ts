@@ -91,9 +91,11 @@ describe('Dockerfile', () => {
     const text = read('Dockerfile');
     expect(text).toMatch(/ARG WITH_NIX=true/);
     expect(text).toMatch(/if \[ "\$WITH_NIX" = "true" \]; then apt-get install[^;]*nix-bin busybox-static/);
-    const entrypoint = instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '';
-    expect(entrypoint).toContain('dist/src/main.js');
-    expect(existsSync(join(REPO_ROOT, 'src/main.ts'))).toBe(true);
+    // The CLI, so arguments pick a subcommand (`docker run IMAGE gc`); `serve` without any.
+    const entrypoint = JSON.parse(instructions.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '[]') as string[];
+    expect(entrypoint.slice(-2)).toEqual(['node', 'dist/src/cli.js']);
+    expect(JSON.parse(instructions.find((i) => i.keyword === 'CMD')?.args ?? '[]')).toEqual(['serve']);
+    expect(existsSync(join(REPO_ROOT, 'src/cli.ts'))).toBe(true);
     expect(instructions.some((i) => i.keyword === 'USER' && i.args !== 'root')).toBe(true);
     const port = parseConfig({}).port;
     expect(instructions.find((i) => i.keyword === 'EXPOSE')?.args).toBe(String(port));
@@ -162,6 +164,35 @@ describe('Kubernetes example', () => {
     const deployment = byKind('Deployment')[0];
     const mounts = deployment?.spec.template.spec.containers[0].volumeMounts as Array<{ mountPath: string }>;
     expect(mounts.some((mount) => config.metadata.redis.passwordFile.startsWith(`${mount.mountPath}/`))).toBe(true);
+  });
+});
+
+describe('Kubernetes example: TLS and garbage collection', () => {
+  const documents = parseAllDocuments(read('deploy/kubernetes/stowage.yaml')).map((document) => document.toJS() as Record<string, unknown>);
+  interface Container { args?: string[]; envFrom: Array<{ configMapRef?: { name: string } }>; volumeMounts: Array<{ name: string; mountPath: string }>; readinessProbe: { httpGet: { scheme?: string } } }
+  interface PodSpec { containers: Container[]; volumes: Array<{ name: string; secret?: { secretName: string } }> }
+  const find = <T>(kind: string): T => documents.find((document) => document.kind === kind) as T;
+  const config = configOf((find<{ data: Record<string, string> }>('ConfigMap')).data);
+
+  it('serves HTTPS from a mounted secret, probed over HTTPS', () => {
+    const pod = find<{ spec: { template: { spec: PodSpec } } }>('Deployment').spec.template.spec;
+    const container = pod.containers[0] as Container;
+    const tlsMount = container.volumeMounts.find((mount) => config.server.tlsCertFile.startsWith(`${mount.mountPath}/`));
+    expect(tlsMount).toBeDefined();
+    expect(config.server.tlsKeyFile.startsWith(`${tlsMount?.mountPath}/`)).toBe(true);
+    expect(pod.volumes.find((volume) => volume.name === tlsMount?.name)?.secret?.secretName).toBeTruthy();
+    expect(container.readinessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(config.server.drainMs).toBeGreaterThan(0);
+  });
+
+  it('runs stowage gc from a CronJob with the same configuration, one at a time', () => {
+    const cron = find<{ spec: { concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: PodSpec } } } } }>('CronJob');
+    expect(cron.spec.concurrencyPolicy).toBe('Forbid');
+    const container = cron.spec.jobTemplate.spec.template.spec.containers[0] as Container;
+    expect(container.args?.[0]).toBe('gc');
+    expect(container.envFrom.some((source) => source.configMapRef?.name === 'stowage')).toBe(true);
+    expect(container.volumeMounts.some((mount) => config.metadata.redis.passwordFile.startsWith(`${mount.mountPath}/`))).toBe(true);
+    expect(config.gc.imageRecordTtlMs).toBeGreaterThan(0);
   });
 });
 

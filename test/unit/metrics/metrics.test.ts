@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -10,6 +10,7 @@ import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { routeLabel } from '../../../src/metrics/http-metrics.js';
 import { FakePackageSource } from '../../support/fake-source.js';
+import { REPO_ROOT } from '../../support/registry-server.js';
 
 let source: FakePackageSource;
 const apps: App[] = [];
@@ -72,7 +73,12 @@ describe('GET /metrics', () => {
     expect(sample(text, 'stowage_http_requests_total', { route: 'unmatched', method: 'GET', status: '404' })).toBe(1);
     expect(sample(text, 'stowage_builds_in_flight')).toBe(0);
     expect(sample(text, 'stowage_builds_queued')).toBe(0);
-    expect(sample(text, 'stowage_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // prom-client's standard names, so stock Node.js dashboards find them.
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).not.toContain('stowage_process_');
+    const version = (JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(sample(text, 'stowage_build_info', { version, node: process.version })).toBe(1);
   });
 
   it('shows builds in flight and failed builds', async () => {
