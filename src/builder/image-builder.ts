@@ -20,9 +20,10 @@ import { MetadataKeys, parseRecord, type ImageRecord, type IndexRecord } from '.
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planTopLayer } from './top-layer.js';
+import { recordSbomsUnder, writeImageSbom } from './sbom-artifact.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
-const IMAGE_FORMAT_VERSION = 3;
+const IMAGE_FORMAT_VERSION = 4; // 4: images come with an SBOM artifact, which older records lack
 
 export interface ImageBuilderOptions {
   /** Most layers per image, the top layer included. */
@@ -228,6 +229,7 @@ export class ImageBuilder {
       for (const digest of [result.record.config.digest, ...result.record.layers]) {
         await this.deps.metadata.addToSet(MetadataKeys.blobs(image.canonicalName), digest);
       }
+      await recordSbomsUnder(this.deps.metadata, image.canonicalName, result.record);
       this.recorded.set(recordedKey, true);
     }
     return result;
@@ -280,6 +282,7 @@ export class ImageBuilder {
     this.track(image, system, { phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
 
     const record = await this.writeManifests(image, system, platform, layers, top, signal);
+    await writeImageSbom(this.deps, { image: image.canonicalName, revision: request.revision, system, source: this.deps.source.name, closure, record }, signal);
     await recordImageInfo(this.deps.metadata, [record.oci.digest, ...(record.docker ? [record.docker.digest] : [])], {
       image: image.canonicalName,
       revision: request.revision,

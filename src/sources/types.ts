@@ -20,6 +20,16 @@ export interface StorePathInfo {
   readonly narHash?: string;
   /** Store paths it references (may include itself). */
   readonly references: readonly string[];
+  /**
+   * For SBOMs, when the source knows better than the path's name (a Debian package): the
+   * package's name and version, the lower-case hex SHA-256 of the archive it came from, and
+   * its purl (`pkg:deb/debian/<name>@<version>?arch=<arch>`). Nix paths leave them unset: the
+   * SBOM derives name and version from the store path and the hash from `narHash`.
+   */
+  readonly name?: string;
+  readonly version?: string;
+  readonly sha256?: string;
+  readonly purl?: string;
 }
 
 /** A resolved, realised runtime closure. */
