@@ -199,7 +199,7 @@ export class ImageBuilder {
     const run = (): Promise<ImageRecord> => {
       this.track(image, system, { phase: 'queued' });
       return this.deps.queue
-        .run(() => withTimeout(this.options.timeoutMs, (signal) => this.buildImage(image, system, platform, signal)))
+        .run(() => withTimeout(this.options.timeoutMs, (signal) => this.buildImage(image, system, platform, signal, sourceKey)))
         .then(
           (record) => {
             this.track(image, system, { phase: 'done' });
@@ -235,14 +235,15 @@ export class ImageBuilder {
     return result;
   }
 
-  private async buildImage(image: ParsedImageName, system: string, platform: Platform, signal: AbortSignal): Promise<ImageRecord> {
+  private async buildImage(image: ParsedImageName, system: string, platform: Platform, signal: AbortSignal, sourceKey: string | null): Promise<ImageRecord> {
     const request = requestFor(image, system);
     const log = this.deps.logger.child({ image: image.canonicalName, revision: request.revision, system });
     const started = Date.now();
     log.info({ packages: request.packages }, 'image build started');
     this.track(image, system, { phase: 'resolving' });
 
-    const closure = await this.deps.source.resolve(request, { signal });
+    // With the key the image is cached under, so a branch that moved meanwhile can't mix states.
+    const closure = await this.deps.source.resolve(request, { signal, cacheKey: sourceKey });
     const reader = closure.reader ?? this.deps.source.reader;
     const graph = toLayeringGraph(closure);
     const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);

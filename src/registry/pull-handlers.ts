@@ -86,7 +86,10 @@ export async function serveTags(deps: RegistryDeps, request: FastifyRequest, rep
     tags = await deps.repositories.tags(name);
   } else {
     repository = parseImageName(name, 'latest', deps.imageNames).canonicalName;
-    tags = await deps.metadata.members(MetadataKeys.tags(repository));
+    const built = await deps.metadata.members(MetadataKeys.tags(repository));
+    // Any name can be built at every revision the source knows, not only at those built so far.
+    const buildable = deps.revisions ? await deps.revisions(AbortSignal.timeout(30_000)).catch(() => []) : [];
+    tags = [...new Set([...built, ...buildable])].sort();
     if (tags.length === 0) throw new RegistryError('NAME_UNKNOWN', `no image named ${repository} has been built or pushed yet`, { name: repository });
   }
   const page = paginateTags(tags, name, request.query as { n?: string; last?: string });

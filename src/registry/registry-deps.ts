@@ -17,4 +17,6 @@ export interface RegistryDeps {
   readonly uploads: UploadSessions;
   readonly deletesEnabled: boolean;
   readonly auth: AuthOptions;
+  /** The revisions (tags) the package source can build, listed by `tags/list` of a buildable name. */
+  readonly revisions?: (signal?: AbortSignal) => Promise<string[]>;
 }

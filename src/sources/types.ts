@@ -49,6 +49,12 @@ export interface ClosureGraph {
 
 export interface ResolveOptions {
   readonly signal: AbortSignal;
+  /**
+   * What `cacheKey` returned for this request, when the caller asked: a source whose revisions
+   * move (a git branch) resolves the state that key names, so an image cached under a key is
+   * always built from that state.
+   */
+  readonly cacheKey?: string | null;
 }
 
 /** Resolves package lists into closures. */
