@@ -80,7 +80,15 @@ export class GitRevisions {
     // Concurrent callers share one listing, which no single caller's signal may cancel.
     this.pending ??= this.read(now).finally(() => (this.pending = undefined));
     signal?.throwIfAborted();
-    const snapshot = await this.pending;
+    let snapshot: Snapshot;
+    try {
+      snapshot = await this.pending;
+    } catch (error) {
+      // A remote that cannot be fetched just now: keep serving what it said last (for another
+      // interval, so requests do not each retry), rather than failing every pull.
+      if (!this.snapshot) throw error;
+      snapshot = { ...this.snapshot, at: now };
+    }
     this.snapshot = snapshot;
     return snapshot;
   }

@@ -112,6 +112,27 @@ describe('GitRevisions', () => {
     await rejection(revisions.resolve('latest'));
   });
 
+  it('keeps the last listing for another interval when reading the refs fails', async () => {
+    const { repository, revisions, advance } = setup(1000);
+    expect(await revisions.resolve('main')).toBe(A);
+    repository.listRefs = async () => {
+      repository.listings += 1;
+      throw new Error('remote unreachable');
+    };
+    advance(1000);
+    expect(await revisions.resolve('main')).toBe(A);
+    expect(await revisions.resolve('main')).toBe(A);
+    expect(repository.listings).toBe(2);
+  });
+
+  it('fails when the very first listing fails', async () => {
+    const { repository, revisions } = setup();
+    repository.listRefs = async () => {
+      throw new Error('remote unreachable');
+    };
+    await expect(revisions.resolve('main')).rejects.toThrow('remote unreachable');
+  });
+
   it('shares one listing between concurrent callers', async () => {
     const { repository, revisions } = setup();
     await Promise.all([revisions.resolve('main'), revisions.resolve('v1'), revisions.revisions()]);
