@@ -34,6 +34,8 @@ export class GitRevisions {
   private snapshot: Snapshot | undefined;
   private pending: Promise<Snapshot> | undefined;
   private readonly commits: LruMap<string, string>;
+  /** Hex tags git did not know, with the listing they were checked against: clients can send any. */
+  private readonly misses = new LruMap<string, number>(1_000);
 
   constructor(
     private readonly repository: GitRefSource,
@@ -64,12 +66,15 @@ export class GitRevisions {
     if (isCommitIdLike(revision)) {
       const known = this.commits.get(revision);
       if (known !== undefined) return known;
+      // Asked again before the refs are re-read: git would say no again, without a process.
+      if (this.misses.get(revision) === snapshot.at) throw this.notFound(revision, snapshot);
       const commit = await this.repository.findCommit(revision, signal ?? new AbortController().signal);
       // rev-parse also reads other ref names; only a commit whose id starts with the tag counts.
       if (commit !== null && commit.startsWith(revision)) {
         this.commits.set(revision, commit);
         return commit;
       }
+      this.misses.set(revision, snapshot.at);
     }
     throw this.notFound(revision, snapshot);
   }

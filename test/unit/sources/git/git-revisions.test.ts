@@ -98,6 +98,17 @@ describe('GitRevisions', () => {
     expect(repository.lookups).toEqual(['deadbee']);
   });
 
+  it('asks git about an unknown commit id again only after the refs are re-read', async () => {
+    const { repository, revisions, advance } = setup(1000);
+    await rejection(revisions.resolve('deadbee'));
+    await rejection(revisions.resolve('deadbee'));
+    expect(repository.lookups).toEqual(['deadbee']);
+    repository.commits.add(`deadbee${'0'.repeat(33)}`);
+    advance(1000);
+    expect(await revisions.resolve('deadbee')).toBe(`deadbee${'0'.repeat(33)}`);
+    expect(repository.lookups).toEqual(['deadbee', 'deadbee']);
+  });
+
   it('does not take another ref that rev-parse would find for a hex name', async () => {
     const { repository, revisions } = setup();
     repository.findCommit = async (revision: string) => (repository.lookups.push(revision), B);
