@@ -283,7 +283,7 @@ export class ImageBuilder {
     this.track(image, system, { phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
 
     const record = await this.writeManifests(image, system, platform, layers, top, signal);
-    await writeImageSbom(this.deps, { image: image.canonicalName, revision: request.revision, system, source: this.deps.source.name, closure, record }, signal);
+    await writeImageSbom(this.deps, { image: image.canonicalName, revision: request.revision, system, source: this.deps.source.name, sourceKey, closure, record }, signal);
     await recordImageInfo(this.deps.metadata, [record.oci.digest, ...(record.docker ? [record.docker.digest] : [])], {
       image: image.canonicalName,
       revision: request.revision,

@@ -39,6 +39,8 @@ export interface ImageSbomInput {
   readonly revision: string;
   readonly system: string;
   readonly source: string;
+  /** The source's key for the package-set state (`nix:git:<commit>`), null for a moving target. */
+  readonly sourceKey: string | null;
   readonly closure: ClosureGraph;
   readonly record: ImageRecord;
 }
@@ -50,6 +52,7 @@ export async function writeImageSbom(deps: { readonly blobs: BlobStore; readonly
     revision: input.revision,
     system: input.system,
     source: input.source,
+    sourceKey: input.sourceKey,
     manifestDigest: input.record.oci.digest,
     // The image config's own fixed `created`: a rebuild must give the same SBOM digest.
     created: FIXED_CREATED,

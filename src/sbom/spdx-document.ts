@@ -12,6 +12,8 @@ export interface SbomSubject {
   readonly system: string;
   /** Package source name (`nix`, `catalog+nix`, `debian`...), named in the creation comment. */
   readonly source: string;
+  /** The package-set state the closure was resolved from (`nix:git:<commit>`), when it is stable. */
+  readonly sourceKey?: string | null;
   /** The image's OCI manifest digest: the SBOM's namespace is derived from it. */
   readonly manifestDigest: string;
   /**
@@ -99,7 +101,7 @@ export function spdxDocument(subject: SbomSubject): SpdxDocument {
     // A URN, not a URL: stowage has no public host name of its own to put here, and the
     // manifest digest makes it unique per image as SPDX requires.
     documentNamespace: `urn:stowage:sbom:${subject.manifestDigest}`,
-    creationInfo: { created: subject.created, creators: ['Tool: stowage'], comment: `closure resolved by the ${subject.source} package source` },
+    creationInfo: { created: subject.created, creators: ['Tool: stowage'], comment: `closure resolved by the ${subject.source} package source${subject.sourceKey ? ` from package set ${subject.sourceKey}` : ''}` },
     packages,
     relationships,
   };

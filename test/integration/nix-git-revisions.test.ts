@@ -72,12 +72,18 @@ describe('Nix package set revisions from git', () => {
     expect(await helloAt('latest')).toBe(FIRST_TEXT);
   });
 
-  it('gives a commit the same image by id and by a tag pointing at it', async () => {
+  it('gives a commit the same image by id and by a tag pointing at it, with an SBOM naming the commit', async () => {
     const digest = async (tag: string) => (await fetch(`${registry.url}/v2/hello/manifests/${tag}`, { method: 'HEAD' })).headers.get('docker-content-digest');
     const byId = await digest(first);
     expect(byId).toMatch(/^sha256:/);
     expect(await digest('v1')).toBe(byId);
     expect(await digest('dev')).not.toBe(byId);
+    // The image's SBOM names the commit its closure came from.
+    const json = async <T>(path: string): Promise<T> => (await fetch(`${registry.url}${path}`)).json() as Promise<T>;
+    const [referrer] = (await json<{ manifests: Array<{ digest: string }> }>(`/v2/hello/referrers/${byId}`)).manifests;
+    const artifact = await json<{ layers: Array<{ digest: string }> }>(`/v2/hello/manifests/${referrer?.digest}`);
+    const sbom = await json<{ creationInfo: { comment: string } }>(`/v2/hello/blobs/${artifact.layers[0]?.digest}`);
+    expect(sbom.creationInfo.comment).toContain(`nix:git:${first}`);
   });
 
   it('picks up a moved branch once the refresh interval has passed', async () => {

@@ -21,6 +21,7 @@ const input: ImageSbomInput = {
   revision: 'latest',
   system: 'x86_64-linux',
   source: 'nix',
+  sourceKey: `nix:git:${'f'.repeat(40)}`,
   closure: { paths: [{ path: hello, narSize: 1, narHash: `sha256:${'ab'.repeat(32)}`, references: [] }], roots: [hello], packageRoots: { hello: [hello] } },
   record,
 };
@@ -40,7 +41,8 @@ describe('SBOM artifacts of built images', () => {
     ]);
     expect(manifests[0]?.config).toMatchObject({ mediaType: 'application/vnd.oci.empty.v1+json', digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a', size: 2 });
     expect(manifests[0]?.layers[0]?.digest).toBe(manifests[1]?.layers[0]?.digest);
-    const sbom = JSON.parse((await readBlob(blobs, manifests[0]?.layers[0]?.digest ?? '')).toString('utf8')) as { packages: Array<{ packageFileName?: string }> };
+    const sbom = JSON.parse((await readBlob(blobs, manifests[0]?.layers[0]?.digest ?? '')).toString('utf8')) as { creationInfo: { comment: string }; packages: Array<{ packageFileName?: string }> };
+    expect(sbom.creationInfo.comment).toBe(`closure resolved by the nix package source from package set nix:git:${'f'.repeat(40)}`);
     expect(sbom.packages.map((pkg) => pkg.packageFileName).filter(Boolean)).toEqual([hello]);
   });
 
