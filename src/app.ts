@@ -167,7 +167,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     },
     requestWaitMs: config.builds.requestWaitMs,
     imageNames,
-    ...(source.revisions ? { revisions: (signal?: AbortSignal) => (source.revisions as NonNullable<PackageSource['revisions']>).call(source, signal) } : {}),
+    ...(source.revisions ? { revisions: (signal?: AbortSignal) => source.revisions?.(signal) ?? Promise.resolve([]) } : {}),
   }, { checks: storage.readiness });
   if (config.web.enabled) {
     const publicDir = findPublicDir();
