@@ -24,7 +24,7 @@ FROM debian:12-slim AS runtime
 ARG WITH_NIX=true
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates tini \
- && if [ "$WITH_NIX" = "true" ]; then apt-get install -y --no-install-recommends nix-bin busybox-static; fi \
+ && if [ "$WITH_NIX" = "true" ]; then apt-get install -y --no-install-recommends nix-bin busybox-static git; fi \
  && rm -rf /var/lib/apt/lists/*
 # Node from the build stage: one binary, the same version the modules were built against.
 COPY --from=build /usr/local/bin/node /usr/local/bin/node

@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 # skopeo, umoci, runc and zstd are the real clients the integration tests drive; redis-server
 # backs the Redis metadata and lock tests; podman and containerd are the clients users run;
 # chromium drives the web UI tests.
-packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium)
+packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

@@ -20,6 +20,9 @@ import { CachingMetadataStore } from './storage/caching-metadata-store.js';
 import type { ReadinessCheck } from './registry/health-routes.js';
 import { NixPackageSource } from './sources/nix/nix-package-source.js';
 import { PackageSetFingerprint } from './sources/nix/package-set-fingerprint.js';
+import { GitPackageSet, PathPackageSet, type PackageSetRevisions } from './sources/nix/package-set-revisions.js';
+import { GitRepository, isGitRepositoryRoot, processGitRunner } from './sources/git/git-repository.js';
+import { GitRevisions } from './sources/git/git-revisions.js';
 import { prepareNixEnvironment } from './sources/nix/nix-environment.js';
 import { runProcess } from './sources/nix/run-process.js';
 import { LocalStoreReader } from './sources/local-store-reader.js';
@@ -66,6 +69,8 @@ export interface AppDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Observes every Nix command run (tests count them). */
   readonly onNixCommand?: (command: string) => void;
+  /** Clock of caches that expire, such as a git package set's branches; tests inject one. */
+  readonly now?: () => number;
 }
 
 export interface App {
@@ -171,6 +176,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
     pulls: new PullRecorder(metadata),
     imageNames,
+    ...(source.revisions ? { revisions: (signal?: AbortSignal) => source.revisions?.(signal) ?? Promise.resolve([]) } : {}),
   }, { checks: readiness });
   if (config.web.enabled) {
     const publicDir = findPublicDir();
@@ -347,13 +353,35 @@ async function createNixSource(config: Config, dataDir: string, deps: AppDeps): 
       return result.stdout.trim();
     },
   });
+  const packageSets = (await usesGit(config))
+    ? gitPackageSet(config, dataDir, env, deps)
+    : new PathPackageSet(packageSet, fingerprint);
   return new NixPackageSource({
-    packageSet,
+    packageSets,
     nixBinDir: config.source.nixBinDir,
     env,
     timeoutMs: config.source.timeoutMs,
     reader: new LocalStoreReader(),
-    fingerprint,
     ...(deps.onNixCommand ? { onNixCommand: deps.onNixCommand } : {}),
   });
+}
+
+const GIT_URL = /^(file|https?|ssh):\/\//;
+
+async function usesGit(config: Config): Promise<boolean> {
+  const { packageSetType, packageSet } = config.source;
+  if (packageSetType !== 'auto') return packageSetType === 'git';
+  return GIT_URL.test(packageSet) || (!/^<.+>$/.test(packageSet) && (await isGitRepositoryRoot(resolve(packageSet))));
+}
+
+/** Branches, tags and commits of a git repository; trees exported under the data directory. */
+function gitPackageSet(config: Config, dataDir: string, env: Readonly<Record<string, string>>, deps: AppDeps): PackageSetRevisions {
+  const location = GIT_URL.test(config.source.packageSet) ? config.source.packageSet : resolve(config.source.packageSet);
+  const repository = new GitRepository({
+    location,
+    cacheDir: resolve(dataDir, 'git'),
+    run: processGitRunner({ git: 'git', env, timeoutMs: config.source.timeoutMs }),
+  });
+  const revisions = new GitRevisions(repository, { refreshMs: config.source.gitRefreshMs, ...(deps.now ? { now: deps.now } : {}) });
+  return new GitPackageSet(repository, revisions);
 }

@@ -22,9 +22,10 @@ import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planTopLayer } from './top-layer.js';
 import { defaultCmd } from './default-cmd.js';
+import { recordSbomsUnder, writeImageSbom } from './sbom-artifact.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
-const IMAGE_FORMAT_VERSION = 4;
+const IMAGE_FORMAT_VERSION = 4; // 4: a default Cmd for single-executable images, and an SBOM artifact per image
 
 export interface ImageBuilderOptions {
   /** Most layers per image, the top layer included. */
@@ -200,7 +201,7 @@ export class ImageBuilder {
     const run = (): Promise<ImageRecord> => {
       this.track(image, system, { phase: 'queued' });
       return this.deps.queue
-        .run(() => withTimeout(this.options.timeoutMs, (signal) => this.buildImage(image, system, platform, signal)))
+        .run(() => withTimeout(this.options.timeoutMs, (signal) => this.buildImage(image, system, platform, signal, sourceKey)))
         .then(
           (record) => {
             this.track(image, system, { phase: 'done' });
@@ -231,19 +232,21 @@ export class ImageBuilder {
       for (const digest of [result.record.config.digest, ...result.record.layers]) {
         await this.deps.metadata.addToSet(MetadataKeys.blobs(image.canonicalName), digest);
       }
+      await recordSbomsUnder(this.deps.metadata, image.canonicalName, result.record);
       this.recorded.set(recordedKey, true);
     }
     return result;
   }
 
-  private async buildImage(image: ParsedImageName, system: string, platform: Platform, signal: AbortSignal): Promise<ImageRecord> {
+  private async buildImage(image: ParsedImageName, system: string, platform: Platform, signal: AbortSignal, sourceKey: string | null): Promise<ImageRecord> {
     const request = requestFor(image, system);
     const log = this.deps.logger.child({ image: image.canonicalName, revision: request.revision, system });
     const started = Date.now();
     log.info({ packages: request.packages }, 'image build started');
     this.track(image, system, { phase: 'resolving' });
 
-    const closure = await this.deps.source.resolve(request, { signal });
+    // With the key the image is cached under, so a branch that moved meanwhile can't mix states.
+    const closure = await this.deps.source.resolve(request, { signal, cacheKey: sourceKey });
     const reader = closure.reader ?? this.deps.source.reader;
     const graph = toLayeringGraph(closure);
     const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
@@ -283,6 +286,7 @@ export class ImageBuilder {
     this.track(image, system, { phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
 
     const record = await this.writeManifests(image, system, platform, layers, top, signal);
+    await writeImageSbom(this.deps, { image: image.canonicalName, revision: request.revision, system, source: this.deps.source.name, sourceKey, closure, record }, signal);
     await recordImageInfo(this.deps.metadata, [record.oci.digest, ...(record.docker ? [record.docker.digest] : [])], {
       image: image.canonicalName,
       revision: request.revision,

@@ -47,6 +47,14 @@ const nixSourceSchema = z
     /** A path to a Nix file or directory, or `<nixpkgs>`-style lookup path. Relative paths are resolved against the working directory. */
     packageSet: z.string().min(1).default('examples/pkgs'),
     /**
+     * `auto`: a git repository when packageSet is a `file://`, `http(s)://` or `ssh://` URL or the
+     * top of a git repository (work tree or bare), so tags name its branches, tags and commits;
+     * `path`: the files as they are, served as `latest` only; `git`: always a repository.
+     */
+    packageSetType: z.enum(['auto', 'path', 'git']).default('auto'),
+    /** How long a git package set's branches and tags are trusted before they are read (fetched) again. */
+    gitRefreshMs: z.number().int().positive().default(60_000),
+    /**
      * Nix systems images are built for. With more than one, a tag serves an image index that
      * clients pick their platform from; the first is the default for clients that can't.
      */

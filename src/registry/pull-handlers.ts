@@ -2,6 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseImageName } from '../image-name/image-name.js';
 import { MetadataKeys, type ManifestRef } from '../builder/records.js';
 import type { BuiltImage } from '../builder/image-builder.js';
+import { builtReferrers } from '../builder/sbom-artifact.js';
+import type { Descriptor } from '../oci/manifest-validation.js';
 import { readBlob } from '../storage/blob-io.js';
 import { isValidDigest, looksLikeDigest } from '../oci/digest.js';
 import { isValidTag, nameProblem } from '../oci/reference.js';
@@ -86,7 +88,10 @@ export async function serveTags(deps: RegistryDeps, request: FastifyRequest, rep
     tags = await deps.repositories.tags(name);
   } else {
     repository = parseImageName(name, 'latest', deps.imageNames).canonicalName;
-    tags = await deps.metadata.members(MetadataKeys.tags(repository));
+    const built = await deps.metadata.members(MetadataKeys.tags(repository));
+    // Any name can be built at every revision the source knows, not only at those built so far.
+    const buildable = deps.revisions ? await deps.revisions(AbortSignal.timeout(30_000)).catch(() => []) : [];
+    tags = [...new Set([...built, ...buildable])].sort();
     if (tags.length === 0) throw new RegistryError('NAME_UNKNOWN', `no image named ${repository} has been built or pushed yet`, { name: repository });
   }
   const page = paginateTags(tags, name, request.query as { n?: string; last?: string });
@@ -98,9 +103,23 @@ export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest
   assertValidName(name);
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
   const { artifactType } = request.query as { artifactType?: string };
-  const manifests = await deps.repositories.referrers(name, digest, artifactType);
+  const manifests = (await deps.repositories.isPushed(name))
+    ? await deps.repositories.referrers(name, digest, artifactType)
+    : await builtImageReferrers(deps, name, digest, artifactType);
   if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
   return reply.header('content-type', MediaType.ociIndex).send({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
+}
+
+/** Referrers of a built image's manifest (its SBOMs); none for a manifest not built under `name`. */
+async function builtImageReferrers(deps: RegistryDeps, name: string, digest: string, artifactType: string | undefined): Promise<Descriptor[]> {
+  let canonicalName: string;
+  try {
+    canonicalName = parseImageName(name, 'latest', deps.imageNames).canonicalName;
+  } catch {
+    return []; // as before built images had referrers: a name that is no image has none
+  }
+  const known = await deps.metadata.members(MetadataKeys.manifests(canonicalName));
+  return known.includes(digest) ? builtReferrers(deps.metadata, digest, artifactType) : [];
 }
 
 export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {

@@ -19,4 +19,6 @@ export interface RegistryDeps {
   readonly auth: AuthOptions;
   /** Notes pulls of built images by tag, so images nobody pulls expire (gc.imageRecordTtlMs). */
   readonly pulls?: { record(canonicalName: string): Promise<void> };
+  /** The revisions (tags) the package source can build, listed by `tags/list` of a buildable name. */
+  readonly revisions?: (signal?: AbortSignal) => Promise<string[]>;
 }

@@ -20,6 +20,16 @@ export interface StorePathInfo {
   readonly narHash?: string;
   /** Store paths it references (may include itself). */
   readonly references: readonly string[];
+  /**
+   * For SBOMs, when the source knows better than the path's name (a Debian package): the
+   * package's name and version, the lower-case hex SHA-256 of the archive it came from, and
+   * its purl (`pkg:deb/debian/<name>@<version>?arch=<arch>`). Nix paths leave them unset: the
+   * SBOM derives name and version from the store path and the hash from `narHash`.
+   */
+  readonly name?: string;
+  readonly version?: string;
+  readonly sha256?: string;
+  readonly purl?: string;
 }
 
 /** A resolved, realised runtime closure. */
@@ -39,6 +49,12 @@ export interface ClosureGraph {
 
 export interface ResolveOptions {
   readonly signal: AbortSignal;
+  /**
+   * What `cacheKey` returned for this request, when the caller asked: a source whose revisions
+   * move (a git branch) resolves the state that key names, so an image cached under a key is
+   * always built from that state.
+   */
+  readonly cacheKey?: string | null;
 }
 
 /** Resolves package lists into closures. */

@@ -6,6 +6,7 @@ import { RevisionRoutingSource } from '../../src/sources/catalog/revision-routin
 import { LocalStoreReader } from '../../src/sources/local-store-reader.js';
 import { LATEST_REVISION, NixPackageSource } from '../../src/sources/nix/nix-package-source.js';
 import { PackageSetFingerprint } from '../../src/sources/nix/package-set-fingerprint.js';
+import { PathPackageSet } from '../../src/sources/nix/package-set-revisions.js';
 import { binaryCacheFor } from '../support/binary-cache-fixtures.js';
 import { EXAMPLE_REVISION, makeExampleCache, nixEnv, SYSTEM, type ExampleCache } from '../support/binary-cache.js';
 import { EXAMPLE_PACKAGE_SET } from '../support/registry-server.js';
@@ -19,19 +20,19 @@ import { describePackageSourceContract } from './package-source-contract.js';
 const PACKAGES = ['hello', 'libjson'];
 
 async function nixSource(): Promise<NixPackageSource> {
-  return new NixPackageSource({
+  const fingerprint = new PackageSetFingerprint({
     packageSet: EXAMPLE_PACKAGE_SET,
+    ttlMs: 10_000,
+    resolveLookup: async (name) => {
+      throw new Error(`the example set is a path, not <${name}>`);
+    },
+  });
+  return new NixPackageSource({
+    packageSets: new PathPackageSet(EXAMPLE_PACKAGE_SET, fingerprint),
     nixBinDir: '',
     env: await nixEnv(),
     timeoutMs: 600_000,
     reader: new LocalStoreReader(),
-    fingerprint: new PackageSetFingerprint({
-      packageSet: EXAMPLE_PACKAGE_SET,
-      ttlMs: 10_000,
-      resolveLookup: async (name) => {
-        throw new Error(`the example set is a path, not <${name}>`);
-      },
-    }),
   });
 }
 

@@ -1,24 +1,24 @@
 import { join } from 'node:path';
 import type { ClosureGraph, ImageRequest, PackageSetRevision, PackageSource, PackageSummary, ResolveOptions, StorePathInfo, StoreReader } from '../types.js';
-import { BuildFailedError, PackageNotFoundError, RevisionNotFoundError } from '../errors.js';
+import { BuildFailedError, PackageNotFoundError } from '../errors.js';
 import { assertValidAttrPath } from '../attr-path.js';
 import { RESOLVE_EXPRESSION } from './resolve-expression.js';
 import { runProcess, type RunResult } from './run-process.js';
 import { parsePathInfo } from './path-info.js';
-import type { PackageSetFingerprint } from './package-set-fingerprint.js';
 import { NixPackageListing } from './package-listing.js';
 import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
+import type { PackageSetAt, PackageSetRevisions } from './package-set-revisions.js';
+import { LruMap } from '../../storage/caching-lru.js';
 
 export interface NixPackageSourceOptions {
-  /** Absolute path of the package set, or a `<name>` lookup path. */
-  readonly packageSet: string;
+  /** The package set at each revision: a path (only `latest`) or a git repository. */
+  readonly packageSets: PackageSetRevisions;
   /** Directory of the Nix commands; empty = found on PATH. */
   readonly nixBinDir: string;
   /** Environment for every Nix command (NIX_CONF_DIR, XDG_CACHE_HOME, NIX_PATH, PATH, ...). */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
   readonly reader: StoreReader;
-  readonly fingerprint: PackageSetFingerprint;
   /** Called once per Nix command run, for metrics and for tests proving a cache hit runs none. */
   readonly onNixCommand?: (command: string) => void;
 }
@@ -37,41 +37,34 @@ export const LATEST_REVISION = 'latest';
 export class NixPackageSource implements PackageSource {
   readonly name = 'nix';
   readonly reader: StoreReader;
-  private readonly listing: NixPackageListing;
+  /** Listings per package-set path: one for a path set, one per recent commit for git. */
+  private readonly listings = new LruMap<string, NixPackageListing>(8);
 
   constructor(private readonly options: NixPackageSourceOptions) {
     this.reader = options.reader;
-    this.listing = new NixPackageListing({
-      packageSet: options.packageSet,
-      run: (command, args, what, signal) => this.runChecked(command, args, what, signal),
-      fingerprint: (signal) => options.fingerprint.current(signal),
-    });
   }
 
-  async revisions(): Promise<string[]> {
-    return [LATEST_REVISION];
+  async revisions(signal?: AbortSignal): Promise<string[]> {
+    return this.options.packageSets.revisions(signal);
   }
 
   async listPackages({ revision, system }: PackageSetRevision, { signal }: ResolveOptions): Promise<PackageSummary[]> {
-    this.assertRevision(revision);
-    return this.listing.packages(system, signal);
+    return this.listingOf(await this.options.packageSets.locate(revision, signal)).packages(system, signal);
   }
 
   async closureSizes({ revision, system }: PackageSetRevision, packages: readonly string[], { signal }: ResolveOptions): Promise<Record<string, number | null>> {
-    this.assertRevision(revision);
-    return this.listing.closureSizes(system, packages, signal);
+    return this.listingOf(await this.options.packageSets.locate(revision, signal)).closureSizes(system, packages, signal);
   }
 
   async cacheKey(request: ImageRequest, signal?: AbortSignal): Promise<string | null> {
-    this.assertRevision(request.revision);
-    const fingerprint = await this.options.fingerprint.current(signal);
-    return `nix:${fingerprint}`;
+    return `nix:${await this.options.packageSets.key(request.revision, signal)}`;
   }
 
-  async resolve(request: ImageRequest, { signal }: ResolveOptions): Promise<ClosureGraph> {
-    this.assertRevision(request.revision);
+  async resolve(request: ImageRequest, { signal, cacheKey }: ResolveOptions): Promise<ClosureGraph> {
     for (const name of request.packages) assertValidAttrPath(name);
-    const args = this.expressionArgs(request);
+    const pinned = cacheKey?.startsWith('nix:') ? cacheKey.slice('nix:'.length) : undefined;
+    const at = await this.options.packageSets.locate(request.revision, signal, pinned);
+    const args = this.expressionArgs(request, at);
 
     const evaluated = parseEvalResult(
       await this.runChecked('nix-instantiate', ['--eval', '--strict', '--json', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'eval'], 'evaluating the package set', signal),
@@ -91,13 +84,22 @@ export class NixPackageSource implements PackageSource {
     return { paths, roots, packageRoots };
   }
 
-  private assertRevision(revision: string): void {
-    if (revision !== LATEST_REVISION) throw new RevisionNotFoundError(revision, [LATEST_REVISION]);
+  private listingOf(at: PackageSetAt): NixPackageListing {
+    let listing = this.listings.get(at.path);
+    if (!listing) {
+      listing = new NixPackageListing({
+        packageSet: at.path,
+        run: (command, args, what, signal) => this.runChecked(command, args, what, signal),
+        fingerprint: (signal) => this.options.packageSets.fingerprint(at.path, signal),
+      });
+      this.listings.set(at.path, listing);
+    }
+    return listing;
   }
 
-  private expressionArgs(request: ImageRequest): string[] {
+  private expressionArgs(request: ImageRequest, at: PackageSetAt): string[] {
     return [
-      '--argstr', 'packageSet', this.options.packageSet,
+      '--argstr', 'packageSet', at.path,
       '--argstr', 'names', request.packages.join(' '),
       '--argstr', 'system', request.system,
     ];

@@ -24,11 +24,14 @@ const ALLOWED: Record<string, readonly string[]> = {
   config: [],
   auth: [],
   storage: ['oci'],
-  sources: ['oci', 'workers'],
+  // Through storage's public surface only: its bounded LRU serves the sources' caches.
+  sources: ['oci', 'workers', 'storage'],
   // Turning a name into a source request needs the request type and the sources' name errors.
   'image-name': ['oci', 'sources'],
+  // An SBOM describes a closure: the source's path records, and Nix's base-32 hash codec.
+  sbom: ['sources'],
   repository: ['oci', 'storage'],
-  builder: ['image-name', 'layering', 'sources', 'storage', 'oci', 'workers', 'log'],
+  builder: ['image-name', 'layering', 'sbom', 'sources', 'storage', 'oci', 'workers', 'log'],
   registry: ['image-name', 'builder', 'repository', 'storage', 'sources', 'oci', 'auth', 'log'],
   web: ['image-name', 'builder', 'storage', 'sources', 'oci', 'log'],
   // Counts builds and requests: the builder's observer and tracker types.
@@ -47,7 +50,7 @@ const COMPOSITION = new Set(['app', 'cli', 'main']);
  */
 const PUBLIC_SURFACE: Record<string, readonly string[]> = {
   storage: ['storage/types.ts', 'storage/errors.ts', 'storage/blob-io.ts', 'storage/keyed-mutex.ts', 'storage/caching-lru.ts'],
-  sources: ['sources/types.ts', 'sources/errors.ts'],
+  sources: ['sources/types.ts', 'sources/errors.ts', 'sources/binary-cache/nix-base32.ts'],
 };
 
 /** Modules that may import fastify: the two HTTP modules, the app that mounts them, and the
