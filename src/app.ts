@@ -37,6 +37,7 @@ import { ConfigError } from './config/env.js';
 import { StowageLayerer, closurePopularity, popularityFromNames } from './layering/index.js';
 import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
+import { BuiltImages } from './builder/built-images.js';
 import { BuildQueue } from './builder/build-queue.js';
 import { BuildTracker } from './builder/build-tracker.js';
 import { registerRegistry } from './registry/registry-plugin.js';
@@ -48,6 +49,7 @@ import { registerWeb } from './web/web-plugin.js';
 import { findPublicDir } from './web/public-dir.js';
 import { PushedRepositories } from './repository/pushed-repositories.js';
 import { UploadSessions } from './repository/upload-sessions.js';
+import { PushNamespaces } from './repository/push-namespaces.js';
 import { Htpasswd } from './auth/htpasswd.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
@@ -105,8 +107,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const popularityTable = popularityFile ? await loadPopularityTable(popularityFile) : null;
   if (popularityFile) logger.info({ popularityFile, names: popularityTable?.counts.size }, 'layering with package-set popularity');
 
+  const imageNames = imageNameOptionsOf(config);
+  const builtImages = new BuiltImages(metadata, imageNames);
   const builder = new ImageBuilder(
     {
+      images: builtImages,
       source,
       layerer: deps.layerer ?? new StowageLayerer(),
       popularity: popularityTable ? (graph) => popularityFromNames(popularityTable.counts, graph) : closurePopularity,
@@ -143,7 +148,6 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   }, Math.min(config.push.uploadTtlMs, 5 * 60_000));
   expiry.unref();
   server.addHook('onClose', async () => clearInterval(expiry));
-  const imageNames = imageNameOptionsOf(config);
   const stopObservingBuilds = observeBuilds(metrics, builder.tracker);
   server.addHook('onClose', async () => stopObservingBuilds());
   // Before the routes, so its onResponse hook sees every request.
@@ -151,8 +155,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   registerRegistry(server, {
     builder,
     blobs,
-    metadata,
+    images: builtImages,
     repositories: new PushedRepositories(metadata, blobs),
+    pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
     auth: {
@@ -168,7 +173,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     // The UI has no login: where anonymous pulls are off, it would show images to anyone.
     if (!config.auth.anonymousPull) logger.info('web ui disabled: anonymous pulls are off and the ui has no authentication');
     else if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
-    else registerWeb(server, { builder, blobs, metadata, source, imageNames, publicHost: config.web.publicHost, publicDir });
+    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir });
   }
   server.addHook('onClose', () => storage.close());
   return { server, builder, logger, blobs, metadata, source, metrics };

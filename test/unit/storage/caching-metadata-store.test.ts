@@ -21,6 +21,7 @@ function flakyRemote(): { store: MetadataStore; down: (value: boolean) => void; 
     addToSet: (key, member) => guard(() => inner.addToSet(key, member)),
     removeFromSet: (key, member) => guard(() => inner.removeFromSet(key, member)),
     members: (key) => guard(() => ((reads += 1), inner.members(key))),
+    isMember: (key, member) => guard(() => ((reads += 1), inner.isMember(key, member))),
   };
   return { store, down: (value) => (isDown = value), reads: () => reads };
 }
@@ -70,6 +71,7 @@ describe('CachingMetadataStore', () => {
       addToSet: () => Promise.resolve(),
       removeFromSet: () => Promise.resolve(),
       members: () => Promise.resolve([]),
+      isMember: () => Promise.resolve(false),
     };
     const cache = new CachingMetadataStore(failing);
     await cache.set('k', 'v');
