@@ -1,6 +1,7 @@
 import type { MetadataStore } from './types.js';
 import { StorageUnavailableError } from './errors.js';
 import { LruMap, setBytes, stringBytes } from './caching-lru.js';
+import type { FsMetadataCacheStats } from './fs-metadata-store.js';
 
 export interface CachingMetadataStoreOptions {
   /** Values remembered, absent ones included (image and layer records: a few hundred bytes each). */
@@ -41,6 +42,12 @@ export class CachingMetadataStore implements MetadataStore {
     this.values = new LruMap(maxBytes, (value, key) => stringBytes(key) + stringBytes(value), options.maxValues ?? 100_000);
     this.sets = new LruMap(maxBytes, (members, key) => stringBytes(key) + setBytes(members), options.maxSets ?? 20_000);
     if (remote.keys) this.keys = (signal) => (remote.keys as NonNullable<MetadataStore['keys']>).call(remote, signal);
+  }
+
+  /** The caches' own counters, for tests and diagnostics. */
+  cacheStats(): FsMetadataCacheStats {
+    const of = (cache: { size: number; weight: number; evictions: number }) => ({ entries: cache.size, bytes: cache.weight, evictions: cache.evictions });
+    return { values: of(this.values), sets: of(this.sets) };
   }
 
   async get(key: string): Promise<string | null> {
