@@ -9,6 +9,7 @@ import type { PackageSource } from './sources/types.js';
 import type { Layerer } from './layering/types.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { FsMetadataStore } from './storage/fs-metadata-store.js';
+import { leadingPid, removeOrphans } from './storage/stale-files.js';
 import { MemoryLockManager } from './storage/memory-lock-manager.js';
 import { S3BlobStore } from './storage/s3-blob-store.js';
 import { createS3Client } from './storage/s3-client.js';
@@ -95,6 +96,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const logger = deps.logger ?? createLogger(config.logLevel);
   const dataDir = resolve(config.dataDir);
 
+  // Build temp files of processes that are gone (see createBinaryCacheSource's tmpDir).
+  await removeOrphans(resolve(dataDir, 'tmp'), leadingPid);
   const storage = await createStorage(config, dataDir, deps, logger.child({ module: 'storage' }));
   const { blobs, metadata, locks } = storage;
   const source = deps.source ?? (await createSource(config, dataDir, deps, logger));
@@ -142,6 +145,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   });
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
+  // In the background (the metadata store may not answer yet), safe beside new requests.
+  uploads.expire(config.push.uploadTtlMs).then(() => uploads.recover()).then(
+    ({ removed, truncated }) => (removed > 0 || truncated > 0) && logger.info({ removed, truncated }, 'cleaned up uploads a previous process left'),
+    (error: unknown) => logger.warn({ err: error }, 'cleaning up old uploads failed'),
+  );
   // Abandoned uploads expire; checked every few minutes, never keeping the process alive.
   const expiry = setInterval(() => {
     uploads.expire(config.push.uploadTtlMs).catch((error: unknown) => logger.warn({ err: error }, 'expiring uploads failed'));
@@ -220,7 +228,7 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
   } else if (!blobs) {
     const fsBlobs = new FsBlobStore(resolve(dataDir, 'storage'));
     await fsBlobs.init();
-    const removed = await fsBlobs.removeStaleStaging(60 * 60 * 1000);
+    const removed = (await fsBlobs.removeOrphanedStaging()) + (await fsBlobs.removeStaleStaging(60 * 60 * 1000));
     if (removed > 0) log.info({ removed }, 'removed stale staging files');
     blobs = fsBlobs;
   }
@@ -245,7 +253,7 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
   }
   return {
     blobs,
-    metadata: metadata ?? new FsMetadataStore(resolve(dataDir, 'metadata')),
+    metadata: metadata ?? (await fsMetadata(resolve(dataDir, 'metadata'), log)),
     locks: locks ?? new MemoryLockManager(),
     lockTtlMs,
     readiness,
@@ -253,6 +261,14 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
       await Promise.allSettled(closers.map((close) => close()));
     },
   };
+}
+
+/** The embedded metadata store, rid of temporary files a killed process left. */
+async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
+  const store = new FsMetadataStore(dir);
+  const removed = await store.removeStaleTemps();
+  if (removed > 0) log.info({ removed }, 'removed stale metadata temporary files');
+  return store;
 }
 
 /** The package source `source.kind` names: Nix, the catalog with a binary cache, or both (by tag). */
@@ -295,7 +311,8 @@ async function createCatalogSource(config: Config, dataDir: string, log: Logger)
     narInfoCacheEntries: settings.narInfoCacheEntries,
     onUnsigned: (storePath, reason) => log.warn({ storePath, reason }, 'accepting a narinfo without a trusted signature'),
   });
-  const tmpDir = resolve(dataDir, 'tmp');
+  // One directory per process, so startup (buildApp) removes those of processes that died mid-build.
+  const tmpDir = resolve(dataDir, 'tmp', `${process.pid}-build`);
   await mkdir(tmpDir, { recursive: true });
   const reader = new BinaryCacheStoreReader(cache, { allowExternalSymlinks: settings.allowExternalSymlinks, useListings: settings.useListings, tmpDir });
   const catalogs = new CatalogFiles({

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { MetadataStore } from './types.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LruMap, setBytes, stringBytes } from './caching-lru.js';
+import { isOrphaned } from './stale-files.js';
 
 export interface FsMetadataStoreOptions {
   /** Bytes of values (absences included) kept in memory; default 32 MiB. */
@@ -63,7 +64,7 @@ export class FsMetadataStore implements MetadataStore {
       for (const prefix of await readdirIfExists(join(this.root, kind))) {
         for (const name of await readdirIfExists(join(this.root, kind, prefix))) {
           const match = /\.json\.(\d+)\.\d+\.tmp$/.exec(name);
-          if (match === null || (Number(match[1]) !== process.pid && processIsAlive(Number(match[1])))) continue;
+          if (match === null || !isOrphaned(Number(match[1]))) continue;
           await rm(join(this.root, kind, prefix, name), { force: true });
           removed += 1;
         }
@@ -184,16 +185,6 @@ export class FsMetadataStore implements MetadataStore {
       await handle.close();
     }
     await rename(temp, path);
-  }
-}
-
-function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
