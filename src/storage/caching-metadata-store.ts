@@ -102,11 +102,14 @@ export class CachingMetadataStore implements MetadataStore {
     }
   }
 
-  /** A positive answer is remembered as a known member; a negative one is not (the set may be partly known). */
+  /**
+   * A positive answer is remembered as a known member (so blobs served before stay served
+   * during an outage); a negative one only drops the member from what is known.
+   */
   async isMember(key: string, member: string): Promise<boolean> {
     try {
       const found = await this.remote.isMember(key, member);
-      if (found && this.sets.has(key)) this.remember(key, member, true);
+      if (found !== (this.sets.get(key)?.has(member) ?? false)) this.remember(key, member, found);
       return found;
     } catch (error) {
       const remembered = this.sets.get(key);
