@@ -9,6 +9,7 @@ import type { PackageSource } from './sources/types.js';
 import type { Layerer } from './layering/types.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
 import { FsMetadataStore } from './storage/fs-metadata-store.js';
+import { leadingPid, removeOrphans } from './storage/stale-files.js';
 import { MemoryLockManager } from './storage/memory-lock-manager.js';
 import { S3BlobStore } from './storage/s3-blob-store.js';
 import { createS3Client } from './storage/s3-client.js';
@@ -40,6 +41,7 @@ import { ConfigError } from './config/env.js';
 import { StowageLayerer, closurePopularity, popularityFromNames } from './layering/index.js';
 import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
+import { BuiltImages } from './builder/built-images.js';
 import { BuildQueue } from './builder/build-queue.js';
 import { BuildTracker } from './builder/build-tracker.js';
 import { registerRegistry } from './registry/registry-plugin.js';
@@ -51,6 +53,7 @@ import { registerWeb } from './web/web-plugin.js';
 import { findPublicDir } from './web/public-dir.js';
 import { PushedRepositories } from './repository/pushed-repositories.js';
 import { UploadSessions } from './repository/upload-sessions.js';
+import { PushNamespaces } from './repository/push-namespaces.js';
 import { Htpasswd } from './auth/htpasswd.js';
 import { createHttpServer } from './registry/http-server.js';
 import { registerRequestIdEcho } from './registry/request-id.js';
@@ -107,6 +110,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const logger = deps.logger ?? createLogger(config.logLevel);
   const dataDir = resolve(config.dataDir);
 
+  // Build temp files of processes that are gone (see createBinaryCacheSource's tmpDir).
+  await removeOrphans(resolve(dataDir, 'tmp'), leadingPid);
   const storage = await createStorage(config, dataDir, deps, logger.child({ module: 'storage' }));
   const { blobs, metadata, locks } = storage;
   const source = deps.source ?? (await createSource(config, dataDir, deps, logger));
@@ -119,8 +124,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const popularityTable = popularityFile ? await loadPopularityTable(popularityFile) : null;
   if (popularityFile) logger.info({ popularityFile, names: popularityTable?.counts.size }, 'layering with package-set popularity');
 
+  const imageNames = imageNameOptionsOf(config);
+  const builtImages = new BuiltImages(metadata, imageNames);
   const builder = new ImageBuilder(
     {
+      images: builtImages,
       source,
       layerer: deps.layerer ?? new StowageLayerer(),
       popularity: popularityTable ? (graph) => popularityFromNames(popularityTable.counts, graph) : closurePopularity,
@@ -150,13 +158,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   drain.register(server);
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
+  // In the background (the metadata store may not answer yet), safe beside new requests.
+  uploads.expire(config.push.uploadTtlMs).then(() => uploads.recover()).then(
+    ({ removed, truncated }) => (removed > 0 || truncated > 0) && logger.info({ removed, truncated }, 'cleaned up uploads a previous process left'),
+    (error: unknown) => logger.warn({ err: error }, 'cleaning up old uploads failed'),
+  );
   // Abandoned uploads expire; checked every few minutes, never keeping the process alive.
   const expiry = setInterval(() => {
     uploads.expire(config.push.uploadTtlMs).catch((error: unknown) => logger.warn({ err: error }, 'expiring uploads failed'));
   }, Math.min(config.push.uploadTtlMs, 5 * 60_000));
   expiry.unref();
   server.addHook('onClose', async () => clearInterval(expiry));
-  const imageNames = imageNameOptionsOf(config);
   const stopObservingBuilds = observeBuilds(metrics, builder.tracker);
   server.addHook('onClose', async () => stopObservingBuilds());
   // Before the routes, so its onResponse hook sees every request.
@@ -164,8 +176,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   registerRegistry(server, {
     builder,
     blobs,
-    metadata,
+    images: builtImages,
     repositories: new PushedRepositories(metadata, blobs),
+    pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
     auth: {
@@ -183,7 +196,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     // The UI has no login: where anonymous pulls are off, it would show images to anyone.
     if (!config.auth.anonymousPull) logger.info('web ui disabled: anonymous pulls are off and the ui has no authentication');
     else if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
-    else registerWeb(server, { builder, blobs, metadata, source, imageNames, publicHost: config.web.publicHost, publicDir });
+    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir });
   }
   server.addHook('onClose', () => storage.close());
   return { server, builder, logger, blobs, metadata, source, metrics, drain };
@@ -230,7 +243,7 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
   } else if (!blobs) {
     const fsBlobs = new FsBlobStore(resolve(dataDir, 'storage'));
     await fsBlobs.init();
-    const removed = await fsBlobs.removeStaleStaging(60 * 60 * 1000);
+    const removed = (await fsBlobs.removeOrphanedStaging()) + (await fsBlobs.removeStaleStaging(60 * 60 * 1000));
     if (removed > 0) log.info({ removed }, 'removed stale staging files');
     blobs = fsBlobs;
   }
@@ -255,7 +268,7 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
   }
   return {
     blobs,
-    metadata: metadata ?? new FsMetadataStore(resolve(dataDir, 'metadata')),
+    metadata: metadata ?? (await fsMetadata(resolve(dataDir, 'metadata'), log)),
     locks: locks ?? new MemoryLockManager(),
     lockTtlMs,
     readiness,
@@ -263,6 +276,14 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
       await Promise.allSettled(closers.map((close) => close()));
     },
   };
+}
+
+/** The embedded metadata store, rid of temporary files a killed process left. */
+async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
+  const store = new FsMetadataStore(dir);
+  const removed = await store.removeStaleTemps();
+  if (removed > 0) log.info({ removed }, 'removed stale metadata temporary files');
+  return store;
 }
 
 /** The package source `source.kind` names: Nix, the catalog with a binary cache, or both (by tag). */
@@ -305,7 +326,8 @@ async function createCatalogSource(config: Config, dataDir: string, log: Logger)
     narInfoCacheEntries: settings.narInfoCacheEntries,
     onUnsigned: (storePath, reason) => log.warn({ storePath, reason }, 'accepting a narinfo without a trusted signature'),
   });
-  const tmpDir = resolve(dataDir, 'tmp');
+  // One directory per process, so startup (buildApp) removes those of processes that died mid-build.
+  const tmpDir = resolve(dataDir, 'tmp', `${process.pid}-build`);
   await mkdir(tmpDir, { recursive: true });
   const reader = new BinaryCacheStoreReader(cache, { allowExternalSymlinks: settings.allowExternalSymlinks, useListings: settings.useListings, tmpDir });
   const catalogs = new CatalogFiles({

@@ -20,9 +20,10 @@ import { MetadataKeys, parseRecord, type ImageRecord, type IndexRecord } from '.
 import { recordingEpoch } from './image-expiry.js';
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
+import type { BuiltImages } from './built-images.js';
 import { planTopLayer } from './top-layer.js';
 import { defaultCmd } from './default-cmd.js';
-import { recordSbomsUnder, writeImageSbom } from './sbom-artifact.js';
+import { sbomMembersOf, writeImageSbom } from './sbom-artifact.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
 const IMAGE_FORMAT_VERSION = 4; // 4: a default Cmd for single-executable images, and an SBOM artifact per image
@@ -47,6 +48,8 @@ export interface ImageBuilderDeps extends CachedBuildDeps {
   readonly logger: Logger;
   /** Told of cache hits and misses, for metrics. */
   readonly observer?: BuildObserver;
+  /** The read model the builder records into (the registry and the web UI read it). */
+  readonly images: BuiltImages;
 }
 
 /** Hooks for metrics; each is called synchronously and must not throw. */
@@ -84,12 +87,7 @@ export interface BuiltImage {
  * finishes anyway and the next pull finds it cached. Only the build timeout stops it.
  */
 export class ImageBuilder {
-  /**
-   * What this process has already recorded for a name (tags, manifest and blob sets, index
-   * blobs), so a cache hit answers without writing: with Redis each set write is a round trip,
-   * and an index would otherwise be rewritten on every pull.
-   */
-  private readonly recorded = new LruMap<string, true>(10_000);
+  /** Index blobs this process wrote, so a pull does not rewrite them (what names serve is re-checked). */
   private readonly indexes = new LruMap<string, IndexRecord>(1_000);
   private readonly inFlight = new Map<string, Promise<BuiltImage>>();
 
@@ -97,6 +95,11 @@ export class ImageBuilder {
     private readonly deps: ImageBuilderDeps,
     private readonly options: ImageBuilderOptions,
   ) {}
+
+  /** Where the builder records what each name serves, re-checked on every pull. */
+  private get images(): BuiltImages {
+    return this.deps.images;
+  }
 
   /** Build (or find) the image; concurrent calls for one image share the work. */
   build(image: ParsedImageName): Promise<BuiltImage> {
@@ -222,19 +225,7 @@ export class ImageBuilder {
         ? { record: await run(), built: true }
         : await cachedBuild(this.deps, MetadataKeys.image(imageKey), (record) => this.blobsExist(record), run);
     this.deps.observer?.image?.({ built: result.built });
-    const recordedKey = `${image.canonicalName}\u0000${request.revision}\u0000${result.record.oci.digest}\u0000${recordingEpoch()}`;
-    // A fresh build always records: its records may have expired (gc) since this process last did.
-    if (result.built || !this.recorded.has(recordedKey)) {
-      await this.deps.metadata.addToSet(MetadataKeys.tags(image.canonicalName), request.revision);
-      for (const ref of [result.record.oci, result.record.docker]) {
-        if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
-      }
-      for (const digest of [result.record.config.digest, ...result.record.layers]) {
-        await this.deps.metadata.addToSet(MetadataKeys.blobs(image.canonicalName), digest);
-      }
-      await recordSbomsUnder(this.deps.metadata, image.canonicalName, result.record);
-      this.recorded.set(recordedKey, true);
-    }
+    await this.images.recordImage(image.canonicalName, request.revision, result.record, await sbomMembersOf(this.deps.metadata, image.canonicalName, result.record));
     return result;
   }
 
@@ -341,7 +332,10 @@ export class ImageBuilder {
   private async writeIndex(image: ParsedImageName, results: ReadonlyArray<{ system: string; image: ImageRecord }>): Promise<IndexRecord> {
     const indexKey = [image.canonicalName, recordingEpoch(), ...results.map(({ system, image: record }) => `${system}=${record.oci.digest}`)].join('\u0000');
     const known = this.indexes.get(indexKey);
-    if (known) return known;
+    if (known) {
+      await this.images.recordIndex(image.canonicalName, known);
+      return known;
+    }
     const entries = (format: 'oci' | 'docker') =>
       results.map(({ system, image: record }) => {
         const ref = format === 'oci' ? record.oci : (record.docker as NonNullable<ImageRecord['docker']>);
@@ -355,9 +349,7 @@ export class ImageBuilder {
       docker: docker ? { ...docker, mediaType: MediaType.dockerManifestList } : null,
       platforms: results.map(({ system, image: platformImage }) => ({ system, image: platformImage })),
     };
-    for (const ref of [record.oci, record.docker]) {
-      if (ref) await this.deps.metadata.addToSet(MetadataKeys.manifests(image.canonicalName), ref.digest);
-    }
+    await this.images.recordIndex(image.canonicalName, record);
     this.indexes.set(indexKey, record);
     return record;
   }

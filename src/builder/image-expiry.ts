@@ -1,7 +1,7 @@
 import type { MetadataStore } from '../storage/types.js';
 import { LruMap } from '../storage/caching-lru.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type LayerRecord } from './records.js';
-import { ImageInfoKeys } from './image-info.js';
+import { BuiltImageKeys } from '../storage/metadata-keys.js';
 
 /**
  * Expiry of built images nobody pulls any more. A pull of a built name by tag records when it
@@ -13,9 +13,6 @@ import { ImageInfoKeys } from './image-info.js';
  */
 export const RECORD_INTERVAL_MS = 60 * 60 * 1000;
 
-export const PullKeys = {
-  pulled: (canonicalName: string) => `pulled:${canonicalName}`,
-} as const;
 
 /**
  * The builder remembers per process what it has recorded for a name; keying that memory by
@@ -43,7 +40,7 @@ export class PullRecorder {
     const last = this.written.get(canonicalName);
     if (last !== undefined && now - last < RECORD_INTERVAL_MS) return;
     this.written.set(canonicalName, now);
-    await this.metadata.set(PullKeys.pulled(canonicalName), String(now));
+    await this.metadata.set(BuiltImageKeys.pulled(canonicalName), String(now));
   }
 }
 
@@ -75,11 +72,11 @@ export async function expireImageRecords(metadata: MetadataStore, options: Expir
   const expired: string[] = [];
   let started = 0;
   for (const name of names) {
-    const pulled = Number(await metadata.get(PullKeys.pulled(name)));
+    const pulled = Number(await metadata.get(BuiltImageKeys.pulled(name)));
     if (!Number.isFinite(pulled) || pulled <= 0) {
       // Built before pulls were recorded: count from now rather than forget it at once.
       started += 1;
-      if (!options.dryRun) await metadata.set(PullKeys.pulled(name), String(now));
+      if (!options.dryRun) await metadata.set(BuiltImageKeys.pulled(name), String(now));
     } else if (now - pulled >= options.ttlMs) expired.push(name);
   }
   if (expired.length === 0 || options.dryRun) return { expired, started };
@@ -94,7 +91,7 @@ export async function expireImageRecords(metadata: MetadataStore, options: Expir
   const gone = (digest: string): boolean => expiredManifests.has(digest) && !liveManifests.has(digest);
 
   for (const name of expired) {
-    for (const key of [MetadataKeys.tags(name), MetadataKeys.manifests(name), MetadataKeys.blobs(name), PullKeys.pulled(name)]) await metadata.delete(key);
+    for (const key of [MetadataKeys.tags(name), MetadataKeys.manifests(name), MetadataKeys.blobs(name), BuiltImageKeys.pulled(name)]) await metadata.delete(key);
   }
   // Image records and infos of manifests no live name serves; the layers they used.
   const expiredLayers = new Set<string>();
@@ -106,6 +103,8 @@ export async function expireImageRecords(metadata: MetadataStore, options: Expir
         await metadata.delete(key);
       }
     } else if (key.startsWith('image-info:') && gone(key.slice('image-info:'.length))) await metadata.delete(key);
+    // An SBOM artifact names its subject, so it would keep the forgotten manifest alive.
+    else if (key.startsWith('sbom:') && gone(key.slice('sbom:'.length))) await metadata.delete(key);
   }
   await forgetImageInfoMembers(metadata, keys, new Set(expired));
 
@@ -126,7 +125,7 @@ export async function expireImageRecords(metadata: MetadataStore, options: Expir
 
 /** The UI's lists of built images (`built-images`, `layer-images:*`) drop the expired names. */
 async function forgetImageInfoMembers(metadata: MetadataStore, keys: readonly string[], expired: ReadonlySet<string>): Promise<void> {
-  const sets = keys.filter((key) => key === ImageInfoKeys.builtImages || key.startsWith('layer-images:'));
+  const sets = keys.filter((key) => key === BuiltImageKeys.builtImages || key.startsWith('layer-images:'));
   for (const key of sets) {
     for (const member of await metadata.members(key)) {
       const name = member.slice(0, member.lastIndexOf(':'));

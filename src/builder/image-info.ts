@@ -1,4 +1,5 @@
 import type { MetadataStore } from '../storage/types.js';
+import { BuiltImageKeys } from '../storage/metadata-keys.js';
 import { parseRecord } from './records.js';
 
 /**
@@ -6,10 +7,9 @@ import { parseRecord } from './records.js';
  * list of store paths in each layer (the config's history comments are abbreviated), and which
  * built images share each layer. Written by the builder after the image's blobs are committed.
  *
- * Keys:
- *   image-info:<manifest digest>     ImageInfo as JSON, under the OCI and the Docker manifest
- *   layer-images:<layer digest>      set of `<image>:<tag>` that use the layer
- *   built-images                     set of every `<image>:<tag>` built here
+ * Keys (see storage/metadata-keys.ts): `image-info:<manifest digest>` (ImageInfo JSON, under
+ * the OCI and the Docker manifest), `layer-images:<layer digest>` (set of `<image>:<tag>` using
+ * the layer), `built-images` (set of every `<image>:<tag>` built here). Read through BuiltImages.
  */
 export interface ImageInfo {
   readonly image: string;
@@ -31,27 +31,21 @@ export interface ImageInfoLayer {
   readonly narSize: number;
 }
 
-export const ImageInfoKeys = {
-  info: (manifestDigest: string) => `image-info:${manifestDigest}`,
-  layerImages: (layerDigest: string) => `layer-images:${layerDigest}`,
-  builtImages: 'built-images',
-} as const;
-
 /** Record a freshly built image: its info under each manifest digest, and the layer index. */
 export async function recordImageInfo(metadata: MetadataStore, manifestDigests: readonly string[], info: ImageInfo): Promise<void> {
   const json = JSON.stringify(info);
-  for (const digest of manifestDigests) await metadata.set(ImageInfoKeys.info(digest), json);
+  for (const digest of manifestDigests) await metadata.set(BuiltImageKeys.info(digest), json);
   const reference = `${info.image}:${info.revision}`;
-  for (const layer of new Set(info.layers.map((item) => item.digest))) await metadata.addToSet(ImageInfoKeys.layerImages(layer), reference);
-  await metadata.addToSet(ImageInfoKeys.builtImages, reference);
+  for (const layer of new Set(info.layers.map((item) => item.digest))) await metadata.addToSet(BuiltImageKeys.layerImages(layer), reference);
+  await metadata.addToSet(BuiltImageKeys.builtImages, reference);
 }
 
 export async function readImageInfo(metadata: MetadataStore, manifestDigest: string): Promise<ImageInfo | null> {
-  const info = parseRecord<ImageInfo>(await metadata.get(ImageInfoKeys.info(manifestDigest)));
+  const info = parseRecord<ImageInfo>(await metadata.get(BuiltImageKeys.info(manifestDigest)));
   return info !== null && Array.isArray(info.layers) ? info : null;
 }
 
 /** `<image>:<tag>` of every built image using the layer. */
 export function imagesUsingLayer(metadata: MetadataStore, layerDigest: string): Promise<string[]> {
-  return metadata.members(ImageInfoKeys.layerImages(layerDigest));
+  return metadata.members(BuiltImageKeys.layerImages(layerDigest));
 }

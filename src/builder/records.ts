@@ -39,16 +39,11 @@ export interface IndexRecord {
   readonly platforms: ReadonlyArray<{ readonly system: string; readonly image: ImageRecord }>;
 }
 
-export const MetadataKeys = {
-  image: (imageKey: string) => `image:${imageKey}`,
-  layer: (layerKey: string) => `layer:${layerKey}`,
-  /** Tags (revisions) built for a canonical image name. */
-  tags: (canonicalName: string) => `tags:${canonicalName}`,
-  /** Manifest digests served under a canonical image name, so GET by digest can check them. */
-  manifests: (canonicalName: string) => `manifests:${canonicalName}`,
-  /** Blob digests (configs, layers) of the images built under a canonical name: blobs are served per repository. */
-  blobs: (canonicalName: string) => `image-blobs:${canonicalName}`,
-} as const;
+/**
+ * The builder's keys, under the name its modules have always used; they are built, with every
+ * other metadata key, in storage/metadata-keys.ts.
+ */
+export { BuiltImageKeys as MetadataKeys } from '../storage/metadata-keys.js';
 
 /** Parse a stored record, or null when it is missing or not an object. */
 export function parseRecord<T extends object>(json: string | null): T | null {

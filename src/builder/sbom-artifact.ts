@@ -6,6 +6,7 @@ import { FIXED_CREATED } from '../oci/image.js';
 import { putBlob } from '../storage/blob-io.js';
 import { SPDX_JSON_MEDIA_TYPE, spdxDocument } from '../sbom/spdx-document.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type ManifestRef } from './records.js';
+import { BuiltImageKeys } from '../storage/metadata-keys.js';
 
 /**
  * Every built image gets an SPDX SBOM, stored as an OCI artifact: a manifest with
@@ -26,9 +27,6 @@ export interface SbomArtifact {
   readonly blobs: readonly string[];
 }
 
-export const SbomKeys = {
-  artifact: (subjectDigest: string) => `sbom:${subjectDigest}`,
-} as const;
 
 /** The OCI empty descriptor's content, `{}`, as the image spec defines it. */
 const EMPTY_JSON = Buffer.from('{}');
@@ -69,20 +67,26 @@ export async function writeImageSbom(deps: { readonly blobs: BlobStore; readonly
       manifest: { mediaType: MediaType.ociManifest, digest: written.digest, size: written.size, artifactType: SPDX_JSON_MEDIA_TYPE },
       blobs: [config.digest, sbom.digest],
     };
-    await deps.metadata.set(SbomKeys.artifact(subject.digest), JSON.stringify(artifact));
+    await deps.metadata.set(BuiltImageKeys.sbom(subject.digest), JSON.stringify(artifact));
     artifacts.push(artifact);
   }
   return artifacts;
 }
 
 /** Make the SBOM artifacts of an image's manifests servable under `canonicalName`. */
-export async function recordSbomsUnder(metadata: MetadataStore, canonicalName: string, record: ImageRecord): Promise<void> {
+/**
+ * The set members that make a name serve its image's SBOM artifacts (manifest and blobs), for
+ * the read model to check and write where missing.
+ */
+export async function sbomMembersOf(metadata: MetadataStore, canonicalName: string, record: ImageRecord): Promise<Array<readonly [string, string]>> {
+  const members: Array<readonly [string, string]> = [];
   for (const subject of [record.oci, ...(record.docker ? [record.docker] : [])]) {
     const artifact = await readArtifact(metadata, subject.digest);
     if (artifact === null) continue;
-    await metadata.addToSet(MetadataKeys.manifests(canonicalName), artifact.manifest.digest);
-    for (const digest of artifact.blobs) await metadata.addToSet(MetadataKeys.blobs(canonicalName), digest);
+    members.push([MetadataKeys.manifests(canonicalName), artifact.manifest.digest]);
+    for (const digest of artifact.blobs) members.push([MetadataKeys.blobs(canonicalName), digest]);
   }
+  return members;
 }
 
 /** Descriptors of the built artifacts whose subject is `subjectDigest`, optionally of one type. */
@@ -93,7 +97,7 @@ export async function builtReferrers(metadata: MetadataStore, subjectDigest: str
 }
 
 async function readArtifact(metadata: MetadataStore, subjectDigest: string): Promise<SbomArtifact | null> {
-  const artifact = parseRecord<SbomArtifact>(await metadata.get(SbomKeys.artifact(subjectDigest)));
+  const artifact = parseRecord<SbomArtifact>(await metadata.get(BuiltImageKeys.sbom(subjectDigest)));
   return artifact !== null && typeof artifact.manifest?.digest === 'string' && Array.isArray(artifact.blobs) ? artifact : null;
 }
 

@@ -44,6 +44,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_AUTH_REALM', path: ['auth', 'realm'], type: 'string', description: 'realm named in WWW-Authenticate challenges' },
   { name: 'STOWAGE_DELETES', path: ['push', 'deletes'], type: 'boolean', description: 'whether pushed manifests, tags and blobs may be deleted' },
   { name: 'STOWAGE_UPLOAD_TTL_MS', path: ['push', 'uploadTtlMs'], type: 'number', description: 'upload sessions untouched this long are discarded' },
+  { name: 'STOWAGE_PUSH_NAMESPACES', path: ['push', 'namespaces'], type: 'list', description: 'repository prefixes pushes may always go to (comma-separated)' },
   { name: 'STOWAGE_BUILD_CONCURRENCY', path: ['builds', 'concurrency'], type: 'number', description: 'image builds running at once' },
   { name: 'STOWAGE_BUILD_MAX_QUEUED', path: ['builds', 'maxQueued'], type: 'number', description: 'builds allowed to wait before 429' },
   { name: 'STOWAGE_BUILD_TIMEOUT_MS', path: ['builds', 'timeoutMs'], type: 'number', description: 'limit for one image build' },

@@ -20,6 +20,8 @@ export const SHELL_META_PACKAGE = 'shell';
 
 const PLATFORM_OPTIONS: Readonly<Record<string, string>> = { arm64: 'aarch64-linux', amd64: 'x86_64-linux' };
 const COMPRESSION_OPTIONS: Readonly<Record<string, LayerCompression>> = { zstd: 'zstd', gzip: 'gzip' };
+/** Every component that can be an option of an image name (`arm64`, `zstd`, ...). */
+export const IMAGE_NAME_OPTIONS: readonly string[] = [...Object.keys(PLATFORM_OPTIONS), ...Object.keys(COMPRESSION_OPTIONS)];
 
 export interface ImageNameOptions {
   readonly maxPackages: number;

@@ -1,8 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { parseImageName } from '../image-name/image-name.js';
-import { MetadataKeys, type ManifestRef } from '../builder/records.js';
+import type { ManifestRef } from '../builder/records.js';
 import type { BuiltImage } from '../builder/image-builder.js';
-import { builtReferrers } from '../builder/sbom-artifact.js';
 import type { Descriptor } from '../oci/manifest-validation.js';
 import { readBlob } from '../storage/blob-io.js';
 import { isValidDigest, looksLikeDigest } from '../oci/digest.js';
@@ -15,8 +14,8 @@ import type { RegistryDeps } from './registry-deps.js';
 import { paginateTags } from './tags.js';
 
 /**
- * GET and HEAD handlers. A repository with pushed content is served from storage; any other
- * name is a package list, built on demand.
+ * GET and HEAD handlers. A repository with pushed content is served from storage, when pushes
+ * to it are allowed (see PushNamespaces); any other name is a package list, built on demand.
  */
 export async function serveManifest(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string, head: boolean): Promise<FastifyReply> {
   const byDigest = looksLikeDigest(reference) || reference.includes(':');
@@ -25,15 +24,14 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
   assertValidName(name);
 
   let manifest: { digest: string; mediaType: string; body: Buffer };
-  if (await deps.repositories.isPushed(name)) {
+  if (await servedFromPushes(deps, name)) {
     const stored = await deps.repositories.getManifest(name, reference);
     if (stored === null) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known in ${name}`, { name, reference });
     manifest = stored;
   } else if (byDigest) {
-    const image = parseImageName(name, 'latest', deps.imageNames);
-    const known = await deps.metadata.members(MetadataKeys.manifests(image.canonicalName));
-    if (!known.includes(reference)) {
-      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known for ${image.canonicalName}`, { name: image.canonicalName, digest: reference });
+    const canonicalName = deps.images.canonicalName(name);
+    if (!(await deps.images.hasManifest(canonicalName, reference))) {
+      throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known for ${canonicalName}`, { name: canonicalName, digest: reference });
     }
     const body = await readBlob(deps.blobs, reference).catch(() => {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is no longer stored`, { digest: reference });
@@ -84,11 +82,12 @@ export async function serveTags(deps: RegistryDeps, request: FastifyRequest, rep
   assertValidName(name);
   let repository = name;
   let tags: string[];
-  if (await deps.repositories.isPushed(name)) {
+  if (await servedFromPushes(deps, name)) {
     tags = await deps.repositories.tags(name);
+    if (tags.length === 0 && !(await deps.repositories.isPushed(name))) throw new RegistryError('NAME_UNKNOWN', `nothing has been pushed to ${name}`, { name });
   } else {
-    repository = parseImageName(name, 'latest', deps.imageNames).canonicalName;
-    const built = await deps.metadata.members(MetadataKeys.tags(repository));
+    repository = deps.images.canonicalName(name);
+    const built = await deps.images.tags(repository);
     // Any name can be built at every revision the source knows, not only at those built so far.
     const buildable = deps.revisions ? await deps.revisions(AbortSignal.timeout(30_000)).catch(() => []) : [];
     tags = [...new Set([...built, ...buildable])].sort();
@@ -114,12 +113,11 @@ export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest
 async function builtImageReferrers(deps: RegistryDeps, name: string, digest: string, artifactType: string | undefined): Promise<Descriptor[]> {
   let canonicalName: string;
   try {
-    canonicalName = parseImageName(name, 'latest', deps.imageNames).canonicalName;
+    canonicalName = deps.images.canonicalName(name);
   } catch {
-    return []; // as before built images had referrers: a name that is no image has none
+    return []; // a name that is no image has no built referrers
   }
-  const known = await deps.metadata.members(MetadataKeys.manifests(canonicalName));
-  return known.includes(digest) ? builtReferrers(deps.metadata, digest, artifactType) : [];
+  return deps.images.referrers(canonicalName, digest, artifactType);
 }
 
 export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
@@ -140,14 +138,25 @@ export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply,
  * or mount them, so they meet the registry's authentication before the manifest PUT.
  */
 export async function repositoryHasBlob(deps: RegistryDeps, name: string, digest: string): Promise<boolean> {
-  if (await deps.repositories.isPushed(name)) return deps.repositories.hasBlob(name, digest);
+  if (await servedFromPushes(deps, name)) return deps.repositories.hasBlob(name, digest);
   let canonicalName: string;
   try {
-    canonicalName = parseImageName(name, 'latest', deps.imageNames).canonicalName;
+    canonicalName = deps.images.canonicalName(name);
   } catch {
     return false;
   }
-  return (await deps.metadata.members(MetadataKeys.blobs(canonicalName))).includes(digest);
+  return deps.images.hasBlob(canonicalName, digest);
+}
+
+/**
+ * Whether `name` is served from pushed content: always for names reserved to pushes, else
+ * only when something was pushed and pushes to it are allowed. A name pushes may not change
+ * (a package list, under any spelling) is built, whatever was pushed to it before.
+ */
+export async function servedFromPushes(deps: RegistryDeps, name: string): Promise<boolean> {
+  if (deps.pushPolicy.isReserved(name)) return true;
+  if (!(await deps.repositories.isPushed(name))) return false;
+  return (await deps.pushPolicy.decide(name)).allowed;
 }
 
 export function assertValidName(name: string): void {

@@ -15,6 +15,7 @@ import { assertValidName, repositoryHasBlob } from './pull-handlers.js';
  */
 export async function startUpload(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
   assertValidName(name);
+  await assertPushAllowed(deps, request, name);
   const query = request.query as { digest?: string; mount?: string; from?: string };
   if (query.mount !== undefined) {
     const mounted = await tryMount(deps, name, query.mount, query.from);
@@ -69,6 +70,7 @@ export async function putManifest(deps: RegistryDeps, request: FastifyRequest, r
   if (!isValidTag(reference) && !(looksLikeDigest(reference) && isValidDigest(reference))) {
     throw new RegistryError(reference.includes(':') ? 'DIGEST_INVALID' : 'TAG_INVALID', `"${reference}" is neither a valid tag nor a valid digest`);
   }
+  await assertPushAllowed(deps, request, name);
   const body = await readLimited(request, MAX_MANIFEST_BYTES);
   const result = await deps.repositories.putManifest(name, reference, body, request.headers['content-type']);
   if (result.subject !== undefined) reply.header('oci-subject', result.subject);
@@ -93,6 +95,17 @@ export async function deleteBlob(deps: RegistryDeps, reply: FastifyReply, name: 
   const valid = validDigest(digest);
   if (!(await deps.repositories.unlinkBlob(name, valid))) throw new RegistryError('BLOB_UNKNOWN', `blob ${valid} is not known in ${name}`, { digest: valid });
   return reply.code(202).send();
+}
+
+/**
+ * Refuse pushes to names whose content the registry builds (see PushNamespaces): every upload
+ * starts with a POST and every image ends with a manifest PUT, so checking those two suffices.
+ */
+async function assertPushAllowed(deps: RegistryDeps, request: FastifyRequest, name: string): Promise<void> {
+  const decision = await deps.pushPolicy.decide(name);
+  if (decision.allowed) return;
+  drain(request);
+  throw new RegistryError('DENIED', decision.reason, { name });
 }
 
 /** Link an existing blob from another repository; false when there is nothing to mount. */

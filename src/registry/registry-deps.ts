@@ -1,20 +1,62 @@
-import type { BlobStore, MetadataStore } from '../storage/types.js';
-import type { ImageBuilder } from '../builder/image-builder.js';
-import type { ImageNameOptions } from '../image-name/image-name.js';
-import type { PushedRepositories } from '../repository/pushed-repositories.js';
-import type { UploadSessions } from '../repository/upload-sessions.js';
+import type { Readable } from 'node:stream';
+import type { BlobInfo, BlobStore } from '../storage/types.js';
+import type { BuiltImage } from '../builder/image-builder.js';
+import type { BuildTracker } from '../builder/build-tracker.js';
+import type { BuiltImageReader } from '../builder/built-images.js';
+import type { ImageNameOptions, ParsedImageName } from '../image-name/image-name.js';
+import type { Descriptor } from '../oci/manifest-validation.js';
+import type { PushDecision } from '../repository/push-namespaces.js';
+import type { StoredManifest } from '../repository/pushed-repositories.js';
+import type { UploadSession } from '../repository/upload-sessions.js';
 import type { AuthOptions } from './auth-hook.js';
+
+/** Builds images on demand (ImageBuilder). */
+export interface ImageBuilding {
+  buildWithin(image: ParsedImageName, waitMs: number): Promise<BuiltImage>;
+  readonly tracker: BuildTracker;
+}
+
+/** Pushed content by repository (PushedRepositories); see there for each method's contract. */
+export interface PushedRepositoryStore {
+  isPushed(name: string): Promise<boolean>;
+  linkBlob(name: string, digest: string): Promise<void>;
+  hasBlob(name: string, digest: string): Promise<boolean>;
+  unlinkBlob(name: string, digest: string): Promise<boolean>;
+  putManifest(name: string, reference: string, body: Buffer, contentType: string | undefined): Promise<{ digest: string; subject?: string }>;
+  getManifest(name: string, reference: string): Promise<StoredManifest | null>;
+  deleteManifest(name: string, reference: string): Promise<void>;
+  tags(name: string): Promise<string[]>;
+  referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]>;
+}
+
+/** Chunked upload sessions (UploadSessions). */
+export interface UploadSessionStore {
+  create(name: string): Promise<UploadSession>;
+  get(name: string, id: string): Promise<UploadSession>;
+  append(name: string, id: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession>;
+  finish(name: string, id: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo>;
+  cancel(name: string, id: string): Promise<void>;
+}
+
+/** Which names may be pushed to (PushNamespaces). */
+export interface PushPolicy {
+  decide(name: string, signal?: AbortSignal): Promise<PushDecision>;
+  /** True when `name` is never built (it lies in or names a push namespace). */
+  isReserved(name: string): boolean;
+}
 
 /** What the HTTP layer needs, as interfaces and plain settings. */
 export interface RegistryDeps {
-  readonly builder: Pick<ImageBuilder, 'buildWithin' | 'tracker'>;
+  readonly builder: ImageBuilding;
   readonly blobs: BlobStore;
-  readonly metadata: MetadataStore;
+  /** What built images serve: the builder's read model. */
+  readonly images: BuiltImageReader;
   readonly imageNames: ImageNameOptions;
   /** How long a manifest request waits for a running build before 503 with Retry-After. */
   readonly requestWaitMs: number;
-  readonly repositories: PushedRepositories;
-  readonly uploads: UploadSessions;
+  readonly repositories: PushedRepositoryStore;
+  readonly pushPolicy: PushPolicy;
+  readonly uploads: UploadSessionStore;
   readonly deletesEnabled: boolean;
   readonly auth: AuthOptions;
   /** Notes pulls of built images by tag, so images nobody pulls expire (gc.imageRecordTtlMs). */

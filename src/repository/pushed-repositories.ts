@@ -4,20 +4,13 @@ import { isValidDigest, sha256Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest-validation.js';
 import { MediaType } from '../oci/media-types.js';
 import { DigestMismatchError } from '../storage/errors.js';
+import { PushedRepositoryKeys } from '../storage/metadata-keys.js';
 import { ManifestInvalidError, ManifestNotFoundError, ManifestReferenceUnknownError, ManifestTooLargeError } from './errors.js';
 
 /**
  * Content pushed by clients, kept apart from images built from packages. Blobs live in the
  * shared content-addressed blob store; what belongs to which repository, tags, and referrers
- * are metadata records:
- *
- *   repo:<name>                      marker: the repository has pushed content
- *   repo-blobs:<name>                set of blob digests linked into the repository
- *   repo-manifests:<name>            set of manifest digests in the repository
- *   repo-tags:<name>                 set of tags
- *   repo-tag:<name>:<tag>            the manifest digest a tag points at
- *   manifest-info:<name>:<digest>    descriptor of a pushed manifest (type, size, artifact type)
- *   referrers:<name>:<digest>        set of manifest digests whose subject is <digest>
+ * are metadata records (their keys: storage/metadata-keys.ts, PushedRepositoryKeys).
  *
  * Records are written after the blob is committed, so a record never names missing bytes.
  */
@@ -33,15 +26,7 @@ interface ManifestInfo extends Descriptor {
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-const Keys = {
-  repo: (name: string) => `repo:${name}`,
-  blobs: (name: string) => `repo-blobs:${name}`,
-  manifests: (name: string) => `repo-manifests:${name}`,
-  tags: (name: string) => `repo-tags:${name}`,
-  tag: (name: string, tag: string) => `repo-tag:${name}:${tag}`,
-  info: (name: string, digest: string) => `manifest-info:${name}:${digest}`,
-  referrers: (name: string, digest: string) => `referrers:${name}:${digest}`,
-} as const;
+const Keys = PushedRepositoryKeys;
 
 export class PushedRepositories {
   constructor(
@@ -61,13 +46,13 @@ export class PushedRepositories {
   }
 
   async hasBlob(name: string, digest: string): Promise<boolean> {
-    if (!(await this.metadata.members(Keys.blobs(name))).includes(digest)) return false;
+    if (!(await this.metadata.isMember(Keys.blobs(name), digest))) return false;
     return (await this.blobs.stat(digest)) !== null;
   }
 
   /** @returns false when the repository had no such blob. */
   async unlinkBlob(name: string, digest: string): Promise<boolean> {
-    if (!(await this.metadata.members(Keys.blobs(name))).includes(digest)) return false;
+    if (!(await this.metadata.isMember(Keys.blobs(name), digest))) return false;
     await this.metadata.removeFromSet(Keys.blobs(name), digest);
     return true;
   }
@@ -83,20 +68,15 @@ export class PushedRepositories {
     const digest = sha256Digest(body);
     if (isValidDigest(reference) && reference !== digest) throw new DigestMismatchError(reference, digest);
 
-    // A blob already in the store counts even when not yet linked here: clients skip uploading
-    // blobs a HEAD reports present (containerd does), and every stored blob is readable anyway.
+    // Only blobs already linked here (pushed or mounted to this repository) count: a digest
+    // pushed to another repository is as unknown as one never pushed, so a manifest cannot
+    // pull someone else's blob into a repository, nor tell whether it exists. Clients are not
+    // hurt: a blob HEAD is scoped the same way, so they upload or mount what is missing.
     const missing: string[] = [];
-    const toLink: string[] = [];
-    for (const blob of parsed.blobs) {
-      if (await this.hasBlob(name, blob.digest)) continue;
-      if ((await this.blobs.stat(blob.digest)) !== null) toLink.push(blob.digest);
-      else missing.push(blob.digest);
-    }
-    const known = await this.metadata.members(Keys.manifests(name));
-    for (const child of parsed.manifests) if (!known.includes(child.digest)) missing.push(child.digest);
+    for (const blob of parsed.blobs) if (!(await this.hasBlob(name, blob.digest))) missing.push(blob.digest);
+    for (const child of parsed.manifests) if (!(await this.metadata.isMember(Keys.manifests(name), child.digest))) missing.push(child.digest);
     if (missing.length > 0) throw new ManifestReferenceUnknownError([...new Set(missing)]);
 
-    for (const digest of toLink) await this.linkBlob(name, digest);
     await putBlob(this.blobs, body);
     const info: ManifestInfo = {
       mediaType: parsed.mediaType,
@@ -120,7 +100,7 @@ export class PushedRepositories {
   /** A manifest by tag or digest, or null. */
   async getManifest(name: string, reference: string): Promise<StoredManifest | null> {
     const digest = isValidDigest(reference) ? reference : await this.metadata.get(Keys.tag(name, reference));
-    if (digest === null || !(await this.metadata.members(Keys.manifests(name))).includes(digest)) return null;
+    if (digest === null || !(await this.metadata.isMember(Keys.manifests(name), digest))) return null;
     const info = await this.info(name, digest);
     const body = await readBlob(this.blobs, digest).catch(() => null);
     if (body === null) return null;
@@ -135,7 +115,7 @@ export class PushedRepositories {
       await this.metadata.removeFromSet(Keys.tags(name), reference);
       return;
     }
-    if (!(await this.metadata.members(Keys.manifests(name))).includes(reference)) throw new ManifestNotFoundError(name, reference);
+    if (!(await this.metadata.isMember(Keys.manifests(name), reference))) throw new ManifestNotFoundError(name, reference);
     for (const tag of await this.tags(name)) {
       if ((await this.metadata.get(Keys.tag(name, tag))) === reference) {
         await this.metadata.delete(Keys.tag(name, tag));

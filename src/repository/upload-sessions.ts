@@ -1,19 +1,23 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobStore, MetadataStore } from '../storage/types.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
+import { UploadKeys } from '../storage/metadata-keys.js';
 import { UploadIncompleteError, UploadRangeError, UploadUnknownError } from './errors.js';
 
 /**
  * Blob uploads in progress (the spec's upload sessions). Chunks are appended to a staging file
- * under `dir`; the session record lives in the metadata store, so an upload survives a restart
- * (its offset is the staging file's size). Finishing streams the staged bytes into the blob
- * store, which commits only when the digest matches. A chunk that arrives short or out of
- * order is cut off again, so the staged bytes are always exactly what was acknowledged.
+ * under `dir`; the session record lives in the metadata store, so an upload survives a restart.
+ * A chunk is acknowledged only once durable: its bytes are fsynced, then the record's `size`
+ * is advanced. The offset is the smaller of the record's size and the file's, so bytes of a
+ * chunk that a killed process never acknowledged do not count, and `init` cuts them off.
+ * Finishing streams the staged bytes into the blob store, which commits only when the digest
+ * matches. A chunk that arrives short or out of order is cut off again, so the staged bytes
+ * are always exactly what was acknowledged.
  *
  * The staging files are local to one replica: with several replicas, chunked uploads need
  * session affinity (monolithic uploads do not).
@@ -27,10 +31,13 @@ export interface UploadSession {
 interface SessionRecord {
   readonly name: string;
   readonly createdAt: number;
+  /** Bytes acknowledged (durable); absent in records written before it was kept. */
+  readonly size?: number;
 }
 
-const SESSIONS_KEY = 'uploads';
-const sessionKey = (id: string) => `upload:${id}`;
+const SESSIONS_KEY = UploadKeys.sessions;
+const sessionKey = UploadKeys.session;
+const SESSION_ID = /^[0-9a-f-]{36}$/;
 
 export class UploadSessions {
   private readonly mutex = new KeyedMutex();
@@ -45,23 +52,46 @@ export class UploadSessions {
     await mkdir(this.dir, { recursive: true });
   }
 
+  /**
+   * Put the staging files a previous process left in line with their sessions, at startup:
+   * files of unknown (ended, expired) sessions are removed, and bytes past a session's
+   * acknowledged size are cut off. Each file is handled under its session's lock, and a
+   * session's record is written before its file, so this may run while requests arrive.
+   * @returns staging files removed and truncated.
+   */
+  async recover(): Promise<{ removed: number; truncated: number }> {
+    let removed = 0;
+    let truncated = 0;
+    for (const id of await readdir(this.dir)) {
+      await this.mutex.run(id, async () => {
+        const record = SESSION_ID.test(id) ? await this.record(id) : null;
+        if (record === null) {
+          await rm(this.file(id), { recursive: true, force: true });
+          removed += 1;
+          return;
+        }
+        const info = await stat(this.file(id)).catch(() => null);
+        if (info !== null && record.size !== undefined && info.size > record.size) {
+          await truncate(this.file(id), record.size);
+          truncated += 1;
+        }
+      });
+    }
+    return { removed, truncated };
+  }
+
   async create(name: string): Promise<UploadSession> {
     const id = randomUUID();
+    // The record first: a staging file without one is taken for an ended session's by `recover`.
+    await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: Date.now(), size: 0 } satisfies SessionRecord));
     await writeFile(this.file(id), '', { flag: 'wx' });
-    await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: Date.now() } satisfies SessionRecord));
     await this.metadata.addToSet(SESSIONS_KEY, id);
     return { id, name, size: 0 };
   }
 
   /** @throws UploadUnknownError */
   async get(name: string, id: string): Promise<UploadSession> {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new UploadUnknownError(id);
-    const raw = await this.metadata.get(sessionKey(id));
-    const record = raw === null ? null : (JSON.parse(raw) as SessionRecord);
-    if (record === null || record.name !== name) throw new UploadUnknownError(id);
-    const info = await stat(this.file(id)).catch(() => null);
-    if (info === null) throw new UploadUnknownError(id);
-    return { id, name, size: info.size };
+    return (await this.getWithRecord(name, id)).session;
   }
 
   /**
@@ -71,11 +101,14 @@ export class UploadSessions {
    */
   async append(name: string, id: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession> {
     return this.mutex.run(id, async () => {
-      const session = await this.get(name, id);
+      const { session, record } = await this.getWithRecord(name, id);
       if (range !== null && range.start !== session.size) {
         body.resume();
         throw new UploadRangeError(id, session.size);
       }
+      // Appending starts right after the acknowledged bytes, whatever else the file holds.
+      await truncate(this.file(id), session.size);
+      // Counting puts the body in flowing mode: from here on, nothing may await before the pipe.
       let received = 0;
       body.on('data', (chunk: Buffer) => (received += chunk.length));
       try {
@@ -84,12 +117,16 @@ export class UploadSessions {
         for (const expected of [length, range === null ? null : range.end - range.start + 1]) {
           if (expected !== null && received !== expected) throw new UploadIncompleteError(expected, received);
         }
+        // Durable before acknowledged: the bytes, then the offset that counts them.
+        await fsyncFile(this.file(id));
       } catch (error) {
         // Keep only what was acknowledged before this chunk.
         await truncate(this.file(id), session.size).catch(() => undefined);
         throw error;
       }
-      return { ...session, size: session.size + received };
+      const size = session.size + received;
+      await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size } satisfies SessionRecord));
+      return { ...session, size };
     });
   }
 
@@ -101,10 +138,11 @@ export class UploadSessions {
   async finish(name: string, id: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo> {
     if (body !== null) await this.append(name, id, body, null, length);
     return this.mutex.run(id, async () => {
-      await this.get(name, id);
+      const { size } = await this.get(name, id);
       const writer = await this.blobs.writer();
       try {
-        await pipeline(createReadStream(this.file(id)), writer.stream);
+        // Only the acknowledged bytes, even if the file holds more.
+        await pipeline(size === 0 ? Readable.from([]) : createReadStream(this.file(id), { end: size - 1 }), writer.stream);
         return await writer.commit(digest);
       } catch (error) {
         await writer.abort();
@@ -127,14 +165,33 @@ export class UploadSessions {
   async expire(maxAgeMs: number, now = Date.now()): Promise<number> {
     let expired = 0;
     for (const id of await this.metadata.members(SESSIONS_KEY)) {
-      const raw = await this.metadata.get(sessionKey(id));
-      const record = raw === null ? null : (JSON.parse(raw) as SessionRecord);
+      const record = await this.record(id);
       if (record === null || now - record.createdAt > maxAgeMs) {
         await this.mutex.run(id, () => this.remove(id));
         expired += 1;
       }
     }
     return expired;
+  }
+
+  private async getWithRecord(name: string, id: string): Promise<{ session: UploadSession; record: SessionRecord }> {
+    if (!SESSION_ID.test(id)) throw new UploadUnknownError(id);
+    const record = await this.record(id);
+    if (record === null || record.name !== name) throw new UploadUnknownError(id);
+    const info = await stat(this.file(id)).catch(() => null);
+    if (info === null) throw new UploadUnknownError(id);
+    const size = record.size === undefined ? info.size : Math.min(record.size, info.size);
+    return { session: { id, name, size }, record };
+  }
+
+  private async record(id: string): Promise<SessionRecord | null> {
+    const raw = await this.metadata.get(sessionKey(id));
+    if (raw === null) return null;
+    try {
+      return JSON.parse(raw) as SessionRecord;
+    } catch {
+      return null;
+    }
   }
 
   private async remove(id: string): Promise<void> {
@@ -145,5 +202,15 @@ export class UploadSessions {
 
   private file(id: string): string {
     return join(this.dir, id);
+  }
+}
+
+/** fsync a file's data (fsync acts on the file, whichever descriptor wrote it). */
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

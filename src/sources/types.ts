@@ -83,7 +83,9 @@ export interface PackageSource {
   /**
    * The top-level packages of the package set at `at.revision` for `at.system`, for search.
    * Optional. May take a while on a big package set the first time; implementations cache it
-   * per package-set state.
+   * per package-set state. Also how the registry tells whether a name is a buildable package
+   * list before accepting a push to it (repository/push-namespaces.ts): a source without it
+   * accepts pushes under configured namespaces only.
    * @throws RevisionNotFoundError, BuildFailedError (evaluation failed).
    */
   listPackages?(at: PackageSetRevision, options: ResolveOptions): Promise<PackageSummary[]>;

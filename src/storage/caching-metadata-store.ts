@@ -1,12 +1,15 @@
 import type { MetadataStore } from './types.js';
 import { StorageUnavailableError } from './errors.js';
-import { LruMap } from './caching-lru.js';
+import { LruMap, setBytes, stringBytes } from './caching-lru.js';
+import type { FsMetadataCacheStats } from './fs-metadata-store.js';
 
 export interface CachingMetadataStoreOptions {
   /** Values remembered, absent ones included (image and layer records: a few hundred bytes each). */
   readonly maxValues?: number;
   /** Sets remembered (tags and manifest digests per image name). */
   readonly maxSets?: number;
+  /** Bytes of values and of sets remembered, each; default 32 MiB. */
+  readonly maxBytes?: number;
 }
 
 /**
@@ -35,9 +38,16 @@ export class CachingMetadataStore implements MetadataStore {
     private readonly remote: MetadataStore,
     options: CachingMetadataStoreOptions = {},
   ) {
-    this.values = new LruMap(options.maxValues ?? 100_000);
-    this.sets = new LruMap(options.maxSets ?? 20_000);
+    const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
+    this.values = new LruMap(maxBytes, (value, key) => stringBytes(key) + stringBytes(value), options.maxValues ?? 100_000);
+    this.sets = new LruMap(maxBytes, (members, key) => stringBytes(key) + setBytes(members), options.maxSets ?? 20_000);
     if (remote.keys) this.keys = (signal) => (remote.keys as NonNullable<MetadataStore['keys']>).call(remote, signal);
+  }
+
+  /** The caches' own counters, for tests and diagnostics. */
+  cacheStats(): FsMetadataCacheStats {
+    const of = (cache: { size: number; weight: number; evictions: number }) => ({ entries: cache.size, bytes: cache.weight, evictions: cache.evictions });
+    return { values: of(this.values), sets: of(this.sets) };
   }
 
   async get(key: string): Promise<string | null> {
@@ -70,12 +80,12 @@ export class CachingMetadataStore implements MetadataStore {
       if (error instanceof StorageUnavailableError && this.sets.get(key)?.has(member)) return;
       throw error;
     }
-    this.sets.set(key, (this.sets.get(key) ?? new Set<string>()).add(member));
+    this.remember(key, member, true);
   }
 
   async removeFromSet(key: string, member: string): Promise<void> {
     await this.remote.removeFromSet(key, member);
-    this.sets.get(key)?.delete(member);
+    this.remember(key, member, false);
   }
 
   async members(key: string): Promise<string[]> {
@@ -90,5 +100,29 @@ export class CachingMetadataStore implements MetadataStore {
       if (error instanceof StorageUnavailableError && remembered !== undefined) return [...remembered].sort();
       throw error;
     }
+  }
+
+  /**
+   * A positive answer is remembered as a known member (so blobs served before stay served
+   * during an outage); a negative one only drops the member from what is known.
+   */
+  async isMember(key: string, member: string): Promise<boolean> {
+    try {
+      const found = await this.remote.isMember(key, member);
+      if (found !== (this.sets.get(key)?.has(member) ?? false)) this.remember(key, member, found);
+      return found;
+    } catch (error) {
+      const remembered = this.sets.get(key);
+      if (error instanceof StorageUnavailableError && remembered !== undefined) return remembered.has(member);
+      throw error;
+    }
+  }
+
+  /** Change a remembered set, setting it again so the cache weighs it anew. */
+  private remember(key: string, member: string, present: boolean): void {
+    const next = new Set(this.sets.get(key) ?? []);
+    if (present) next.add(member);
+    else if (!next.delete(member)) return;
+    this.sets.set(key, next);
   }
 }

@@ -6,6 +6,7 @@ import { Readable, Writable } from 'node:stream';
 import type { BlobInfo, BlobStore, BlobWriter, ByteRange, StoredBlob } from './types.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { assertRangeWithin } from './range.js';
+import { leadingPid, removeOrphans } from './stale-files.js';
 import { Sha256, digestHex, isValidDigest } from '../oci/digest.js';
 
 /**
@@ -13,12 +14,13 @@ import { Sha256, digestHex, isValidDigest } from '../oci/digest.js';
  *
  * Layout under `root`:
  *   blobs/sha256/<first two hex>/<hex>   committed blobs, immutable
- *   staging/<uuid>                       blobs being written; never served
+ *   staging/<pid>-<uuid>                 blobs being written by process <pid>; never served
  *
  * A writer streams into a staging file, fsyncs it, and renames it into place, so a reader sees
  * either nothing or the whole blob. Two writers of the same content both rename onto the same
- * name with identical bytes, which is safe. Staging files left by a crash are removed by
- * `removeStaleStaging`.
+ * name with identical bytes, which is safe. Staging files left by a crash are removed at
+ * startup by `removeOrphanedStaging` (their writer is gone) and, for files from before staging
+ * names carried a pid, by age with `removeStaleStaging`.
  */
 export class FsBlobStore implements BlobStore {
   private readonly blobDir: string;
@@ -56,7 +58,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async writer(): Promise<BlobWriter> {
-    const stagingPath = join(this.stagingDir, randomUUID());
+    const stagingPath = join(this.stagingDir, `${process.pid}-${randomUUID()}`);
     const handle = await open(stagingPath, 'wx', 0o644);
     return new FsBlobWriter(handle, stagingPath, (digest) => this.finalPath(digest));
   }
@@ -86,7 +88,7 @@ export class FsBlobStore implements BlobStore {
     const path = this.blobPath(digest);
     if (path === null) return false;
     options.signal?.throwIfAborted();
-    const aside = join(this.stagingDir, `gc-${randomUUID()}`);
+    const aside = join(this.stagingDir, `${process.pid}-gc-${randomUUID()}`);
     try {
       await rename(path, aside);
     } catch (error) {
@@ -100,6 +102,11 @@ export class FsBlobStore implements BlobStore {
     }
     await rm(aside, { force: true });
     return true;
+  }
+
+  /** Remove staging files whose writing process is gone; call at startup. @returns how many. */
+  removeOrphanedStaging(): Promise<number> {
+    return removeOrphans(this.stagingDir, leadingPid);
   }
 
   /** Remove staging files older than `maxAgeMs` (left behind by a crashed process). */

@@ -3,6 +3,23 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetadataStore } from './types.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { LruMap, setBytes, stringBytes } from './caching-lru.js';
+import { isOrphaned } from './stale-files.js';
+
+export interface FsMetadataStoreOptions {
+  /** Bytes of values (absences included) kept in memory; default 32 MiB. */
+  readonly maxValueBytes?: number;
+  /** Bytes of sets kept in memory; default 32 MiB. */
+  readonly maxSetBytes?: number;
+  /** Entries per cache, whatever their size (a miss costs little but still counts); default 100,000. */
+  readonly maxEntries?: number;
+}
+
+/** The caches' own counters, for tests and diagnostics. */
+export interface FsMetadataCacheStats {
+  readonly values: { readonly entries: number; readonly bytes: number; readonly evictions: number };
+  readonly sets: { readonly entries: number; readonly bytes: number; readonly evictions: number };
+}
 
 /**
  * Metadata persisted as small JSON files, for the embedded single-process default.
@@ -13,15 +30,48 @@ import { KeyedMutex } from './keyed-mutex.js';
  *
  * Each write goes to a temporary file, is fsynced and renamed over the old one, so a crash
  * leaves either the old or the new record. Reads are served from memory after the first load;
- * that is safe because one process owns the directory.
+ * that is safe because one process owns the directory. The memory is a bounded LRU (by bytes
+ * and by entries), misses included, so names clients make up cannot grow it without end.
  */
 export class FsMetadataStore implements MetadataStore {
-  private readonly valueCache = new Map<string, string | null>();
-  private readonly setCache = new Map<string, Set<string>>();
+  private readonly valueCache: LruMap<string, string | null>;
+  private readonly setCache: LruMap<string, ReadonlySet<string>>;
   private readonly mutex = new KeyedMutex();
   private tempCounter = 0;
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    options: FsMetadataStoreOptions = {},
+  ) {
+    const maxEntries = options.maxEntries ?? 100_000;
+    this.valueCache = new LruMap(options.maxValueBytes ?? 32 * 1024 * 1024, (value, key) => stringBytes(key) + stringBytes(value), maxEntries);
+    this.setCache = new LruMap(options.maxSetBytes ?? 32 * 1024 * 1024, (members, key) => stringBytes(key) + setBytes(members), maxEntries);
+  }
+
+  cacheStats(): FsMetadataCacheStats {
+    const of = (cache: { size: number; weight: number; evictions: number }) => ({ entries: cache.size, bytes: cache.weight, evictions: cache.evictions });
+    return { values: of(this.valueCache), sets: of(this.setCache) };
+  }
+
+  /**
+   * Remove temporary files a killed process left behind (a write is temp file, fsync, rename):
+   * those of processes no longer running, and this process id's from an earlier life. Run at
+   * startup, before any write. @returns how many were removed.
+   */
+  async removeStaleTemps(): Promise<number> {
+    let removed = 0;
+    for (const kind of ['values', 'sets'] as const) {
+      for (const prefix of await readdirIfExists(join(this.root, kind))) {
+        for (const name of await readdirIfExists(join(this.root, kind, prefix))) {
+          const match = /\.json\.(\d+)\.\d+\.tmp$/.exec(name);
+          if (match === null || !isOrphaned(Number(match[1]))) continue;
+          await rm(join(this.root, kind, prefix, name), { force: true });
+          removed += 1;
+        }
+      }
+    }
+    return removed;
+  }
 
   async get(key: string): Promise<string | null> {
     const cached = this.valueCache.get(key);
@@ -75,6 +125,10 @@ export class FsMetadataStore implements MetadataStore {
     return [...(await this.loadSet(key))].sort();
   }
 
+  async isMember(key: string, member: string): Promise<boolean> {
+    return (await this.loadSet(key)).has(member);
+  }
+
   /** Read from disk, so it also sees records another process wrote (`stowage gc` beside a server). */
   async *keys(signal?: AbortSignal): AsyncIterable<string> {
     const seen = new Set<string>();
@@ -93,7 +147,7 @@ export class FsMetadataStore implements MetadataStore {
     }
   }
 
-  private async loadSet(key: string): Promise<Set<string>> {
+  private async loadSet(key: string): Promise<ReadonlySet<string>> {
     const cached = this.setCache.get(key);
     if (cached) return cached;
     const record = await this.readRecord('sets', key);

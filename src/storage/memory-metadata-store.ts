@@ -35,6 +35,10 @@ export class MemoryMetadataStore implements MetadataStore {
     return [...(this.sets.get(key) ?? [])].sort();
   }
 
+  async isMember(key: string, member: string): Promise<boolean> {
+    return this.sets.get(key)?.has(member) ?? false;
+  }
+
   async *keys(): AsyncIterable<string> {
     const keys = new Set(this.values.keys());
     for (const [key, set] of this.sets) if (set.size > 0) keys.add(key);

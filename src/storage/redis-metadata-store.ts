@@ -43,6 +43,10 @@ export class RedisMetadataStore implements MetadataStore {
     return members.sort();
   }
 
+  async isMember(key: string, member: string): Promise<boolean> {
+    return (await this.redis.run('SISMEMBER', (client) => client.sismember(this.setKey(key), member))) === 1;
+  }
+
   /** Every key holding a value or a set (Redis drops empty sets), via SCAN: no blocking KEYS. */
   async *keys(signal?: AbortSignal): AsyncIterable<string> {
     const seen = new Set<string>();

@@ -84,6 +84,11 @@ export interface MetadataStore {
   /** Members of the set at `key` in ascending order; empty when the set does not exist. */
   members(key: string): Promise<string[]>;
   /**
+   * Whether `member` is in the set at `key`, without reading the whole set (Redis SISMEMBER):
+   * what serving a blob or checking a recorded tag asks on every request.
+   */
+  isMember(key: string, member: string): Promise<boolean>;
+  /**
    * Every key holding a value or a non-empty set, in no particular order; for garbage
    * collection and listings. Optional: a store without it cannot be garbage collected.
    */

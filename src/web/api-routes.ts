@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { ImageInfoKeys } from '../builder/image-info.js';
 import { describeImage } from './image-explorer.js';
 import { searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
@@ -51,7 +50,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     return { revision, sizes: await deps.source.closureSizes({ revision, system: defaultSystem }, names, { signal: requestSignal(reply) }) };
   });
 
-  app.get('/api/v1/images', async () => ({ images: await deps.metadata.members(ImageInfoKeys.builtImages) }));
+  app.get('/api/v1/images', async () => ({ images: await deps.images.all() }));
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', async (request, reply) => {
     const image = imageFromRequest(request, deps.imageNames);

@@ -2,14 +2,15 @@ import type { ImageBuilder } from '../builder/image-builder.js';
 import type { BuildStatus } from '../builder/build-tracker.js';
 import type { ParsedImageName } from '../image-name/image-name.js';
 import type { ImageRecord } from '../builder/records.js';
-import { imagesUsingLayer, readImageInfo, type ImageInfo } from '../builder/image-info.js';
-import type { BlobStore, MetadataStore } from '../storage/types.js';
+import type { ImageInfo } from '../builder/image-info.js';
+import type { BuiltImageReader } from '../builder/built-images.js';
+import type { BlobStore } from '../storage/types.js';
 import { readBlob } from '../storage/blob-io.js';
 
 export interface ExplorerDeps {
   readonly builder: Pick<ImageBuilder, 'find' | 'tracker'>;
   readonly blobs: BlobStore;
-  readonly metadata: MetadataStore;
+  readonly images: Pick<BuiltImageReader, 'info' | 'imagesUsingLayer'>;
 }
 
 export interface LayerView {
@@ -80,12 +81,12 @@ interface ConfigJson {
 async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, system: string, record: ImageRecord, signal?: AbortSignal): Promise<PlatformView> {
   const manifest = JSON.parse((await readBlob(deps.blobs, record.oci.digest, signal)).toString('utf8')) as ManifestJson;
   const config = JSON.parse((await readBlob(deps.blobs, record.config.digest, signal)).toString('utf8')) as ConfigJson;
-  const info: ImageInfo | null = await readImageInfo(deps.metadata, record.oci.digest);
+  const info: ImageInfo | null = await deps.images.info(record.oci.digest);
   const self = `${image.canonicalName}:${image.request.revision}`;
   const layers: LayerView[] = [];
   for (const [i, layer] of manifest.layers.entries()) {
     const known = info?.layers[i]?.digest === layer.digest ? info.layers[i] : undefined;
-    const users = await imagesUsingLayer(deps.metadata, layer.digest);
+    const users = await deps.images.imagesUsingLayer(layer.digest);
     layers.push({
       index: i + 1,
       digest: layer.digest,

@@ -2,7 +2,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ImageBuilder } from '../builder/image-builder.js';
 import { parseImageName, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
 import type { PackageSource } from '../sources/types.js';
-import type { BlobStore, MetadataStore } from '../storage/types.js';
+import type { BlobStore } from '../storage/types.js';
+import type { BuiltImageReader } from '../builder/built-images.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from '../registry/registry-error.js';
 
@@ -10,7 +11,8 @@ import { RegistryError } from '../registry/registry-error.js';
 export interface WebDeps {
   readonly builder: Pick<ImageBuilder, 'build' | 'find' | 'pending' | 'tracker'>;
   readonly blobs: BlobStore;
-  readonly metadata: MetadataStore;
+  /** What built images serve: the builder's read model. */
+  readonly images: BuiltImageReader;
   readonly source: PackageSource;
   readonly imageNames: ImageNameOptions;
   /** `host[:port]` users pull from; empty = the Host header of the request. */

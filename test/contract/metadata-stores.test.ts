@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,21 @@ function describeMetadataStoreContract(name: string, factory: () => Promise<Meta
       expect(await store.members('s')).toEqual(['a', 'b', 'c']);
     });
 
+    it('answers set membership without reading the set, after adds, removes and deletes', async () => {
+      const store = await factory();
+      expect(await store.isMember('m', 'a')).toBe(false);
+      await store.addToSet('m', 'a');
+      await store.addToSet('m', 'b');
+      expect(await store.isMember('m', 'a')).toBe(true);
+      expect(await store.isMember('m', 'c')).toBe(false);
+      expect(await store.isMember('other', 'a')).toBe(false);
+      await store.removeFromSet('m', 'a');
+      expect(await store.isMember('m', 'a')).toBe(false);
+      expect(await store.isMember('m', 'b')).toBe(true);
+      await store.delete('m');
+      expect(await store.isMember('m', 'b')).toBe(false);
+    });
+
     it('keeps keys apart, including ones with odd characters', async () => {
       const store = await factory();
       await store.set('image:a/b', '1');
@@ -79,5 +94,22 @@ describe('FsMetadataStore persistence', () => {
     const second = new FsMetadataStore(dir);
     expect(await second.get('image:x')).toBe('{"a":1}');
     expect(await second.members('tags:x')).toEqual(['latest']);
+    expect(await second.isMember('tags:x', 'latest')).toBe(true);
+  });
+
+  it('removes temporary files of dead writers at startup and keeps the records', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-meta-'));
+    const first = new FsMetadataStore(dir);
+    await first.set('image:x', '1');
+    const [prefix] = await readdir(join(dir, 'values'));
+    const records = join(dir, 'values', prefix as string);
+    const [record] = await readdir(records);
+    // A pid that cannot be running (above the kernel's pid_max), and one of this process.
+    await writeFile(join(records, `${record as string}.4194305.1.tmp`), '{"torn');
+    await writeFile(join(records, `${record as string}.${process.pid}.7.tmp`), '{"torn');
+    const restarted = new FsMetadataStore(dir);
+    expect(await restarted.removeStaleTemps()).toBe(2);
+    expect(await readdir(records)).toEqual([record]);
+    expect(await restarted.get('image:x')).toBe('1');
   });
 });

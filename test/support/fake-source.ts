@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClosureGraph, ImageRequest, PackageSource, ResolveOptions, StorePathInfo } from '../../src/sources/types.js';
+import type { ClosureGraph, ImageRequest, PackageSetRevision, PackageSource, PackageSummary, ResolveOptions, StorePathInfo } from '../../src/sources/types.js';
 import { BuildFailedError, PackageNotFoundError } from '../../src/sources/errors.js';
 import { LocalStoreReader } from '../../src/sources/local-store-reader.js';
 
@@ -47,6 +47,11 @@ export class FakePackageSource implements PackageSource {
 
   async cacheKey(request: ImageRequest): Promise<string> {
     return `fake:${request.revision}:${JSON.stringify(this.missingOn)}`;
+  }
+
+  /** The packages `resolve` knows (what push namespaces ask). */
+  async listPackages({ system }: PackageSetRevision): Promise<PackageSummary[]> {
+    return ['broken', 'extra', 'minishell', 'slow', 'tool'].filter((name) => !(this.missingOn[system] ?? []).includes(name)).map((name) => ({ name }));
   }
 
   async resolve(request: ImageRequest, { signal }: ResolveOptions): Promise<ClosureGraph> {

@@ -127,6 +127,9 @@ export class NixPackageListing {
     const key = `${await this.options.fingerprint(signal)}\u0000${system}`;
     if (this.outputs.key !== key) this.outputs = { key, byName: new Map() };
     const known = this.outputs.byName;
+    // Names come from clients (package-sizes), unknown ones included: keep the memory bounded,
+    // forgetting the oldest first (a forgotten name is evaluated again).
+    while (known.size > 0 && known.size + names.length > MAX_REMEMBERED_OUTPUTS) known.delete(known.keys().next().value as string);
     const unknown = names.filter((name) => !known.has(name));
     if (unknown.length > 0) {
       const stdout = await this.options.run(
@@ -144,6 +147,8 @@ export class NixPackageListing {
     return known;
   }
 }
+
+const MAX_REMEMBERED_OUTPUTS = 20_000;
 
 function isValidAttrPath(name: string): boolean {
   try {

@@ -8,7 +8,8 @@ import { parseConfig } from '../../../src/config/load.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { collectGarbage } from '../../../src/storage/gc.js';
-import { PullKeys, PullRecorder, RECORD_INTERVAL_MS, expireImageRecords } from '../../../src/builder/image-expiry.js';
+import { PullRecorder, RECORD_INTERVAL_MS, expireImageRecords } from '../../../src/builder/image-expiry.js';
+import { BuiltImageKeys } from '../../../src/storage/metadata-keys.js';
 import type { MetadataStore } from '../../../src/storage/types.js';
 import { FakePackageSource } from '../../support/fake-source.js';
 
@@ -65,7 +66,7 @@ describe('pull times', () => {
     now += 1;
     await recorder.record('tool');
     expect(writes.count()).toBe(3);
-    expect(await metadata.get(PullKeys.pulled('tool'))).toBe(String(now));
+    expect(await metadata.get(BuiltImageKeys.pulled('tool'))).toBe(String(now));
   });
 });
 
@@ -108,11 +109,11 @@ describe('image record expiry', () => {
   it('starts the clock of images built before pulls were recorded, and a ttl of 0 keeps everything', async () => {
     const { app, metadata } = await makeApp();
     await pull(app, 'tool');
-    await metadata.delete(PullKeys.pulled('tool'));
+    await metadata.delete(BuiltImageKeys.pulled('tool'));
     const now = Date.now() + 365 * DAY;
     expect(await expireImageRecords(metadata, { ttlMs: 0, now: () => now })).toEqual({ expired: [], started: 0 });
     expect(await expireImageRecords(metadata, { ttlMs: DAY, now: () => now })).toEqual({ expired: [], started: 1 });
-    expect(await metadata.get(PullKeys.pulled('tool'))).toBe(String(now));
+    expect(await metadata.get(BuiltImageKeys.pulled('tool'))).toBe(String(now));
     expect((await expireImageRecords(metadata, { ttlMs: DAY, now: () => now + DAY })).expired).toEqual(['tool']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtReferrers, recordSbomsUnder, writeImageSbom, type ImageSbomInput } from '../../../src/builder/sbom-artifact.js';
+import { builtReferrers, sbomMembersOf, writeImageSbom, type ImageSbomInput } from '../../../src/builder/sbom-artifact.js';
 import { MetadataKeys, type ImageRecord } from '../../../src/builder/records.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
@@ -64,7 +64,7 @@ describe('SBOM artifacts of built images', () => {
   it('makes the artifacts servable under an image name', async () => {
     const metadata = new MemoryMetadataStore();
     const artifacts = await writeImageSbom({ blobs: new MemoryBlobStore(), metadata }, input);
-    await recordSbomsUnder(metadata, 'hello', record);
+    for (const [key, member] of await sbomMembersOf(metadata, 'hello', record)) await metadata.addToSet(key, member);
     expect((await metadata.members(MetadataKeys.manifests('hello'))).sort()).toEqual(artifacts.map((artifact) => artifact.manifest.digest).sort());
     expect((await metadata.members(MetadataKeys.blobs('hello'))).sort()).toEqual([...new Set(artifacts.flatMap((artifact) => artifact.blobs))].sort());
   });

@@ -21,6 +21,7 @@ function flakyRemote(): { store: MetadataStore; down: (value: boolean) => void; 
     addToSet: (key, member) => guard(() => inner.addToSet(key, member)),
     removeFromSet: (key, member) => guard(() => inner.removeFromSet(key, member)),
     members: (key) => guard(() => ((reads += 1), inner.members(key))),
+    isMember: (key, member) => guard(() => ((reads += 1), inner.isMember(key, member))),
   };
   return { store, down: (value) => (isDown = value), reads: () => reads };
 }
@@ -49,6 +50,19 @@ describe('CachingMetadataStore', () => {
     expect(await cache.members('manifests:a')).toEqual([]);
   });
 
+  it('serves set membership it was told while up (another replica wrote the set) while down', async () => {
+    const remote = flakyRemote();
+    const cache = new CachingMetadataStore(remote.store);
+    await remote.store.addToSet('image-blobs:a', 'sha256:1'); // another replica
+    await remote.store.addToSet('image-blobs:a', 'sha256:2');
+    expect(await cache.isMember('image-blobs:a', 'sha256:1')).toBe(true);
+    expect(await cache.isMember('image-blobs:a', 'sha256:3')).toBe(false);
+    remote.down(true);
+    expect(await cache.isMember('image-blobs:a', 'sha256:1')).toBe(true);
+    expect(await cache.isMember('image-blobs:a', 'sha256:3')).toBe(false);
+    await expect(cache.isMember('image-blobs:never-seen', 'sha256:1')).rejects.toBeInstanceOf(StorageUnavailableError);
+  });
+
   it('accepts re-adding a known set member while down, but refuses anything new', async () => {
     const remote = flakyRemote();
     const cache = new CachingMetadataStore(remote.store);
@@ -70,6 +84,7 @@ describe('CachingMetadataStore', () => {
       addToSet: () => Promise.resolve(),
       removeFromSet: () => Promise.resolve(),
       members: () => Promise.resolve([]),
+      isMember: () => Promise.resolve(false),
     };
     const cache = new CachingMetadataStore(failing);
     await cache.set('k', 'v');

@@ -1,0 +1,52 @@
+import { mkdtemp, readdir, stat, writeFile, appendFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { UploadSessions } from '../../../src/repository/upload-sessions.js';
+import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
+import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
+import { digestOf } from '../../conformance/client.js';
+
+async function sessions() {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+  const metadata = new MemoryMetadataStore();
+  const uploads = new UploadSessions(dir, metadata, new MemoryBlobStore());
+  await uploads.init();
+  return { dir, metadata, uploads };
+}
+
+describe('UploadSessions after a crash', () => {
+  it('counts only acknowledged bytes when the file holds more, and recover cuts the rest off', async () => {
+    const { dir, uploads } = await sessions();
+    const session = await uploads.create('team/app');
+    await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(100, 1)]), { start: 0, end: 99 }, 100);
+    // Bytes of a chunk a killed process wrote but never acknowledged.
+    await appendFile(join(dir, session.id), Buffer.alloc(50, 9));
+    expect((await uploads.get('team/app', session.id)).size).toBe(100);
+    expect(await uploads.recover()).toEqual({ removed: 0, truncated: 1 });
+    expect((await stat(join(dir, session.id))).size).toBe(100);
+    const data = Buffer.concat([Buffer.alloc(100, 1), Buffer.alloc(20, 2)]);
+    const blob = await uploads.finish('team/app', session.id, digestOf(data), Readable.from([Buffer.alloc(20, 2)]), 20);
+    expect(blob.digest).toBe(digestOf(data));
+  });
+
+  it('an append after unacknowledged bytes continues from the acknowledged offset', async () => {
+    const { dir, uploads } = await sessions();
+    const session = await uploads.create('team/app');
+    await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 1)]), null, 10);
+    await appendFile(join(dir, session.id), Buffer.alloc(5, 9));
+    const next = await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 2)]), { start: 10, end: 19 }, 10);
+    expect(next.size).toBe(20);
+    expect((await stat(join(dir, session.id))).size).toBe(20);
+  });
+
+  it('recover removes staging files of sessions that no longer exist, and keeps live ones', async () => {
+    const { dir, uploads } = await sessions();
+    const live = await uploads.create('team/app');
+    await writeFile(join(dir, '00000000-0000-4000-8000-000000000000'), 'ended session');
+    await writeFile(join(dir, 'not-a-session'), 'junk');
+    expect(await uploads.recover()).toEqual({ removed: 2, truncated: 0 });
+    expect(await readdir(dir)).toEqual([live.id]);
+  });
+});
