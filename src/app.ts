@@ -49,6 +49,9 @@ import { findPublicDir } from './web/public-dir.js';
 import { PushedRepositories } from './repository/pushed-repositories.js';
 import { UploadSessions } from './repository/upload-sessions.js';
 import { Htpasswd } from './auth/htpasswd.js';
+import { CredentialVerifier } from './auth/credential-verifier.js';
+import { BcryptWorkers } from './auth/bcrypt-workers.js';
+import { registryServerOptions } from './registry/server-options.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps {
@@ -62,6 +65,8 @@ export interface AppDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Observes every Nix command run (tests count them). */
   readonly onNixCommand?: (command: string) => void;
+  /** Observes every password check that runs bcrypt (tests count them). */
+  readonly onCredentialCheck?: (outcome: 'valid' | 'invalid') => void;
 }
 
 export interface App {
@@ -130,6 +135,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   // Typed as fastify's logger so the instance gets fastify's default generics.
   const registryLogger: FastifyBaseLogger = logger.child({ module: 'registry' });
   const server = Fastify({
+    ...registryServerOptions(),
     loggerInstance: registryLogger,
     exposeHeadRoutes: false,
     // Package names are the whole path; allow long ones through to our own validation.
@@ -156,7 +162,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     uploads,
     deletesEnabled: config.push.deletes,
     auth: {
-      users: config.auth.htpasswdFile ? await Htpasswd.load(resolve(config.auth.htpasswdFile)) : null,
+      verifier: config.auth.htpasswdFile
+        ? new CredentialVerifier(await Htpasswd.load(resolve(config.auth.htpasswdFile)), { compare: new BcryptWorkers().compare, onCheck: deps.onCredentialCheck })
+        : null,
       anonymousPull: config.auth.anonymousPull,
       realm: config.auth.realm,
     },
@@ -165,9 +173,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   }, { checks: storage.readiness });
   if (config.web.enabled) {
     const publicDir = findPublicDir();
-    // The UI has no login: where anonymous pulls are off, it would show images to anyone.
-    if (!config.auth.anonymousPull) logger.info('web ui disabled: anonymous pulls are off and the ui has no authentication');
-    else if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
+    // Its routes are reads: where anonymous pulls are off, the browser asks for credentials.
+    if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
     else registerWeb(server, { builder, blobs, metadata, source, imageNames, publicHost: config.web.publicHost, publicDir });
   }
   server.addHook('onClose', () => storage.close());

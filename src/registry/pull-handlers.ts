@@ -18,8 +18,10 @@ import { paginateTags } from './tags.js';
  */
 export async function serveManifest(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string, head: boolean): Promise<FastifyReply> {
   const byDigest = looksLikeDigest(reference) || reference.includes(':');
-  if (byDigest && !isValidDigest(reference)) throw new RegistryError('DIGEST_INVALID', `"${reference}" is not a valid digest`);
-  if (!byDigest && !isValidTag(reference)) throw new RegistryError('TAG_INVALID', `"${reference}" is not a valid tag`);
+  // The spec: a reference that is neither a tag nor a digest names no manifest (404), it is not a bad request.
+  if (byDigest ? !isValidDigest(reference) : !isValidTag(reference)) {
+    throw new RegistryError('MANIFEST_UNKNOWN', `"${reference}" is neither a valid tag nor a valid digest`, { name, reference });
+  }
   assertValidName(name);
 
   let manifest: { digest: string; mediaType: string; body: Buffer };
@@ -98,7 +100,10 @@ export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest
   const { artifactType } = request.query as { artifactType?: string };
   const manifests = await deps.repositories.referrers(name, digest, artifactType);
   if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
-  return reply.header('content-type', MediaType.ociIndex).send({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
+  // Sent as bytes: fastify would append "; charset=utf-8" to a serialised object, and the spec
+  // wants exactly the index media type.
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+  return reply.header('content-type', MediaType.ociIndex).send(body);
 }
 
 export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {

@@ -126,10 +126,10 @@ function validDigest(value: string): string {
 function parseContentRange(header: string | undefined): { start: number; end: number } | null {
   if (header === undefined) return null;
   const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/\d+|\/\*)?$/.exec(header.trim());
-  if (!match) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range "${header}"`, undefined, {}, 416);
+  if (!match) throw new RegistryError('UPLOAD_RANGE_NOT_SATISFIABLE', `malformed Content-Range "${header}"`);
   const start = Number(match[1]);
   const end = Number(match[2]);
-  if (end < start) throw new RegistryError('BLOB_UPLOAD_INVALID', `Content-Range "${header}" ends before it starts`, undefined, {}, 416);
+  if (end < start) throw new RegistryError('UPLOAD_RANGE_NOT_SATISFIABLE', `Content-Range "${header}" ends before it starts`);
   return { start, end };
 }
 

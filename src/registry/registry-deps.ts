@@ -3,7 +3,7 @@ import type { ImageBuilder } from '../builder/image-builder.js';
 import type { ImageNameOptions } from '../image-name/image-name.js';
 import type { PushedRepositories } from '../repository/pushed-repositories.js';
 import type { UploadSessions } from '../repository/upload-sessions.js';
-import type { AuthOptions } from './auth-hook.js';
+import type { AuthOptions } from './access-control.js';
 
 /** What the HTTP layer needs, as interfaces and plain settings. */
 export interface RegistryDeps {
