@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createLogger } from './log/logger.js';
@@ -49,7 +49,7 @@ import { findPublicDir } from './web/public-dir.js';
 import { PushedRepositories } from './repository/pushed-repositories.js';
 import { UploadSessions } from './repository/upload-sessions.js';
 import { Htpasswd } from './auth/htpasswd.js';
-import { CredentialVerifier } from './auth/credential-verifier.js';
+import { CredentialVerifier, type CredentialCheck } from './auth/credential-verifier.js';
 import { BcryptWorkers } from './auth/bcrypt-workers.js';
 import { registryServerOptions } from './registry/server-options.js';
 
@@ -66,7 +66,9 @@ export interface AppDeps {
   /** Observes every Nix command run (tests count them). */
   readonly onNixCommand?: (command: string) => void;
   /** Observes every password check that runs bcrypt (tests count them). */
-  readonly onCredentialCheck?: (outcome: 'valid' | 'invalid') => void;
+  readonly onCredentialCheck?: (check: CredentialCheck) => void;
+  /** Observes every route as it is registered (tests enumerate them). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export interface App {
@@ -141,6 +143,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     // Package names are the whole path; allow long ones through to our own validation.
     routerOptions: { maxParamLength: 16 * 1024 },
   });
+  if (deps.onRoute) server.addHook('onRoute', deps.onRoute);
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
   // Abandoned uploads expire; checked every few minutes, never keeping the process alive.

@@ -2,6 +2,12 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Htpasswd } from './htpasswd.js';
 import type { PasswordCompare } from './bcrypt-workers.js';
 
+/** One bcrypt comparison that ran: its outcome and the cost of the hash compared. */
+export interface CredentialCheck {
+  readonly outcome: 'valid' | 'invalid';
+  readonly cost: number;
+}
+
 export interface CredentialVerifierOptions {
   /** The bcrypt comparison (on worker threads in the server). */
   readonly compare: PasswordCompare;
@@ -12,7 +18,7 @@ export interface CredentialVerifierOptions {
   /** Milliseconds since some epoch; injectable for tests. */
   readonly now?: () => number;
   /** Called once per bcrypt comparison actually run (tests and metrics count them). */
-  readonly onCheck?: (outcome: 'valid' | 'invalid') => void;
+  readonly onCheck?: (check: CredentialCheck) => void;
 }
 
 /**
@@ -56,7 +62,7 @@ export class CredentialVerifier {
     }
     const { hash, known } = this.users.hashFor(user);
     const ok = (await this.options.compare(password, hash)) && known;
-    this.options.onCheck?.(ok ? 'valid' : 'invalid');
+    this.options.onCheck?.({ outcome: ok ? 'valid' : 'invalid', cost: Number(hash.slice(4, 6)) });
     if (ok) {
       this.cache.set(cacheKey, this.now() + this.ttlMs);
       while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
