@@ -5,7 +5,7 @@ import { registerV2Routes, type RegistryDeps } from './v2-routes.js';
 import { registerStatusRoutes } from './status-routes.js';
 import { registerAccessControl } from './access-control.js';
 import { registerHealthRoutes, type HealthOptions } from './health-routes.js';
-import { registerRequestLog } from './request-log.js';
+import { noteRefusal, registerRequestLog } from './request-log.js';
 import { registerSingleQueryValues } from './single-query.js';
 
 /**
@@ -23,7 +23,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   app.setErrorHandler((error, request, reply) => {
     const mapped = mapError(error);
     if (mapped.unexpected) request.log.error({ err: error }, 'request failed unexpectedly');
-    else request.log.info({ code: mapped.body.errors[0]?.code, status: mapped.status, reason: (error as Error).message }, 'request refused');
+    else noteRefusal(request, mapped.body.errors[0]?.code, (error as Error).message);
     // Once a body has started streaming, the status can no longer change: end the stream.
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.destroy();

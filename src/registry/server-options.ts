@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { answerOf, mapError } from './error-mapping.js';
+import { noteRefusal } from './request-log.js';
 
 /**
  * Options for the fastify factory that only the registry knows how to set: every failure fastify
@@ -14,7 +15,7 @@ export function registryServerOptions(): Pick<FastifyServerOptions, 'logControll
     logController: new LogController({ disableRequestLogging: true }),
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       const mapped = mapError(error);
-      request.log.info({ status: mapped.status, reason: error.message }, 'request refused');
+      noteRefusal(request, mapped.body.errors[0]?.code, error.message);
       void reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
     },
     clientErrorHandler: answerClientError,
