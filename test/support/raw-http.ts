@@ -18,8 +18,13 @@ export function rawRequest(
   options: { headers?: Record<string, string>; body?: Buffer | string | Iterable<Buffer> } = {},
 ): Promise<RawResponse> {
   const [hostname, port] = host.split(':');
+  const headers: Record<string, string> = { ...options.headers };
+  // Node sends a GET, HEAD, DELETE or OPTIONS body without framing unless told its length.
+  if ((typeof options.body === 'string' || Buffer.isBuffer(options.body)) && headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) {
+    headers['content-length'] = String(Buffer.byteLength(options.body));
+  }
   return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: hostname, port: Number(port), method, path, headers: options.headers, agent: false, timeout: 30_000 }, (response) => {
+    const request = httpRequest({ host: hostname, port: Number(port), method, path, headers, agent: false, timeout: 30_000 }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }));
