@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import bcrypt from 'bcryptjs';
 
@@ -19,6 +21,17 @@ export interface BcryptResult {
   readonly ok: boolean;
   /** Set when the hash could not be compared (malformed); `ok` is then false. */
   readonly error?: string;
+}
+
+// Off the event loop is not enough on a small machine: a flood of bad passwords would still take
+// the cores the event loop needs. This thread alone gets the lowest CPU priority (on Linux a
+// thread id names one thread to setpriority), so credential checks run in the time that serving
+// leaves over. Elsewhere it keeps the normal priority.
+try {
+  const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isSafeInteger(threadId) && threadId > 0) setPriority(threadId, 19);
+} catch {
+  // no /proc: not Linux
 }
 
 parentPort?.on('message', (request: BcryptRequest) => {
