@@ -110,7 +110,24 @@ describe.each([false, true])('access control with anonymousPull=%s', (anonymousP
     expect(checked).toBeGreaterThan(200);
   });
 
+  it('refuses the issue’s reproductions: writes and closed reads through an encoded /v2 prefix', async () => {
+    const digest = `sha256:${'1'.repeat(64)}`;
+    for (const prefix of ['/%762', '/v%32', '/%76%32']) {
+      for (const [method, path] of [
+        ['POST', `/team/app/blobs/uploads/?digest=${digest}`],
+        ['PUT', '/team/app/manifests/latest'],
+        ['DELETE', '/team/app/manifests/latest'],
+        ['DELETE', `/team/app/blobs/${digest}`],
+      ] as const) {
+        expect((await rawRequest(registry.host, method, `${prefix}${path}`, { body: '{}' })).status, `${method} ${prefix}${path}`).toBe(401);
+      }
+      const read = await rawRequest(registry.host, 'GET', `${prefix}/tool/manifests/latest`);
+      expect(read.status, `GET ${prefix}`).toBe(anonymousPull ? 200 : 401);
+    }
+  });
+
   it('lets a valid user through every route, and anonymous readers through reads when allowed', async () => {
+    expect(routes.length).toBeGreaterThan(10);
     const failures: string[] = [];
     for (const route of routes) {
       for (const method of route.methods) {
