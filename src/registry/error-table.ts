@@ -59,6 +59,8 @@ export const ERROR_TABLE = {
   UPSTREAM_BAD_ANSWER: answer('UNKNOWN', 502),
   /** The blob store or staging disk has no space (ENOSPC, EDQUOT): 507 Insufficient Storage. */
   STORAGE_FULL: answer('UNAVAILABLE', 507, { 'retry-after': '60' }),
+  /** The client closed the connection before its answer; nobody reads it, logs and metrics show 499 (nginx's "client closed request"). */
+  CLIENT_WENT_AWAY: answer('UNKNOWN', 499),
   /** A readiness probe failed. */
   NOT_READY: answer('UNAVAILABLE', 503, { 'retry-after': '10' }),
 } as const satisfies Record<string, Answer>;
