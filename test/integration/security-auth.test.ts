@@ -57,12 +57,13 @@ describe.each([true, false])('credential checks with anonymousPull=%s', (anonymo
     expect(checks).toEqual([{ outcome: 'valid', cost: COST }]);
   });
 
-  it.runIf(anonymousPull)('runs no check on a read that needs none, whatever credentials come with it (point 7)', async () => {
+  it('runs no check on an anonymous read: served when allowed, whatever credentials come with it, else refused (point 7)', async () => {
     checks.length = 0;
-    for (const authorization of [undefined, basicAuth('nobody', 'x'), basicAuth(USER, 'wrong'), 'Basic !!!']) {
-      const response = await rawRequest(registry.host, 'GET', '/v2/tool/manifests/latest', { headers: authorization ? { authorization } : {} });
-      expect(response.status).toBe(200);
-      expect((await rawRequest(registry.host, 'GET', '/api/v1/builds', { headers: authorization ? { authorization } : {} })).status).toBe(200);
+    const sent = anonymousPull ? [undefined, basicAuth('nobody', 'x'), basicAuth(USER, 'wrong'), 'Basic !!!'] : [undefined];
+    for (const authorization of sent) {
+      const headers: Record<string, string> = authorization ? { authorization } : {};
+      expect((await rawRequest(registry.host, 'GET', '/v2/tool/manifests/latest', { headers })).status).toBe(anonymousPull ? 200 : 401);
+      expect((await rawRequest(registry.host, 'GET', '/api/v1/builds', { headers })).status).toBe(anonymousPull ? 200 : 401);
     }
     expect(checks).toEqual([]);
   });
