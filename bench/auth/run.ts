@@ -126,18 +126,24 @@ try {
   await send(`${closed.url}${MANIFEST}`, 'GET', { authorization: auth('bench', 'bench-password') }, false);
   // The flood comes last: the password checks it queues outlast it.
   const cost = await userCostRatio(open.url);
-  // Alternating one-second rounds, so a busy machine's drift falls on both sides alike.
+  // Alternating one-second rounds whose order flips every round, so a shared machine's load
+  // (it swings by 2x within seconds) falls on every side alike.
+  const ROUNDS = 8;
+  const login = { authorization: auth('bench', 'bench-password') };
   let anonymousRequests = 0;
   let authenticatedRequests = 0;
   let sameServerAuthenticated = 0;
-  for (let round = 0; round < 6; round++) {
-    anonymousRequests += (await manifestLoad(open.url, {}, 1)).perSecond;
-    authenticatedRequests += (await manifestLoad(closed.url, { authorization: auth('bench', 'bench-password') }, 1)).perSecond;
-    sameServerAuthenticated += (await manifestLoad(open.url, { authorization: auth('bench', 'bench-password') }, 1)).perSecond;
+  for (let round = 0; round < ROUNDS; round++) {
+    const steps = [
+      async () => (anonymousRequests += (await manifestLoad(open.url, {}, 1)).perSecond),
+      async () => (authenticatedRequests += (await manifestLoad(closed.url, login, 1)).perSecond),
+      async () => (sameServerAuthenticated += (await manifestLoad(open.url, login, 1)).perSecond),
+    ];
+    for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
   }
-  const sameServer = { perSecond: sameServerAuthenticated / 6 };
-  const anonymous = { perSecond: anonymousRequests / 6 };
-  const authenticated = { perSecond: authenticatedRequests / 6 };
+  const anonymous = { perSecond: anonymousRequests / ROUNDS };
+  const authenticated = { perSecond: authenticatedRequests / ROUNDS };
+  const sameServer = { perSecond: sameServerAuthenticated / ROUNDS };
   // Quiet and flooded phases alternate, so the machine's own load drifts into both alike.
   const quietLatencies: number[] = [];
   const floodLatencies: number[] = [];
