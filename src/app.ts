@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createLogger } from './log/logger.js';
@@ -59,6 +59,8 @@ import { createHttpServer } from './registry/http-server.js';
 import { registerRequestIdEcho } from './registry/request-id.js';
 import { Drain } from './registry/drain.js';
 import { PullRecorder } from './builder/image-expiry.js';
+import { CredentialVerifier, type CredentialCheck } from './auth/credential-verifier.js';
+import { BcryptWorkers } from './auth/bcrypt-workers.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps {
@@ -74,6 +76,10 @@ export interface AppDeps {
   readonly onNixCommand?: (command: string) => void;
   /** Clock of caches that expire, such as a git package set's branches; tests inject one. */
   readonly now?: () => number;
+  /** Observes every password check that runs bcrypt (tests count them). */
+  readonly onCredentialCheck?: (check: CredentialCheck) => void;
+  /** Observes every route as it is registered (tests enumerate them). */
+  readonly onRoute?: (route: RouteOptions) => void;
 }
 
 export interface App {
@@ -156,6 +162,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const readiness = [...storage.readiness];
   const drain = new Drain(readiness);
   drain.register(server);
+  if (deps.onRoute) server.addHook('onRoute', deps.onRoute);
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
   // In the background (the metadata store may not answer yet), safe beside new requests.
@@ -182,7 +189,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     uploads,
     deletesEnabled: config.push.deletes,
     auth: {
-      users: config.auth.htpasswdFile ? await Htpasswd.load(resolve(config.auth.htpasswdFile)) : null,
+      verifier: config.auth.htpasswdFile
+        ? new CredentialVerifier(await Htpasswd.load(resolve(config.auth.htpasswdFile)), { compare: new BcryptWorkers().compare, onCheck: deps.onCredentialCheck })
+        : null,
       anonymousPull: config.auth.anonymousPull,
       realm: config.auth.realm,
     },
@@ -193,9 +202,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   }, { checks: readiness });
   if (config.web.enabled) {
     const publicDir = findPublicDir();
-    // The UI has no login: where anonymous pulls are off, it would show images to anyone.
-    if (!config.auth.anonymousPull) logger.info('web ui disabled: anonymous pulls are off and the ui has no authentication');
-    else if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
+    // Its routes are reads: where anonymous pulls are off, the browser asks for credentials.
+    if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
     else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir });
   }
   server.addHook('onClose', () => storage.close());

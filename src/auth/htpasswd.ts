@@ -1,12 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import bcrypt from 'bcryptjs';
+
+/** Salt and hash of a dummy bcrypt entry; prefixed with a cost, it costs what a real one does. */
+const DUMMY_SALT_AND_HASH = 'Rp75yQCkSdFqX7.heEa3QOgjZNEYlKqXN983XwwzqCfNFnOv4Wmui';
 
 /**
  * Users from an htpasswd file (`htpasswd -B`), bcrypt hashes only: the other htpasswd formats
- * (MD5-crypt, SHA1, crypt) are too weak to accept for a registry.
+ * (MD5-crypt, SHA1, crypt) are too weak to accept for a registry. Comparing is left to the
+ * caller (a worker thread, see credential-verifier.ts); this class only says what to compare.
  */
 export class Htpasswd {
-  private constructor(private readonly hashes: ReadonlyMap<string, string>) {}
+  /** The hash unknown users are compared against: the file's most common cost, so they take as long. */
+  readonly dummyHash: string;
+
+  private constructor(private readonly hashes: ReadonlyMap<string, string>) {
+    this.dummyHash = `$2b$${String(typicalCost([...hashes.values()])).padStart(2, '0')}$${DUMMY_SALT_AND_HASH}`;
+  }
 
   /** @throws Error naming the line of any entry that is not `user:bcrypt-hash`. */
   static async load(file: string): Promise<Htpasswd> {
@@ -30,12 +38,28 @@ export class Htpasswd {
     return new Htpasswd(new Map(entries));
   }
 
-  async verify(user: string, password: string): Promise<boolean> {
+  /**
+   * What to compare a password with for `user`: their hash, or the dummy one when the user does
+   * not exist (`known` false: the answer is then "no" whatever the comparison says).
+   */
+  hashFor(user: string): { readonly hash: string; readonly known: boolean } {
     const hash = this.hashes.get(user);
-    // Compare against a fixed hash for unknown users too, so timing does not reveal who exists.
-    const candidate = hash ?? '$2b$10$Rp75yQCkSdFqX7.heEa3QOgjZNEYlKqXN983XwwzqCfNFnOv4Wmui';
     // Apache writes $2y$; it is the same algorithm as $2b$.
-    const ok = await bcrypt.compare(password, candidate.replace(/^\$2y\$/, '$2b$'));
-    return ok && hash !== undefined;
+    return hash === undefined ? { hash: this.dummyHash, known: false } : { hash: hash.replace(/^\$2y\$/, '$2b$'), known: true };
   }
+}
+
+/** The most common bcrypt cost among the hashes (the higher one on a tie); 10 without any. */
+function typicalCost(hashes: readonly string[]): number {
+  const counts = new Map<number, number>();
+  for (const hash of hashes) {
+    const cost = Number(hash.slice(4, 6));
+    counts.set(cost, (counts.get(cost) ?? 0) + 1);
+  }
+  let best = 10;
+  let bestCount = 0;
+  for (const [cost, count] of counts) {
+    if (count > bestCount || (count === bestCount && cost > best)) [best, bestCount] = [cost, count];
+  }
+  return best;
 }

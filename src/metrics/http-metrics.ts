@@ -23,7 +23,8 @@ export function registerMetrics(app: FastifyInstance, metrics: StowageMetrics): 
     }
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  // Metrics name images and request rates: readable by whoever may pull.
+  app.get('/metrics', { config: { access: 'read' } }, async (_request, reply) => {
     const body = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body);
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { answerOf } from './error-mapping.js';
 
 /** One dependency the registry needs to serve: the blob store, Redis, ... */
 export interface ReadinessCheck {
@@ -26,8 +27,9 @@ export interface HealthOptions {
  */
 export function registerHealthRoutes(app: FastifyInstance, options: HealthOptions): void {
   const timeoutMs = options.timeoutMs ?? 2_000;
-  app.get('/healthz', async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
-  app.get<{ Querystring: { optional?: string } }>('/readyz', async (request, reply) => {
+  const probe = { config: { access: 'public' as const } };
+  app.get('/healthz', probe, async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }));
+  app.get<{ Querystring: { optional?: string } }>('/readyz', probe, async (request, reply) => {
     const optional = new Set((request.query.optional ?? '').split(',').map((name) => name.trim()));
     const results = await Promise.all(options.checks.map(async (check) => [check.name, await runCheck(check, timeoutMs)] as const));
     const checks = Object.fromEntries(results);
@@ -36,11 +38,9 @@ export function registerHealthRoutes(app: FastifyInstance, options: HealthOption
     if (failed.length === 0) return reply.send({ status: 'ready', checks });
     request.log.warn({ checks }, 'readiness check failed');
     const message = `not ready: ${failed.map(([name, reason]) => `${name}: ${reason}`).join('; ')}`;
-    return reply.code(503).header('retry-after', '10').send({
-      status: 'unavailable',
-      checks,
-      errors: [{ code: 'UNAVAILABLE', message, detail: checks }],
-    });
+    // The error table's answer, with the probe's own fields beside the envelope.
+    const answer = answerOf({ kind: 'NOT_READY', message, detail: checks });
+    return reply.code(answer.status).headers(answer.headers).send({ status: 'unavailable', checks, ...answer.body });
   });
 }
 

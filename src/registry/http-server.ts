@@ -2,10 +2,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Socket } from 'node:net';
-import type { Http2Session } from 'node:http2';
+import type { Http2SecureServer, Http2Session } from 'node:http2';
 import type { Server as TlsServer } from 'node:tls';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyHttp2SecureOptions, type FastifyInstance } from 'fastify';
 import { requestIdOf } from './request-id.js';
+import { registryServerOptions } from './server-options.js';
 
 /** How the listening socket is set up (the `server` config section). */
 export interface HttpServerSettings {
@@ -29,6 +30,7 @@ const TCP_KEEPALIVE_DELAY_MS = 30_000;
  */
 export async function createHttpServer(settings: HttpServerSettings, logger: FastifyBaseLogger): Promise<FastifyInstance> {
   const base = {
+    ...registryServerOptions(),
     loggerInstance: logger,
     exposeHeadRoutes: false,
     // Package names are the whole path; allow long ones through to our own validation.
@@ -48,7 +50,11 @@ export async function createHttpServer(settings: HttpServerSettings, logger: Fas
     const https = { ...(await readKeyPair(settings)), allowHTTP1: true };
     // Every route is written against fastify's HTTP/1 types; the HTTP/2 compatibility API gives
     // handlers the same request and reply surface (headers, streams, status).
-    server = (settings.http2 ? Fastify({ ...base, http2: true, https }) : Fastify({ ...base, https })) as unknown as FastifyInstance;
+    // Node's HTTP/2 server has no `clientError` for a malformed HTTP/1 request line; its
+    // HTTP/1.1 fallback answers those itself. The framework-error hook is typed for HTTP/1
+    // requests only, though it reads nothing HTTP/2 lacks: hence the cast.
+    const { clientErrorHandler: _http1Only, ...http2Base } = base;
+    server = (settings.http2 ? Fastify({ ...http2Base, http2: true, https } as unknown as FastifyHttp2SecureOptions<Http2SecureServer>) : Fastify({ ...base, https })) as unknown as FastifyInstance;
   }
   server.server.on('connection', (socket: Socket) => socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS));
   if (tls) watchKeyPair(server, settings, logger);

@@ -19,8 +19,10 @@ import { paginateTags } from './tags.js';
  */
 export async function serveManifest(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, reference: string, head: boolean): Promise<FastifyReply> {
   const byDigest = looksLikeDigest(reference) || reference.includes(':');
-  if (byDigest && !isValidDigest(reference)) throw new RegistryError('DIGEST_INVALID', `"${reference}" is not a valid digest`);
-  if (!byDigest && !isValidTag(reference)) throw new RegistryError('TAG_INVALID', `"${reference}" is not a valid tag`);
+  // The spec: a reference that is neither a tag nor a digest names no manifest (404), it is not a bad request.
+  if (byDigest ? !isValidDigest(reference) : !isValidTag(reference)) {
+    throw new RegistryError('MANIFEST_UNKNOWN', `"${reference}" is neither a valid tag nor a valid digest`, { name, reference });
+  }
   assertValidName(name);
 
   let manifest: { digest: string; mediaType: string; body: Buffer };
@@ -106,7 +108,10 @@ export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest
     ? await deps.repositories.referrers(name, digest, artifactType)
     : await builtImageReferrers(deps, name, digest, artifactType);
   if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');
-  return reply.header('content-type', MediaType.ociIndex).send({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests });
+  // Sent as bytes: fastify would append "; charset=utf-8" to a serialised object, and the spec
+  // wants exactly the index media type.
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests }));
+  return reply.header('content-type', MediaType.ociIndex).send(body);
 }
 
 /** Referrers of a built image's manifest (its SBOMs); none for a manifest not built under `name`. */

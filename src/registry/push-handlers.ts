@@ -139,10 +139,10 @@ function validDigest(value: string): string {
 function parseContentRange(header: string | undefined): { start: number; end: number } | null {
   if (header === undefined) return null;
   const match = /^(?:bytes[ =])?(\d+)-(\d+)(?:\/\d+|\/\*)?$/.exec(header.trim());
-  if (!match) throw new RegistryError('BLOB_UPLOAD_INVALID', `malformed Content-Range "${header}"`, undefined, {}, 416);
+  if (!match) throw new RegistryError('UPLOAD_RANGE_NOT_SATISFIABLE', `malformed Content-Range "${header}"`);
   const start = Number(match[1]);
   const end = Number(match[2]);
-  if (end < start) throw new RegistryError('BLOB_UPLOAD_INVALID', `Content-Range "${header}" ends before it starts`, undefined, {}, 416);
+  if (end < start) throw new RegistryError('UPLOAD_RANGE_NOT_SATISFIABLE', `Content-Range "${header}" ends before it starts`);
   return { start, end };
 }
 
@@ -160,23 +160,40 @@ async function receive(request: FastifyRequest, target: NodeJS.WritableStream): 
   if (expected !== null && received !== expected) throw new UploadIncompleteError(expected, received);
 }
 
+/** Past the limit, this much more body is read and dropped so the client sees the 413; then the connection is cut. */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The whole body, up to `limit` bytes. A larger one (declared, or chunked and found so while
+ * reading) fails with ManifestTooLargeError while the rest of the body is read and dropped, so
+ * the client gets its 413 instead of a reset connection.
+ */
 async function readLimited(request: FastifyRequest, limit: number): Promise<Buffer> {
   const declared = contentLength(request);
   if (declared !== null && declared > limit) {
     drain(request);
     throw new ManifestTooLargeError(limit);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request.raw) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      request.raw.destroy();
-      throw new ManifestTooLargeError(limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const raw = request.raw;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    raw.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (over) {
+        if (size > limit + MAX_DISCARDED_BYTES) raw.destroy();
+      } else if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        reject(new ManifestTooLargeError(limit));
+      } else chunks.push(chunk);
+    });
+    raw.once('end', () => {
+      if (!over) resolve(Buffer.concat(chunks));
+    });
+    raw.once('error', reject);
+  });
 }
 
 /** Discard a body the endpoint does not use, so the connection can be reused. */

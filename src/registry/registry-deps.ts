@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/manifest-validation.js';
 import type { PushDecision } from '../repository/push-namespaces.js';
 import type { StoredManifest } from '../repository/pushed-repositories.js';
 import type { UploadSession } from '../repository/upload-sessions.js';
-import type { AuthOptions } from './auth-hook.js';
+import type { AuthOptions } from './access-control.js';
 
 /** Builds images on demand (ImageBuilder). */
 export interface ImageBuilding {

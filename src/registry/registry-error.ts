@@ -1,18 +1,32 @@
-import { OCI_ERROR_STATUS, type OciErrorCode } from '../oci/errors.js';
+import type { OciErrorCode } from '../oci/errors.js';
+import { ERROR_TABLE, type ErrorKind } from './error-table.js';
 
-/** An error the HTTP layer raises itself (bad digest in a URL, unknown route, ...). */
+/**
+ * An error the HTTP layer raises itself (bad digest in a URL, unknown route, ...). It names a
+ * kind of the error table, which alone decides the code and the status.
+ */
 export class RegistryError extends Error {
-  readonly status: number;
-
   constructor(
-    readonly code: OciErrorCode,
+    readonly kind: ErrorKind,
     message: string,
     readonly detail?: unknown,
-    readonly headers: Record<string, string> = {},
-    status?: number,
+    /** Headers this answer needs besides the table's (a challenge, a Range). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = 'RegistryError';
-    this.status = status ?? OCI_ERROR_STATUS[code];
   }
+
+  get code(): OciErrorCode {
+    return ERROR_TABLE[this.kind].code;
+  }
+
+  get status(): number {
+    return ERROR_TABLE[this.kind].status;
+  }
+}
+
+/** The answer for a method and path no route serves; the only place it is written. */
+export function noSuchEndpoint(method: string, url: string): RegistryError {
+  return new RegistryError('NO_SUCH_ENDPOINT', `no such endpoint: ${method} ${url.split('?')[0]}`);
 }

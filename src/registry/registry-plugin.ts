@@ -1,24 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import { mapError } from './error-mapping.js';
-import { RegistryError } from './registry-error.js';
+import { noSuchEndpoint } from './registry-error.js';
 import { registerV2Routes, type RegistryDeps } from './v2-routes.js';
 import { registerStatusRoutes } from './status-routes.js';
-import { registerAuth } from './auth-hook.js';
+import { registerAccessControl } from './access-control.js';
 import { registerHealthRoutes, type HealthOptions } from './health-routes.js';
+import { noteRefusal, registerRequestLog } from './request-log.js';
+import { registerSingleQueryValues } from './single-query.js';
 
 /**
- * Everything HTTP: the `/v2/` API, the error envelope for every failure (including unknown
- * routes and fastify's own client errors), and the headers every response carries.
+ * Everything HTTP: the `/v2/` API, access control on every route, the error envelope for every
+ * failure (including unknown routes and fastify's own client errors), one log line per request,
+ * and the headers every response carries. Register it before other routes (web, metrics) so its
+ * hooks and error handler cover them.
  */
 export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): void {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
+  registerRequestLog(app);
 
   app.setErrorHandler((error, request, reply) => {
     const mapped = mapError(error);
     if (mapped.unexpected) request.log.error({ err: error }, 'request failed unexpectedly');
-    else request.log.info({ code: mapped.body.errors[0]?.code, status: mapped.status, reason: (error as Error).message }, 'request refused');
+    else noteRefusal(request, mapped.body.errors[0]?.code, (error as Error).message);
     // Once a body has started streaming, the status can no longer change: end the stream.
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.destroy();
@@ -27,12 +32,13 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
     void reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });
 
-  registerAuth(app, deps.auth);
+  registerAccessControl(app, deps.auth);
+  registerSingleQueryValues(app);
 
   app.setNotFoundHandler((request, reply) => {
-    const error = new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`, undefined, {}, 404);
-    const mapped = mapError(error);
-    void reply.code(mapped.status).type('application/json').send(mapped.body);
+    request.raw.resume();
+    const mapped = mapError(noSuchEndpoint(request.method, request.url));
+    void reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });
 
   registerV2Routes(app, deps);

@@ -10,8 +10,10 @@ import { RegistryError } from './registry-error.js';
  * pull got "still building, retry" can watch it.
  */
 export function registerStatusRoutes(app: FastifyInstance, deps: { readonly tracker: BuildTracker; readonly imageNames: ImageNameOptions }): void {
-  app.get('/api/v1/builds', async () => ({ builds: deps.tracker.all().reverse() }));
-  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', async (request) => {
+  // Build statuses name images and carry build logs: readable by whoever may pull.
+  const readRoute = { config: { access: 'read' as const } };
+  app.get('/api/v1/builds', readRoute, async () => ({ builds: deps.tracker.all().reverse() }));
+  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request) => {
     const tag = request.query.tag ?? 'latest';
     if (!isValidTag(tag)) throw new RegistryError('TAG_INVALID', `"${tag}" is not a valid tag`);
     const image = parseImageName(request.params['*'], tag, deps.imageNames);

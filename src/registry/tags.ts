@@ -14,7 +14,7 @@ export function paginateTags(all: readonly string[], name: string, query: { n?: 
   if (query.n !== undefined) {
     const n = Number(query.n);
     if (!/^\d+$/.test(query.n) || !Number.isSafeInteger(n)) {
-      throw new RegistryError('UNSUPPORTED', 'query parameter "n" must be a non-negative integer', { n: query.n }, {}, 400);
+      throw new RegistryError('BAD_REQUEST', 'query parameter "n" must be a non-negative integer', { n: query.n });
     }
     if (n === 0) tags = [];
     else if (tags.length > n) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RegistryError } from './registry-error.js';
+import { noSuchEndpoint, RegistryError } from './registry-error.js';
 import { parseV2Path } from './route-path.js';
+import type { Access } from './access-control.js';
 import type { RegistryDeps } from './registry-deps.js';
 import { serveBlob, serveManifest, serveReferrers, serveTags, serveUploadStatus } from './pull-handlers.js';
 import { cancelUpload, deleteBlob, deleteManifest, finishUpload, patchUpload, putManifest, startUpload } from './push-handlers.js';
@@ -41,7 +42,7 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
         default:
           break;
       }
-      throw notFound(request);
+      throw noSuchEndpoint(request.method, request.url);
     };
 
     const write: Handler = async (request, reply) => {
@@ -55,18 +56,28 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
       if (route.kind === 'manifest' && method === 'DELETE') return deleteManifest(deps, reply, route.name, route.reference);
       if (route.kind === 'blob' && method === 'DELETE') return deleteBlob(deps, reply, route.name, route.digest);
       request.raw.resume();
-      if (route.kind === 'unknown') throw notFound(request);
-      throw new RegistryError('UNSUPPORTED', `${method} is not supported on this endpoint`, undefined, {}, 405);
+      if (route.kind === 'unknown') throw noSuchEndpoint(method, request.url);
+      throw new RegistryError('METHOD_NOT_ALLOWED', `${method} is not supported on this endpoint`);
     };
 
-    scope.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', handler: write });
-    scope.head('/v2/*', read(true));
-    scope.get('/v2/*', read(false));
-    scope.head('/v2', (_request, reply) => reply.header('content-type', 'application/json').send());
-    scope.get('/v2', (_request, reply) => reply.header('content-type', 'application/json').send('{}'));
+    const writeRoute = { config: { access: 'write' as const } };
+    const readRoute = { config: { access: readAccess } };
+    const ping = { config: { access: 'login' as const } };
+    scope.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v2/*', ...writeRoute, handler: write });
+    scope.head('/v2/*', readRoute, read(true));
+    scope.get('/v2/*', readRoute, read(false));
+    scope.head('/v2', ping, (_request, reply) => reply.header('content-type', 'application/json').send());
+    scope.get('/v2', ping, (_request, reply) => reply.header('content-type', 'application/json').send('{}'));
   });
 }
 
-function notFound(request: FastifyRequest): RegistryError {
-  return new RegistryError('NAME_UNKNOWN', `no such endpoint: ${request.method} ${request.url.split('?')[0]}`, undefined, {}, 404);
+/**
+ * GET and HEAD under `/v2/`, from the path as the router decoded it: the ping is a login check,
+ * an upload's status belongs to its pusher, everything else is a read.
+ */
+function readAccess(request: FastifyRequest): Access {
+  const kind = parseV2Path((request.params as { '*'?: string })['*'] ?? '').kind;
+  if (kind === 'base') return 'login';
+  if (kind === 'upload') return 'write';
+  return 'read';
 }

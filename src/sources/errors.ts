@@ -51,3 +51,32 @@ export class SourceTimeoutError extends Error {
     this.name = 'SourceTimeoutError';
   }
 }
+
+/**
+ * Generic classes for what a source's upstream (a binary cache, a package archive) did wrong.
+ * Concrete sources extend them, so the registry's error table maps these two and never imports a
+ * concrete source. `detail` names the upstream (credentials removed) and the item concerned.
+ */
+export type UpstreamDetail = Readonly<Record<string, string | undefined>>;
+
+/** The upstream could not be reached, or kept failing after every retry: try again later. */
+export class SourceUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly detail: UpstreamDetail,
+  ) {
+    super(message);
+    this.name = 'SourceUnavailableError';
+  }
+}
+
+/** The upstream answered, wrongly: missing, untrusted or corrupt data. */
+export class SourceIntegrityError extends Error {
+  constructor(
+    message: string,
+    readonly detail: UpstreamDetail,
+  ) {
+    super(message);
+    this.name = 'SourceIntegrityError';
+  }
+}

@@ -17,8 +17,10 @@ const MAX_SIZE_NAMES = 50;
  */
 export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
   const defaultSystem = deps.imageNames.systems[0] as string;
+  // Everything here is what a pull could learn: readable by whoever may pull.
+  const readRoute = { config: { access: 'read' as const } };
 
-  app.get('/api/v1/info', async (request) => {
+  app.get('/api/v1/info', readRoute, async (request) => {
     const revisions = (await deps.source.revisions?.().catch(() => null)) ?? ['latest'];
     const packageSet = await deps.source.cacheKey({ packages: [], revision: revisions[0] ?? 'latest', system: defaultSystem }).catch(() => null);
     return {
@@ -34,7 +36,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     };
   });
 
-  app.get<{ Querystring: { q?: string; limit?: string; tag?: string } }>('/api/v1/packages', async (request, reply) => {
+  app.get<{ Querystring: { q?: string; limit?: string; tag?: string } }>('/api/v1/packages', readRoute, async (request, reply) => {
     const limit = clampInt(request.query.limit, 25, 1, MAX_SEARCH_RESULTS);
     const revision = request.query.tag ?? 'latest';
     if (!deps.source.listPackages) return { supported: false, revision, total: 0, packages: [] };
@@ -42,17 +44,17 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     return { supported: true, revision, ...searchPackages(all, request.query.q ?? '', limit) };
   });
 
-  app.get<{ Querystring: { names?: string; tag?: string } }>('/api/v1/package-sizes', async (request, reply) => {
+  app.get<{ Querystring: { names?: string; tag?: string } }>('/api/v1/package-sizes', readRoute, async (request, reply) => {
     const names = (request.query.names ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
-    if (names.length > MAX_SIZE_NAMES) throw new RegistryError('UNSUPPORTED', `at most ${MAX_SIZE_NAMES} names per request`, undefined, {}, 400);
+    if (names.length > MAX_SIZE_NAMES) throw new RegistryError('BAD_REQUEST', `at most ${MAX_SIZE_NAMES} names per request`);
     const revision = request.query.tag ?? 'latest';
     if (!deps.source.closureSizes || names.length === 0) return { revision, sizes: Object.fromEntries(names.map((name) => [name, null])) };
     return { revision, sizes: await deps.source.closureSizes({ revision, system: defaultSystem }, names, { signal: requestSignal(reply) }) };
   });
 
-  app.get('/api/v1/images', async () => ({ images: await deps.images.all() }));
+  app.get('/api/v1/images', readRoute, async () => ({ images: await deps.images.all() }));
 
-  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', async (request, reply) => {
+  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', readRoute, async (request, reply) => {
     const image = imageFromRequest(request, deps.imageNames);
     return { registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
   });

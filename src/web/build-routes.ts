@@ -22,11 +22,13 @@ import { imageFromRequest, type WebDeps } from './web-deps.js';
 export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   // Open streams end when the server closes, or they would hold the shutdown until their build ends.
   const open = new Set<EventStream>();
+  // Starting a build is what a pull does, and following one shows what a pull would: reads.
+  const readRoute = { config: { access: 'read' as const } };
   app.addHook('preClose', async () => {
     for (const stream of open) stream.close();
   });
 
-  app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', async (request, reply) => {
+  app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request, reply) => {
     const image = imageFromRequest(request, deps.imageNames);
     const links = urlsOf(image);
     const running = deps.builder.pending(image) !== undefined;
@@ -41,7 +43,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     return reply.code(202).header('location', links.events).send({ image: image.canonicalName, tag: image.request.revision, status: running ? 'running' : 'started', ...links });
   });
 
-  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/build-events/*', async (request, reply) => {
+  app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/build-events/*', readRoute, async (request, reply) => {
     const image = imageFromRequest(request, deps.imageNames);
     reply.hijack();
     const stream = new EventStream(reply.raw);

@@ -30,13 +30,13 @@ export function imageFromRequest(request: FastifyRequest<{ Params: { '*': string
 
 /**
  * A signal that aborts when the client goes away before its response is complete, for work
- * done on its behalf. The reason carries status 499, so the error handler logs it as a refused
- * request, not as a server failure.
+ * done on its behalf. The reason is the error table's 499, so it is logged as a refused request,
+ * not as a server failure.
  */
 export function requestSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(Object.assign(new Error('the client went away'), { statusCode: 499 }));
+    if (!reply.raw.writableFinished) controller.abort(new RegistryError('CLIENT_WENT_AWAY', 'the client went away'));
   });
   return controller.signal;
 }

@@ -21,6 +21,11 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 export function registerWeb(app: FastifyInstance, deps: WebDeps): void {
+  // @fastify/static takes no route config: its routes (all under /static/) are declared readable
+  // here, as they are added. Every other web route declares its access itself.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/static/') && route.config?.access === undefined) route.config = { ...route.config, access: 'read' };
+  });
   void app.register(fastifyStatic, {
     root: `${deps.publicDir}/static`,
     prefix: '/static/',
@@ -36,9 +41,10 @@ export function registerWeb(app: FastifyInstance, deps: WebDeps): void {
       .header('referrer-policy', 'same-origin')
       .header('cache-control', 'no-cache')
       .sendFile(file, deps.publicDir);
-  app.get('/', page('index.html'));
-  app.get('/images/*', page('image.html'));
-  app.get('/images', async (_request, reply) => reply.redirect('/', 302));
+  const readRoute = { config: { access: 'read' as const } };
+  app.get('/', readRoute, page('index.html'));
+  app.get('/images/*', readRoute, page('image.html'));
+  app.get('/images', readRoute, async (_request, reply) => reply.redirect('/', 302));
 
   registerApiRoutes(app, deps);
   registerBuildRoutes(app, deps);

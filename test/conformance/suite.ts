@@ -176,6 +176,14 @@ export async function runConformance(target: ConformanceTarget): Promise<CheckRe
     assert(blob.errorCode() === 'BLOB_UNKNOWN', `blob code ${blob.errorCode()}`);
     expectStatus(await client.request('GET', `/v2/${ns}/manifests/no-such-tag`), 404, 'tag');
   });
+  await check('pull', 'a reference that is neither a tag nor a digest answers 404 MANIFEST_UNKNOWN', async () => {
+    for (const reference of ['-not-a-tag', `${'t'.repeat(129)}`]) {
+      const get = await client.request('GET', `/v2/${ns}/manifests/${reference}`);
+      expectStatus(get, 404, `GET ${reference.slice(0, 20)}`);
+      assert(get.errorCode() === 'MANIFEST_UNKNOWN', `GET code ${get.errorCode()}`);
+      expectStatus(await client.request('HEAD', `/v2/${ns}/manifests/${reference}`), 404, `HEAD ${reference.slice(0, 20)}`);
+    }
+  });
 
   // --- content discovery -------------------------------------------------------------------
   await check('content discovery', 'tags are listed in lexical order', async () => {
@@ -210,7 +218,8 @@ export async function runConformance(target: ConformanceTarget): Promise<CheckRe
   await check('content discovery', 'the referrers API lists and filters referrers', async () => {
     const all = await client.request('GET', `/v2/${ns}/referrers/${manifestDigest}`);
     expectStatus(all, 200, 'referrers');
-    assert(all.headers.get('content-type')?.startsWith(INDEX), `Content-Type ${all.headers.get('content-type')}`);
+    // Exactly the index media type: a `; charset=utf-8` suffix is not the media type the spec names.
+    assert(all.headers.get('content-type') === INDEX, `Content-Type ${all.headers.get('content-type')}`);
     const index = all.json<{ manifests: Array<{ digest: string; artifactType?: string }> }>();
     assert(index.manifests.some((entry) => entry.digest === digestOf(artifact) && entry.artifactType === 'application/vnd.example.signature'), 'artifact missing');
     const filtered = await client.request('GET', `/v2/${ns}/referrers/${manifestDigest}?artifactType=application/vnd.example.other`);

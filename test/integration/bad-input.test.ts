@@ -84,7 +84,8 @@ describe('bad input through the HTTP API', () => {
   it('refuses malformed digests with 400 DIGEST_INVALID', async () => {
     expectError(await request(`${registry.url}/v2/hello/blobs/sha256:1234`), 400, 'DIGEST_INVALID');
     expectError(await request(`${registry.url}/v2/hello/blobs/md5:${'a'.repeat(32)}`), 400, 'DIGEST_INVALID');
-    expectError(await request(`${registry.url}/v2/hello/manifests/sha256:zz`), 400, 'DIGEST_INVALID');
+    // A manifest reference that is neither tag nor digest names no manifest (the spec: 404).
+    expectError(await request(`${registry.url}/v2/hello/manifests/sha256:zz`), 404, 'MANIFEST_UNKNOWN');
   });
 
   it('answers HEAD of a missing blob with 404 and no body', async () => {

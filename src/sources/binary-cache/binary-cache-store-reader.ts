@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import type { DirectoryListing, StoreEntry, StoreReader } from '../types.js';
 import type { BinaryCache } from './binary-cache.js';
-import { BinaryCacheError, BinaryCacheIntegrityError } from './errors.js';
+import { BinaryCacheIntegrityError, isBinaryCacheError } from './errors.js';
 import { NarFileContent, type CaptureMode } from './nar-file.js';
 import { NarInput } from './nar-input.js';
 import type { NarInfo } from './nar-info.js';
@@ -133,7 +133,7 @@ export class BinaryCacheStoreReader implements StoreReader {
       const tree = recorder.tree();
       if (tree) this.remember(storePath, tree);
     } catch (error) {
-      if (error instanceof BinaryCacheError) this.cache.forget(storePath);
+      if (isBinaryCacheError(error)) this.cache.forget(storePath);
       throw error;
     } finally {
       await current?.release();

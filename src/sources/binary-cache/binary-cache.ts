@@ -1,7 +1,7 @@
 import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { createNarDecompressor, CompressedSizeCheck, DECODER_LIMITS } from './decompress.js';
 import { NarDecoderStream, type DecodedNarDigest } from './nar-decoder-worker.js';
-import { BinaryCacheError, BinaryCacheIntegrityError, BinaryCacheUnavailableError, NarInfoNotFoundError, UntrustedNarInfoError } from './errors.js';
+import { isBinaryCacheError, BinaryCacheIntegrityError, BinaryCacheUnavailableError, NarInfoNotFoundError, UntrustedNarInfoError } from './errors.js';
 import { NarInfoFormatError, parseNarInfo, type NarInfo } from './nar-info.js';
 import type { RequestPolicy } from './request-policy.js';
 import { checkSignatures, type TrustedKey } from './signatures.js';
@@ -129,7 +129,7 @@ export class BinaryCache {
         : undefined;
     stages.push(...(decoder ? [decoder] : createNarDecompressor(info.compression)));
     const stream = chain(raw, stages, (error, fromTransport) => {
-      if (error instanceof BinaryCacheError) return error;
+      if (isBinaryCacheError(error)) return error;
       const message = error instanceof Error ? error.message : String(error);
       return fromTransport
         ? new BinaryCacheUnavailableError(this.url, `reading ${info.url} (${info.storePath}) failed: ${message}`, info.storePath)

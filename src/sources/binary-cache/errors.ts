@@ -1,20 +1,27 @@
+import { SourceIntegrityError, SourceUnavailableError } from '../errors.js';
+
 /**
  * Domain errors of the binary-cache reader. Every one names the cache (credentials removed) and,
- * when there is one, the store path; the registry maps them to OCI errors (502 for a cache that
- * answered wrongly, 503 for one that could not be reached).
+ * when there is one, the store path. They extend the sources' generic classes, which the
+ * registry maps (502 for a cache that answered wrongly, 503 for one that could not be reached).
  */
 
-/** Anything a binary cache got wrong: the base class the registry maps to 502. */
-export class BinaryCacheError extends Error {
+/** Anything a binary cache got wrong (it answered, wrongly). */
+export class BinaryCacheError extends SourceIntegrityError {
   constructor(
     message: string,
     /** The cache's URL without credentials. */
     readonly cache: string,
     readonly storePath?: string,
   ) {
-    super(message);
+    super(message, { cache, storePath });
     this.name = 'BinaryCacheError';
   }
+}
+
+/** Any error of this module: the cache answered wrongly, or could not be reached. */
+export function isBinaryCacheError(error: unknown): error is BinaryCacheError | BinaryCacheUnavailableError {
+  return error instanceof BinaryCacheError || error instanceof BinaryCacheUnavailableError;
 }
 
 /** The cache has no narinfo for a store path the catalog or a reference names. */
@@ -46,9 +53,14 @@ export class BinaryCacheIntegrityError extends BinaryCacheError {
 }
 
 /** The cache could not be reached, or kept failing (5xx, timeouts) after every retry. */
-export class BinaryCacheUnavailableError extends BinaryCacheError {
-  constructor(cache: string, reason: string, storePath?: string) {
-    super(`binary cache ${cache} is unavailable: ${reason}`, cache, storePath);
+export class BinaryCacheUnavailableError extends SourceUnavailableError {
+  constructor(
+    /** The cache's URL without credentials. */
+    readonly cache: string,
+    reason: string,
+    readonly storePath?: string,
+  ) {
+    super(`binary cache ${cache} is unavailable: ${reason}`, { cache, storePath });
     this.name = 'BinaryCacheUnavailableError';
   }
 }

@@ -70,12 +70,19 @@ describe('pages and assets', () => {
     expect((await server.inject({ method: 'GET', url: '/static/../package.json' })).statusCode).toBe(404);
   });
 
-  it('can be turned off, and is off where anonymous pulls are (it has no login)', async () => {
-    for (const config of [{ web: { enabled: false } }, { auth: { anonymousPull: false } }]) {
-      const { server } = await makeApp(config);
-      expect((await server.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
-      expect((await server.inject({ method: 'GET', url: '/api/v1/info' })).statusCode).toBe(404);
-      expect((await server.inject({ method: 'POST', url: '/api/v1/builds/tool' })).statusCode).toBe(404);
+  it('can be turned off', async () => {
+    const { server } = await makeApp({ web: { enabled: false } });
+    expect((await server.inject({ method: 'GET', url: '/' })).statusCode).toBe(404);
+    expect((await server.inject({ method: 'GET', url: '/api/v1/info' })).statusCode).toBe(404);
+    expect((await server.inject({ method: 'POST', url: '/api/v1/builds/tool' })).statusCode).toBe(404);
+  });
+
+  it('asks for credentials where anonymous pulls are off', async () => {
+    const { server } = await makeApp({ auth: { anonymousPull: false } });
+    for (const [method, url] of [['GET', '/'], ['GET', '/api/v1/info'], ['POST', '/api/v1/builds/tool'], ['GET', '/static/style.css']] as const) {
+      const response = await server.inject({ method, url });
+      expect(response.statusCode, url).toBe(401);
+      expect(response.json().errors[0].code).toBe('UNAUTHORIZED');
     }
   });
 });

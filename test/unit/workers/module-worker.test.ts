@@ -4,7 +4,7 @@ import { startModuleWorker, WORKER_MODULES, type WorkerModule } from '../../../s
 import { WorkerPool } from '../../../src/workers/worker-pool.js';
 
 /** For each worker module: messages that make it answer, and the answer's type. */
-const ROUND_TRIPS: Record<WorkerModule, { readonly send: readonly unknown[]; readonly answer: string }> = {
+const ROUND_TRIPS: Record<WorkerModule, { readonly send: readonly unknown[]; readonly answer: string | ((reply: Record<string, unknown>) => boolean) }> = {
   'store-walker': {
     send: [
       { type: 'start', id: 1, real: fileURLToPath(new URL('.', import.meta.url)), logical: '/nix/store/x' },
@@ -14,6 +14,11 @@ const ROUND_TRIPS: Record<WorkerModule, { readonly send: readonly unknown[]; rea
   },
   'zstd-compressor': { send: [{ type: 'start', parameters: [['compressionLevel', 3]] }, { type: 'end' }], answer: 'output' },
   'nar-decoder': { send: [{ type: 'start', id: 1, compression: 'none', maxOutput: 0 }, { type: 'end', id: 1 }], answer: 'done' },
+  // bcrypt of "secret" at cost 4: the worker answers the request's id with the comparison.
+  'bcrypt-verifier': {
+    send: [{ id: 7, password: 'secret', hash: '$2b$04$XAJjswRRE8cYICw7CMeSv.oyBGKf3XbW4uo65pJAp5oKTNoviU8Lq' }],
+    answer: (reply) => reply.id === 7 && reply.ok === true,
+  },
 };
 
 describe('startModuleWorker', () => {
@@ -22,13 +27,16 @@ describe('startModuleWorker', () => {
   it.each(WORKER_MODULES)('starts %s from its TypeScript module, which answers', async (module) => {
     const worker = startModuleWorker(module);
     try {
-      const answer = new Promise<{ type: string }>((resolve, reject) => {
+      const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
         worker.once('message', resolve);
         worker.once('error', reject);
         worker.once('exit', (code) => reject(new Error(`exited with ${code}`)));
       });
       for (const message of ROUND_TRIPS[module].send) worker.postMessage(message);
-      expect((await answer).type).toBe(ROUND_TRIPS[module].answer);
+      const expected = ROUND_TRIPS[module].answer;
+      const reply = await answer;
+      if (typeof expected === 'string') expect(reply.type).toBe(expected);
+      else expect(expected(reply), JSON.stringify(reply)).toBe(true);
     } finally {
       await worker.terminate();
     }
