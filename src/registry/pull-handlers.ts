@@ -90,8 +90,10 @@ export async function serveTags(deps: RegistryDeps, request: FastifyRequest, rep
   } else {
     repository = deps.images.canonicalName(name);
     const built = await deps.images.tags(repository);
-    // Any name can be built at every revision the source knows, not only at those built so far.
-    const buildable = deps.revisions ? await deps.revisions(AbortSignal.timeout(30_000)).catch(() => []) : [];
+    // A package-list name (one no push may take) can be built at every revision the source
+    // knows, not only at those built so far; any other name has only what was built under it.
+    const packageList = deps.revisions !== undefined && !(await deps.pushPolicy.decide(name)).allowed;
+    const buildable = packageList && deps.revisions ? await deps.revisions(AbortSignal.timeout(30_000)).catch(() => []) : [];
     tags = [...new Set([...built, ...buildable])].sort();
     if (tags.length === 0) throw new RegistryError('NAME_UNKNOWN', `no image named ${repository} has been built or pushed yet`, { name: repository });
   }
