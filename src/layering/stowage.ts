@@ -26,12 +26,19 @@ import { ClosurePopularity } from './popularity.js';
 import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
 
 export interface StowageOptions {
-  /** Budget at which `joinBytesAtReferenceBudget` applies. Default 94 (Nixery's budget). */
+  /** Budget at which `joinBytesAtReferenceBudget` and `minCoverRatio` apply. Default 94 (Nixery's budget). */
   readonly referenceBudget?: number;
   /** Paths below this many bytes may join a coverer at the reference budget. Default 1 MB. */
   readonly joinBytesAtReferenceBudget?: number;
-  /** Minimum estimated share of a path's images that also hold its coverer. Default 1/1.2. */
+  /** Minimum estimated share of a path's images that also hold its coverer, at the reference budget. Default 1/1.2. */
   readonly minCoverRatio?: number;
+  /**
+   * At this budget and below, `minCoverRatioAtTightBudget` applies; from twice this budget up,
+   * `minCoverRatio`; in between, the ratio follows log(budget). Default 20.
+   */
+  readonly tightBudget?: number;
+  /** `minCoverRatio` at the tight budget and below. Default 0.75. */
+  readonly minCoverRatioAtTightBudget?: number;
 }
 
 interface Unit {
@@ -48,11 +55,28 @@ export class StowageLayerer implements Layerer {
   private readonly referenceBudget: number;
   private readonly joinBytes: number;
   private readonly minCoverRatio: number;
+  private readonly tightBudget: number;
+  private readonly tightRatio: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
     this.joinBytes = options.joinBytesAtReferenceBudget ?? 1_000_000;
     this.minCoverRatio = options.minCoverRatio ?? 1 / 1.2;
+    this.tightBudget = options.tightBudget ?? 20;
+    this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
+  }
+
+  /**
+   * The cover ratio at `limit`. At a tight budget most of an image's small paths land in the
+   * shared top layer, which every node downloads again for every image; joining them a little more
+   * eagerly to their coverers costs less than that. Measured over seeds 1 to 5: 0.75 at budget 20
+   * pulls about 0.9% fewer bytes than 1/1.2, while at 50 the looser ratio costs 0.3%.
+   */
+  private coverRatio(limit: number): number {
+    if (limit >= 2 * this.tightBudget) return this.minCoverRatio;
+    if (limit <= this.tightBudget) return this.tightRatio;
+    const t = Math.log(limit / this.tightBudget) / Math.log(2);
+    return this.tightRatio + t * (this.minCoverRatio - this.tightRatio);
   }
 
   group(graph: LayeringGraph, popularity: Popularity, budget: number): Layer[] {
@@ -75,7 +99,7 @@ export class StowageLayerer implements Layerer {
     const unitOf = counts
       ? coverUnits(index, reach, counts, {
           maxJoinedBytes: this.joinBytes * (this.referenceBudget / limit) ** 2,
-          minCoverRatio: this.minCoverRatio,
+          minCoverRatio: this.coverRatio(limit),
         })
       : index.paths.map((_, i) => i);
     const position = new Array<number>(index.paths.length);
