@@ -16,7 +16,9 @@
  *                                bottom ......... top (shared)
  *
  * What counts as "small" grows as the budget shrinks (a tight budget needs more joining to
- * fit), as (reference budget / budget)². Without population data (an empty map, or
+ * fit), as (reference budget / budget)², and below budget 40 the cover ratio loosens (see
+ * `coverRatio`). `layout` also returns the cost Stowage expects, which the adaptive budget
+ * (`adaptive.ts`) compares across layer counts. Without population data (an empty map, or
  * `closurePopularity`) nothing is joined: joining on closure-local counts would group paths by
  * what else is in the image, which is what makes layers unshareable.
  */
