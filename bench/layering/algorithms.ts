@@ -4,6 +4,7 @@
  * weaker data.
  */
 import {
+  AdaptiveStowageLayerer,
   closurePopularity,
   directReferenceCounts,
   NixeryLayerer,
@@ -20,7 +21,7 @@ import {
 import { type PackageSet, RELEASES } from './package-set.js';
 import type { Algorithm, Image, PopularityContext } from './simulate.js';
 
-export const DEFAULT_ALGORITHMS = ['single', 'nixpkgs-popularity', 'nixpkgs-auto', 'nixery', 'floor', 'stowage'];
+export const DEFAULT_ALGORITHMS = ['single', 'nixpkgs-popularity', 'nixpkgs-auto', 'nixery', 'floor', 'stowage', 'stowage-adaptive'];
 
 /** Popularity over the whole package set, keyed by the store paths of every release. */
 function overPackageSet(set: PackageSet, count: (graph: LayeringGraph) => Popularity): Popularity {
@@ -72,6 +73,8 @@ export function algorithms(set: PackageSet): Algorithm[] {
     { name: 'nixery', layerer: new NixeryLayerer(), popularity: () => direct },
     { name: 'floor', layerer: null, popularity: () => empty },
     { name: 'stowage', layerer: new StowageLayerer(), popularity: () => population },
+    // The fewest layers within 1% of stowage's own cost estimate at the budget.
+    { name: 'stowage-adaptive', layerer: new AdaptiveStowageLayerer(), popularity: () => population },
     // Extras: no package-set data at all, and pull history as the population.
     { name: 'stowage-closure', layerer: new StowageLayerer(), popularity: ({ image }) => closurePopularity(image.graph) },
     { name: 'stowage-history', layerer: new StowageLayerer(), popularity: historyPopularity() },

@@ -1,12 +1,13 @@
 /** Formats bench results: the JSON of `--json`, the markdown table, and the docs section. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Metrics } from './simulate.js';
+import type { SpreadResults } from './spread.js';
 
 /** `results[algorithm][budget]`. */
 export type Results = Record<string, Record<string, Metrics>>;
 
-/** The JSON shape of `--json`: exactly the issue's seven metrics per algorithm and budget. */
-export function toJson(results: Results): string {
+/** The issue's seven metrics per algorithm and budget (`msMax` is left out). */
+export function metricsJson(results: Results): Record<string, Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, Record<string, number>>> = {};
   for (const [name, byBudget] of Object.entries(results)) {
     out[name] = {};
@@ -15,7 +16,14 @@ export function toJson(results: Results): string {
       out[name]![budget] = { bytesPulled, floorBytes, hitRateBytes, updateAmplification, registryBytes, layersPerImage, msPerImage };
     }
   }
-  return JSON.stringify(out);
+  return out;
+}
+
+/** The JSON of `--json`: every trace's metrics, and their spread. */
+export function jsonOf(report: { traces: Record<string, Results>; spread: SpreadResults }): string {
+  const traces: Record<string, ReturnType<typeof metricsJson>> = {};
+  for (const [label, results] of Object.entries(report.traces)) traces[label] = metricsJson(results);
+  return JSON.stringify({ traces, spread: report.spread });
 }
 
 const GB = 1e9;

@@ -1,23 +1,26 @@
 /**
  * `npm run bench:layering -- [--trace FILE] [--budget N]... [--json] [--only a,b]
- *   [--seed N] [--pulls N] [--nodes N] [--desktop-apps] [--write-trace FILE]
+ *   [--seeds 1,2,3,4,5 | --seed N] [--pulls N] [--nodes N] [--desktop-apps] [--write-trace FILE]
  *   [--write-doc FILE --doc-section NAME] [--data DIR]`
  *
- * Replays a pull trace (by default one generated from `--seed`: 3,000 pulls on 40 nodes) for
- * every algorithm and budget (20, 50 and 94 unless given) and prints a markdown table, or one
- * JSON object with `--json`. `--write-doc` also puts the table and the command into the marked
- * section of a markdown file.
+ * Replays pull traces (by default five generated from `--seeds` 1 to 5: 3,000 pulls on 40 nodes
+ * each; `--trace FILE` replays one file instead) for every algorithm and budget (20, 50 and 94
+ * unless given) and prints markdown tables: the spread over the traces, then the full metrics of
+ * the first one. `--json` prints `{"traces": {label: {algorithm: {budget: metrics}}}, "spread":
+ * ...}` instead. `--write-doc` also puts the tables and the command into the marked section of a
+ * markdown file.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { algorithms, DEFAULT_ALGORITHMS } from './algorithms.js';
 import { PackageSet } from './package-set.js';
-import { formatTable, toJson, writeDocSection, type Results } from './report.js';
+import { formatTable, jsonOf, writeDocSection, type Results } from './report.js';
 import { floorBytes, Images, simulate } from './simulate.js';
+import { formatSpreadTable, spreads, type TraceResults } from './spread.js';
 import { DEFAULT_TRACE, generateTrace } from './trace-generator.js';
 import { timeLayering } from './timing.js';
-import { formatTrace, readTrace } from './trace.js';
+import { formatTrace, readTrace, type Pull } from './trace.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +28,8 @@ const { values } = parseArgs({
     budget: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
-    seed: { type: 'string', default: String(DEFAULT_TRACE.seed) },
+    seed: { type: 'string' },
+    seeds: { type: 'string', default: '1,2,3,4,5' },
     pulls: { type: 'string', default: String(DEFAULT_TRACE.pulls) },
     nodes: { type: 'string', default: String(DEFAULT_TRACE.nodes) },
     'desktop-apps': { type: 'boolean', default: false },
@@ -41,16 +45,18 @@ const log = (message: string): void => {
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
 };
 const set = new PackageSet(values.data);
-const trace = values.trace
-  ? readTrace(values.trace)
-  : generateTrace(set, {
-      ...DEFAULT_TRACE,
-      seed: Number(values.seed),
-      pulls: Number(values.pulls),
-      nodes: Number(values.nodes),
-      desktopApps: values['desktop-apps'],
-    });
+const seeds = (values.seed ?? values.seeds).split(',').map(Number);
+if (seeds.some((s) => !Number.isInteger(s))) throw new Error('--seeds takes integers, comma-separated');
+const generate = (seed: number): Pull[] =>
+  generateTrace(set, {
+    ...DEFAULT_TRACE,
+    seed,
+    pulls: Number(values.pulls),
+    nodes: Number(values.nodes),
+    desktopApps: values['desktop-apps'],
+  });
 if (values['write-trace']) {
+  const trace = values.trace ? readTrace(values.trace) : generate(seeds[0]!);
   writeFileSync(values['write-trace'], formatTrace(trace));
   log(`wrote ${trace.length} pulls to ${values['write-trace']}`);
   process.exit(0);
@@ -61,45 +67,72 @@ const only = values.only?.split(',') ?? DEFAULT_ALGORITHMS;
 const all = algorithms(set);
 const unknown = only.filter((name) => !all.some((a) => a.name === name));
 if (unknown.length > 0) throw new Error(`unknown algorithm ${unknown.join(', ')}; known: ${all.map((a) => a.name).join(', ')}`);
-const images = new Images(set);
-const floor = floorBytes(trace, images);
-const distinct = new Set(trace.map((p) => images.get(p).key)).size;
-const nodes = new Set(trace.map((p) => p.node)).size;
-const security = trace.filter((p) => p.release === 'security').length;
-log(`trace: ${trace.length} pulls (${security} on security), ${nodes} nodes, ${distinct} distinct images`);
+const chosen = all.filter((a) => only.includes(a.name));
 
-const results: Results = {};
-for (const algorithm of all.filter((a) => only.includes(a.name))) {
-  results[algorithm.name] = {};
-  // single and floor ignore the budget: run once, report under every budget.
-  const budgetFree = algorithm.layerer === null || algorithm.name === 'single';
-  for (const budget of budgets) {
-    const metrics =
-      budgetFree && budget !== budgets[0]
-        ? results[algorithm.name]![budgets[0]!]!
-        : simulate(trace, images, floor, algorithm, budget);
-    results[algorithm.name]![budget] = metrics;
-    const ratio = (metrics.bytesPulled / metrics.floorBytes).toFixed(3);
-    log(`${algorithm.name} @${budget}: ${ratio}x floor, update ${metrics.updateAmplification.toFixed(3)}`);
+const traces: { label: string; trace: Pull[] }[] = values.trace
+  ? [{ label: values.trace, trace: readTrace(values.trace) }]
+  : seeds.map((seed) => ({ label: `seed ${seed}`, trace: generate(seed) }));
+const byTrace: TraceResults = {};
+const about: string[] = [];
+for (const { label, trace } of traces) {
+  // A fresh image cache per trace: the images of one trace are not kept while the next runs.
+  const images = new Images(set);
+  const floor = floorBytes(trace, images);
+  const distinct = new Set(trace.map((p) => images.get(p).key)).size;
+  const nodes = new Set(trace.map((p) => p.node)).size;
+  const security = trace.filter((p) => p.release === 'security').length;
+  about.push(`${label}: ${trace.length} pulls (${security} after the security update), ${nodes} nodes, ${distinct} distinct images`);
+  log(about.at(-1)!);
+  const results: Results = {};
+  for (const algorithm of chosen) {
+    results[algorithm.name] = {};
+    // single and floor ignore the budget: run once, report under every budget.
+    const budgetFree = algorithm.layerer === null || algorithm.name === 'single';
+    for (const budget of budgets) {
+      const metrics =
+        budgetFree && budget !== budgets[0]
+          ? results[algorithm.name]![budgets[0]!]!
+          : simulate(trace, images, floor, algorithm, budget);
+      results[algorithm.name]![budget] = metrics;
+      const ratio = (metrics.bytesPulled / metrics.floorBytes).toFixed(4);
+      log(`${label} ${algorithm.name} @${budget}: ${ratio}x floor, update ${metrics.updateAmplification.toFixed(4)}`);
+    }
   }
+  byTrace[label] = results;
 }
 // The latency target is about large closures; the trace averages above are mostly small ones.
-const TIMING_PACKAGES = ['octave'];
-const timings: string[] = ['| algorithm | budget | paths | median ms | max ms |', '| --- | ---: | ---: | ---: | ---: |'];
-for (const algorithm of all.filter((a) => only.includes(a.name) && a.layerer !== null && a.name !== 'single')) {
-  for (const budget of budgets) {
-    const t = timeLayering(set, algorithm, TIMING_PACKAGES, budget);
-    timings.push(`| ${algorithm.name} | ${budget} | ${t.paths} | ${t.medianMs.toFixed(2)} | ${t.maxMs.toFixed(2)} |`);
+const TIMING_CLOSURES = [['octave'], ['gnome']];
+const timings: string[] = ['| algorithm | budget | closure of | paths | median ms | max ms |', '| --- | ---: | --- | ---: | ---: | ---: |'];
+for (const algorithm of chosen.filter((a) => a.layerer !== null && a.name !== 'single')) {
+  for (const packages of TIMING_CLOSURES) {
+    for (const budget of budgets) {
+      const t = timeLayering(set, algorithm, packages, budget);
+      timings.push(`| ${algorithm.name} | ${budget} | ${packages.join(' ')} | ${t.paths} | ${t.medianMs.toFixed(2)} | ${t.maxMs.toFixed(2)} |`);
+    }
   }
 }
-const table = `${formatTable(results, budgets)}\n\nLayering time for the closure of \`${TIMING_PACKAGES.join(' ')}\` (median of 15 runs):\n\n${timings.join('\n')}`;
-process.stdout.write(values.json ? `${toJson(results)}\n` : `${table}\n`);
+const first = traces[0]!.label;
+const table = [
+  `Bytes pulled over the floor and update amplification, median and range over ${traces.length} trace(s), then per trace:`,
+  '',
+  formatSpreadTable(byTrace, budgets),
+  '',
+  `All metrics for ${first}:`,
+  '',
+  formatTable(byTrace[first]!, budgets),
+  '',
+  'Layering time (median of 15 runs):',
+  '',
+  timings.join('\n'),
+].join('\n');
+process.stdout.write(values.json ? `${jsonOf({ traces: byTrace, spread: spreads(byTrace) })}\n` : `${table}\n`);
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 if (values['write-doc']) {
   const args = process.argv.slice(2).filter((a, i, list) => !/^--(write-doc|doc-section)$/.test(a) && !/^--(write-doc|doc-section)$/.test(list[i - 1] ?? ''));
   const command = `npm run bench:layering${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
-  const about = `Trace: ${trace.length} pulls (${security} after the security update), ${nodes} nodes, ${distinct} distinct images. Run time: ${seconds} s on 2 shared cores.`;
-  writeDocSection(values['write-doc'], values['doc-section'], ['```sh', command, '```', '', about, '', table].join('\n'));
+  const traceLines = about.map((a) => `- ${a}`).join('\n');
+  const doc = ['```sh', command, '```', '', `Traces (run time: ${seconds} s on 2 shared cores):`, '', traceLines, '', table].join('\n');
+  writeDocSection(values['write-doc'], values['doc-section'], doc);
   log(`wrote section ${values['doc-section']} of ${values['write-doc']}`);
 }
 log('done');

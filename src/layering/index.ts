@@ -17,4 +17,5 @@ export {
   storePathName,
 } from './popularity.js';
 export { SingleLayerer } from './single.js';
-export { StowageLayerer, type StowageOptions } from './stowage.js';
+export { StowageLayerer, type StowageLayout, type StowageOptions } from './stowage.js';
+export { AdaptiveStowageLayerer, fewestLayersWithin, type AdaptiveOptions } from './adaptive.js';
