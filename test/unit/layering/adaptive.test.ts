@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AdaptiveStowageLayerer, fewestLayersWithin, packageSetPopularity, StowageLayerer } from '../../../src/layering/index.js';
-import { assertValidLayers, closureOf, pickRoots, randomPackageSet, seeded, shuffled } from './random-graphs.js';
+import { assertValidLayers, closureOf, pickRoots, randomPackageSet, seeded, shuffled } from '../../support/random-graphs.js';
 
 describe('adaptive budget', () => {
   const random = seeded(5);
