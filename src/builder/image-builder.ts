@@ -19,7 +19,7 @@ import { platformOfSystem } from './platform.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type IndexRecord } from './records.js';
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
-import { planTopLayer } from './top-layer.js';
+import { planRootFsTopLayer, planTopLayer, type TopLayerPlan } from './top-layer.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
 const IMAGE_FORMAT_VERSION = 3;
@@ -256,10 +256,12 @@ export class ImageBuilder {
     const infoLayers: ImageInfoLayer[] = [];
     const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
     let builtLayers = 0;
-    let top: Awaited<ReturnType<typeof planTopLayer>>;
+    let top: TopLayerPlan;
     try {
       for (const group of groups) {
-        const { record, built } = await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
+        const { record, built } = closure.rootFs
+          ? await layerBuilder.rootFsLayer(closure.rootFs.reader, group, narHashes, settings, signal)
+          : await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
         if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
         builtLayers += built ? 1 : 0;
         this.deps.observer?.layer?.({ built, size: record.size });
@@ -267,7 +269,9 @@ export class ImageBuilder {
         infoLayers.push({ digest: record.digest, size: record.size, kind: 'store', storePaths: group.paths, narSize: group.paths.reduce((total, path) => total + (sizes.get(path) ?? 0), 0) });
         this.track(image, system, { layersDone: layers.length, bytesWritten: counting.bytesWritten });
       }
-      top = await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
+      top = closure.rootFs
+        ? await planRootFsTopLayer(closure.rootFs, image.shell, signal)
+        : await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
       const topLayer = await layerBuilder.syntheticLayer(top.entries, settings, signal);
       if (topLayer.built) log.info({ digest: topLayer.record.digest, size: topLayer.record.size, top: true }, 'layer built');
       builtLayers += topLayer.built ? 1 : 0;
@@ -301,7 +305,7 @@ export class ImageBuilder {
     system: string,
     platform: Platform,
     layers: readonly ImageLayer[],
-    top: { readonly binaries: ReadonlySet<string>; readonly caBundle: string | null },
+    top: TopLayerPlan,
     signal: AbortSignal,
   ): Promise<ImageRecord> {
     const request = requestFor(image, system);
@@ -313,11 +317,12 @@ export class ImageBuilder {
       'dev.stowage.system': system,
       'org.opencontainers.image.title': image.canonicalName,
     };
-    const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
-    if (top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
+    const env = top.config ? [...top.config.env] : ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+    if (!top.config && top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
+    const cmd = top.config ? top.config.cmd : image.shell && top.binaries.has('sh') ? ['/bin/sh'] : null;
     const configBytes = imageConfigJson(platform, layers, {
       env,
-      ...(image.shell && top.binaries.has('sh') ? { cmd: ['/bin/sh'] } : {}),
+      ...(cmd ? { cmd: [...cmd] } : {}),
       labels,
     });
     const config = await putBlob(this.deps.blobs, configBytes, signal);

@@ -51,3 +51,34 @@ export class SourceTimeoutError extends Error {
     this.name = 'SourceTimeoutError';
   }
 }
+
+/**
+ * A source's upstream (an archive, a cache) could not be reached or kept failing after every
+ * retry. Transient: the registry answers 503 naming `upstream`, and nothing was stored.
+ */
+export class SourceUnavailableError extends Error {
+  constructor(
+    /** The upstream as configured (a URL), so an operator knows which one failed. */
+    readonly upstream: string,
+    readonly reason: string,
+  ) {
+    super(`${upstream} is unavailable: ${reason}`);
+    this.name = 'SourceUnavailableError';
+  }
+}
+
+/**
+ * A source's upstream answered with bytes that fail verification (a hash or size that differs
+ * from the signed index). Nothing was stored; the registry answers 502.
+ */
+export class SourceIntegrityError extends Error {
+  constructor(
+    readonly upstream: string,
+    /** What was refused, e.g. the file's path relative to the upstream root. */
+    readonly item: string,
+    readonly reason: string,
+  ) {
+    super(`${upstream}: refusing ${item}: ${reason}`);
+    this.name = 'SourceIntegrityError';
+  }
+}
