@@ -157,7 +157,7 @@ export class ImageBuilder {
       const closure = await this.deps.source.resolve(requestFor(image, system), { signal });
       const graph = toLayeringGraph(closure);
       const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
-      const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
+      const groups = this.deps.layerer.group(graph, closure.popularity ?? this.deps.popularity(graph), this.options.maxLayers - 1);
       plans.push({
         system,
         roots: closure.roots,
@@ -243,7 +243,7 @@ export class ImageBuilder {
     const closure = await this.deps.source.resolve(request, { signal });
     const reader = closure.reader ?? this.deps.source.reader;
     const graph = toLayeringGraph(closure);
-    const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
+    const groups = this.deps.layerer.group(graph, closure.popularity ?? this.deps.popularity(graph), this.options.maxLayers - 1);
     const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
     const settings = { compression: image.compression, level: this.options.levels[image.compression] };
     this.track(image, system, { phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });

@@ -41,6 +41,11 @@ export interface ClosureGraph {
    * `rootFs.reader` and the top layer comes from `rootFs.topLayer`. Absent = Nix store layout.
    */
   readonly rootFs?: RootFsImage;
+  /**
+   * Path → how popular it is in the whole package set, when the source knows better than the
+   * closure itself (Debian: how many archive packages need it). Absent = the builder's default.
+   */
+  readonly popularity?: ReadonlyMap<string, number>;
 }
 
 /**
