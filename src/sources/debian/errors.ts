@@ -39,3 +39,14 @@ export class DebianIndexIntegrityError extends DebianArchiveError {
     this.name = 'DebianIndexIntegrityError';
   }
 }
+
+/** The requested platform's architecture is not one the Debian source serves. */
+export class DebianArchitectureError extends Error {
+  constructor(
+    readonly architecture: string,
+    readonly served: readonly string[],
+  ) {
+    super(`architecture "${architecture}" is not served by the Debian source; served: ${served.join(', ')}`);
+    this.name = 'DebianArchitectureError';
+  }
+}

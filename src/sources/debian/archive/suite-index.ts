@@ -60,9 +60,9 @@ const sha256Of = (bytes: Buffer | string): string => createHash('sha256').update
  * the keyrings and its Valid-Until against the clock, then each component's Packages file
  * checked against the size and SHA256 the signed Release lists. Verified files are cached by
  * content, so an unchanged Packages file is never downloaded twice. When the archive cannot be
- * reached, the cached last good InRelease is verified again and used instead. `previous` is
- * the index in service: an unchanged Release returns it as is, and a Release older than it is
- * refused (a rollback).
+ * reached and there is no `previous` (start-up), the cached last good InRelease is verified
+ * again and used. `previous` is the index in service: an unchanged Release returns it as is,
+ * and a Release older than it is refused (a rollback).
  * @throws DebianIndexIntegrityError for a bad signature, an expired Release, a hash or size mismatch, a malformed file.
  * @throws DebianArchiveUnavailableError when the archive cannot be reached and nothing usable is cached.
  */
@@ -75,7 +75,9 @@ export async function fetchSuiteIndex(request: SuiteIndexRequest, previous?: Sui
   try {
     signed = await request.http.get(releasePath, request.signal);
   } catch (error) {
-    if (!(error instanceof DebianArchiveUnavailableError)) throw error;
+    // The cached copy stands in only at start-up; a refresh that cannot reach the archive
+    // fails, so the caller keeps its index and retries sooner.
+    if (!(error instanceof DebianArchiveUnavailableError) || previous) throw error;
     signed = await request.cache.readInRelease(archiveUrl, request.suite);
     if (signed === null) throw error;
     fromCache = true;
