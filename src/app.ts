@@ -34,6 +34,9 @@ import { InvalidCatalogError } from './sources/catalog/catalog.js';
 import { CatalogPackageSource } from './sources/catalog/catalog-package-source.js';
 import { RevisionRoutingSource } from './sources/catalog/revision-routing-source.js';
 import { ConfigError } from './config/env.js';
+import { createDebianSource, type DebianFetcherHooks } from './compose-debian.js';
+import { PrefixRoutingSource } from './sources/prefix-routing-source.js';
+import { assertDebianPackageName } from './sources/debian/debian-name-grammar.js';
 import { StowageLayerer, closurePopularity, popularityFromNames } from './layering/index.js';
 import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
@@ -62,6 +65,8 @@ export interface AppDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Observes every Nix command run (tests count them). */
   readonly onNixCommand?: (command: string) => void;
+  /** Hooks into the Debian `.deb` fetcher (tests count downloads). */
+  readonly debianFetcher?: DebianFetcherHooks;
 }
 
 export interface App {
@@ -77,13 +82,16 @@ export interface App {
 
 /** How image names are read under this configuration (the server and the CLI alike). */
 export function imageNameOptionsOf(config: Config): ImageNameOptions {
-  return {
-    maxPackages: config.image.maxPackages,
-    shellPackages: config.source.shellPackages,
-    systems: config.source.systems,
-    compression: config.image.compression,
-  };
+  const common = { maxPackages: config.image.maxPackages, systems: config.source.systems, compression: config.image.compression };
+  const debian = { shellPackages: config.source.debian.shellPackages, assertPackageName: assertDebianPackageName };
+  if (config.source.kind === 'debian') return { ...common, ...debian };
+  // The routed default: `nix/...` names go to the Nix package set, all others to Debian.
+  if (config.source.kind === 'routed') return { ...common, ...debian, prefixed: { prefix: NIX_PREFIX, shellPackages: config.source.shellPackages } };
+  return { ...common, shellPackages: config.source.shellPackages };
 }
+
+/** The leading image-name component that picks the Nix package set in the routed default. */
+const NIX_PREFIX = 'nix';
 
 /**
  * The composition root: the only place that picks concrete implementations. Everything below it
@@ -253,6 +261,11 @@ async function createStorage(config: Config, dataDir: string, deps: AppDeps, log
 /** The package source `source.kind` names: Nix, the catalog with a binary cache, or both (by tag). */
 async function createSource(config: Config, dataDir: string, deps: AppDeps, logger: Logger): Promise<PackageSource> {
   if (config.source.kind === 'nix') return createNixSource(config, dataDir, deps);
+  if (config.source.kind === 'debian' || config.source.kind === 'routed') {
+    const debian = await createDebianSource(config, dataDir, logger.child({ module: 'debian' }), deps.debianFetcher);
+    if (config.source.kind === 'debian') return debian;
+    return new PrefixRoutingSource(debian, NIX_PREFIX, await createNixSource(config, dataDir, deps));
+  }
   const catalogSource = await createCatalogSource(config, dataDir, logger.child({ module: 'binary-cache' }));
   if (config.source.kind === 'catalog') return catalogSource;
   return new RevisionRoutingSource(catalogSource, await createNixSource(config, dataDir, deps));

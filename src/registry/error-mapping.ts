@@ -5,6 +5,9 @@ import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError } from '..
 import { InvalidImageNameError } from '../image-name/errors.js';
 import { RegistryError } from './registry-error.js';
 import { BinaryCacheError, BinaryCacheUnavailableError } from '../sources/binary-cache/errors.js';
+import { SourceIntegrityError, SourceUnavailableError } from '../sources/errors.js';
+import { DebianArchiveError, DebianArchiveUnavailableError } from '../sources/debian/errors.js';
+import { MalformedDebError } from '../sources/debian/deb-archive.js';
 import {
   DeletesDisabledError,
   ManifestInvalidError,
@@ -69,6 +72,12 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof BinaryCacheUnavailableError) return mapped('UNAVAILABLE', error.message, { cache: error.cache, storePath: error.storePath }, { 'retry-after': '30' });
   // The cache answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.
   if (error instanceof BinaryCacheError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { cache: error.cache, storePath: error.storePath }, {}, 502);
+  if (error instanceof SourceUnavailableError) return mapped('UNAVAILABLE', error.message, { upstream: error.upstream }, { 'retry-after': '30' });
+  if (error instanceof DebianArchiveUnavailableError) return mapped('UNAVAILABLE', error.message, { archive: error.archive }, { 'retry-after': '30' });
+  // An upstream that answered wrongly (bad hash, bad signature, malformed package): a bad gateway.
+  if (error instanceof SourceIntegrityError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { upstream: error.upstream, item: error.item }, {}, 502);
+  if (error instanceof DebianArchiveError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { archive: error.archive }, {}, 502);
+  if (error instanceof MalformedDebError) return mapped('UNKNOWN', `image build failed: ${error.message}`, undefined, {}, 502);
   if (error instanceof StorageUnavailableError) return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '30' });
 
   if (isClientAbort(error)) return mapped('BLOB_UPLOAD_INVALID', 'the request body was cut off before it ended');

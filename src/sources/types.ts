@@ -8,6 +8,8 @@ export interface ImageRequest {
   readonly revision: string;
   /** Nix system, e.g. `x86_64-linux`. */
   readonly system: string;
+  /** The package universe a routed name picked by its prefix (`nix`); absent = the default one. */
+  readonly universe?: string;
 }
 
 /** One store path of a closure. */
