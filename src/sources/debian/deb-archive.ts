@@ -56,11 +56,15 @@ export async function readDebMembers(path: string): Promise<DebMember[]> {
   }
 }
 
-/** The data member and how it is compressed. */
-export function dataMember(path: string, members: readonly DebMember[]): { member: DebMember; compression: 'none' | 'xz' | 'zstd' | 'gzip' | 'bzip2' } {
-  const member = members.find((candidate) => candidate.name.startsWith('data.tar'));
-  if (!member) throw new MalformedDebError(path, 'it has no data.tar member');
-  const suffix = member.name.slice('data.tar'.length);
+/** The `data.tar.*` or `control.tar.*` member and how it is compressed. */
+export function tarMember(
+  path: string,
+  members: readonly DebMember[],
+  kind: 'data.tar' | 'control.tar',
+): { member: DebMember; compression: 'none' | 'xz' | 'zstd' | 'gzip' | 'bzip2' } {
+  const member = members.find((candidate) => candidate.name.startsWith(kind));
+  if (!member) throw new MalformedDebError(path, `it has no ${kind} member`);
+  const suffix = member.name.slice(kind.length);
   const compression = ({ '': 'none', '.xz': 'xz', '.zst': 'zstd', '.gz': 'gzip', '.bz2': 'bzip2' } as const)[suffix as '' | '.xz' | '.zst' | '.gz' | '.bz2'];
   if (compression === undefined) throw new MalformedDebError(path, `unsupported data member ${member.name}`);
   return { member, compression };

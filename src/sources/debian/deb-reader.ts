@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { extract as createExtract, type Header } from 'tar-stream';
 import { createNarDecompressor } from '../binary-cache/decompress.js';
 import type { RootFsEntry, RootFsReader } from '../types.js';
-import { dataMember, MalformedDebError, readDebMembers } from './deb-archive.js';
+import { MalformedDebError, readDebMembers, tarMember } from './deb-archive.js';
 import type { DebianPackage } from './types.js';
 
 /** What the reader needs of a fetcher: the verified cache file of a package. */
@@ -31,18 +31,38 @@ export class DebReader implements RootFsReader {
     private readonly packages: ReadonlyMap<string, DebianPackage>,
   ) {}
 
+  /**
+   * The package's own `control` file (what dpkg copies into its status database), read from
+   * the control tar.
+   */
+  async control(path: string, signal?: AbortSignal): Promise<string> {
+    const pkg = this.packages.get(path);
+    if (!pkg) throw new Error(`no Debian package is known for closure path ${path}`);
+    const file = await this.files.fetch(pkg, signal);
+    const { member, compression } = tarMember(file, await readDebMembers(file), 'control.tar');
+    const raw = createReadStream(file, { start: member.offset, end: member.offset + Math.max(member.size, 1) - 1 });
+    for await (const entry of dataTarEntries(file, raw, createNarDecompressor(compression), signal, false)) {
+      if (entry.kind === 'file' && entry.path === 'control') {
+        const chunks: Buffer[] = [];
+        for await (const chunk of entry.open() as AsyncIterable<Buffer>) chunks.push(chunk);
+        return Buffer.concat(chunks).toString('utf8');
+      }
+    }
+    throw new MalformedDebError(file, 'its control tar has no control file');
+  }
+
   async *entries(path: string, signal?: AbortSignal): AsyncGenerator<RootFsEntry> {
     const pkg = this.packages.get(path);
     if (!pkg) throw new Error(`no Debian package is known for closure path ${path}`);
     const file = await this.files.fetch(pkg, signal);
-    const { member, compression } = dataMember(file, await readDebMembers(file));
+    const { member, compression } = tarMember(file, await readDebMembers(file), 'data.tar');
     const raw = createReadStream(file, { start: member.offset, end: member.offset + Math.max(member.size, 1) - 1 });
     yield* dataTarEntries(file, raw, createNarDecompressor(compression), signal);
   }
 }
 
 /** Entries of a data tar coming out of `streams` (file stream, then decompressors), usr-merged. */
-async function* dataTarEntries(file: string, raw: Readable, decoders: readonly Duplex[], signal?: AbortSignal): AsyncGenerator<RootFsEntry> {
+async function* dataTarEntries(file: string, raw: Readable, decoders: readonly Duplex[], signal?: AbortSignal, usrMerge = true): AsyncGenerator<RootFsEntry> {
   const extract = createExtract();
   // tar-stream's extract is a streamx Writable, which pipeline() drives like a Node one.
   const feeding = pipeline([raw, ...decoders, extract as unknown as Writable]).catch((error: unknown) => {
@@ -53,7 +73,7 @@ async function* dataTarEntries(file: string, raw: Readable, decoders: readonly D
     for await (const entry of extract) {
       signal?.throwIfAborted();
       const header = entry.header;
-      const path = mergedPath(file, header.name);
+      const path = usrMerge ? mergedPath(file, header.name) : plainPath(file, header.name);
       let opened = false;
       const item = path === null ? null : toEntry(file, path, header, () => {
         opened = true;
@@ -105,6 +125,13 @@ export function mergedPath(file: string, name: string): string | null {
   if (parts.length === 0) return null;
   if (MERGED.has(parts[0] as string)) parts.unshift('usr');
   return parts.join('/');
+}
+
+/** A control tar's names (`./control`) without usr-merging. */
+function plainPath(file: string, name: string): string | null {
+  const parts = name.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.some((part) => part === '..')) throw new MalformedDebError(file, `entry ${JSON.stringify(name)} leaves the root`);
+  return parts.length === 0 ? null : parts.join('/');
 }
 
 /**

@@ -126,7 +126,12 @@ export class DebianPackageSource implements PackageSource {
       rootFs: {
         reader,
         topLayer: ({ shell, signal }) =>
-          debianTopLayer({ packages: closure.packages, roots: closure.roots, reader, architecture: snapshot.architecture, shell, signal }),
+          debianTopLayer({
+            packages: closure.packages,
+            roots: closure.roots,
+            reader,
+            control: (pkg, signal) => reader.control(debianPathOf(pkg), signal),
+            architecture: snapshot.architecture, shell, signal }),
       },
     };
   }

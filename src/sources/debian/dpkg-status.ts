@@ -4,12 +4,20 @@ import type { DebianPackage } from './types.js';
  * `/var/lib/dpkg/status` for the packages of an image, as dpkg writes it after installing
  * them: one stanza per package, sorted by name, with `Status: install ok installed`, so
  * `dpkg -l` lists them and scanners (Trivy, Grype, Syft) identify every package and version.
- * Fields come from the signed Packages index; Maintainer and Conffiles are not in the index
- * stanza the archive side keeps, so they are left out (dpkg does not need them).
+ * Each stanza is the package's own `control` file (what dpkg copies) when `controls` has it,
+ * else one made from the signed index's fields (without Maintainer, which dpkg warns about).
  */
-export function dpkgStatus(packages: readonly DebianPackage[]): string {
+export function dpkgStatus(packages: readonly DebianPackage[], controls: ReadonlyMap<string, string> = new Map()): string {
   const sorted = [...packages].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return sorted.map(stanza).join('\n');
+  return sorted.map((pkg) => fromControl(controls.get(pkg.name)) ?? stanza(pkg)).join('\n');
+}
+
+/** A control file with `Status:` added after `Package:`; null when it is not usable. */
+function fromControl(control: string | undefined): string | null {
+  if (control === undefined) return null;
+  const lines = control.replace(/\r/g, '').split('\n').filter((line) => line.trim() !== '' && !/^Status:/i.test(line));
+  if (!/^Package: /.test(lines[0] ?? '')) return null;
+  return [lines[0], 'Status: install ok installed', ...lines.slice(1)].join('\n') + '\n';
 }
 
 function stanza(pkg: DebianPackage): string {

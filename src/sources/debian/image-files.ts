@@ -33,6 +33,8 @@ export interface DebianTopLayerInput {
   /** Names of the requested packages (their chosen providers), for Cmd. */
   readonly roots: readonly string[];
   readonly reader: RootFsReader;
+  /** A package's own control file, for the dpkg status stanza. */
+  readonly control: (pkg: DebianPackage, signal: AbortSignal) => Promise<string>;
   readonly architecture: string;
   readonly shell: boolean;
   readonly signal: AbortSignal;
@@ -59,7 +61,7 @@ export async function debianTopLayer(input: DebianTopLayerInput): Promise<RootFs
     { kind: 'directory', path: 'root', mode: 0o700 },
     { kind: 'directory', path: 'var/lib/dpkg/info', mode: 0o755 },
     { kind: 'directory', path: 'var/lib/dpkg/updates', mode: 0o755 },
-    { kind: 'file', path: 'var/lib/dpkg/status', mode: 0o644, content: dpkgStatus(input.packages) },
+    { kind: 'file', path: 'var/lib/dpkg/status', mode: 0o644, content: dpkgStatus(input.packages, await controlsOf(input)) },
     { kind: 'file', path: 'var/lib/dpkg/available', mode: 0o644, content: '' },
     { kind: 'file', path: 'etc/nsswitch.conf', mode: 0o644, content: NSSWITCH },
   ];
@@ -77,6 +79,12 @@ export async function debianTopLayer(input: DebianTopLayerInput): Promise<RootFs
     entries.push({ kind: 'symlink', path: alternative.link.slice(1), target: `/etc/alternatives/${alternative.name}` });
   }
   return { entries, cmd: await chooseCmd(input, byName), env: [DEBIAN_PATH] };
+}
+
+async function controlsOf(input: DebianTopLayerInput): Promise<Map<string, string>> {
+  const controls = new Map<string, string>();
+  for (const pkg of input.packages) controls.set(pkg.name, await input.control(pkg, input.signal));
+  return controls;
 }
 
 async function chooseCmd(input: DebianTopLayerInput, byName: ReadonlyMap<string, DebianPackage>): Promise<string[] | null> {
