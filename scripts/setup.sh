@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 # backs the Redis metadata and lock tests; podman and containerd are the clients users run;
 # chromium drives the web UI tests. gpgv and debian-archive-keyring verify the Debian archive's
 # InRelease files; gpg makes throwaway signing keys for the archive tests.
-packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring)
+packages=(nix-bin busybox-static skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
