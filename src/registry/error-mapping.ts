@@ -1,6 +1,15 @@
 import { OCI_ERROR_STATUS, ociErrorBody, type OciErrorBody, type OciErrorCode } from '../oci/errors.js';
 import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, StorageUnavailableError } from '../storage/errors.js';
-import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
+import {
+  BuildFailedError,
+  InvalidPackageNameError,
+  PackageNotFoundError,
+  RevisionNotFoundError,
+  SourceTimeoutError,
+  UnsatisfiableDependencyError,
+  VirtualPackageError,
+} from '../sources/errors.js';
+import { DebianArchitectureError, DebianArchiveError, DebianArchiveUnavailableError } from '../sources/debian/errors.js';
 import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError } from '../builder/errors.js';
 import { InvalidImageNameError } from '../image-name/errors.js';
 import { RegistryError } from './registry-error.js';
@@ -39,7 +48,10 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof RegistryError) return mapped(error.code, error.message, error.detail, error.headers, error.status);
   if (error instanceof InvalidImageNameError) return mapped('NAME_INVALID', error.message, { name: error.imageName });
   if (error instanceof InvalidPackageNameError) return mapped('NAME_INVALID', error.message, { package: error.packageName });
+  if (error instanceof UnsatisfiableDependencyError) return mapped('MANIFEST_UNKNOWN', error.message, { chain: error.chain, relation: error.relation });
+  if (error instanceof VirtualPackageError) return mapped('MANIFEST_UNKNOWN', error.message, { packages: error.packages, virtual: error.virtual });
   if (error instanceof PackageNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { packages: error.packages });
+  if (error instanceof DebianArchitectureError) return mapped('MANIFEST_UNKNOWN', error.message, { architecture: error.architecture, served: error.served });
   if (error instanceof RevisionNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { revision: error.revision, known: error.known });
   if (error instanceof BlobNotFoundError) return mapped('BLOB_UNKNOWN', error.message, { digest: error.digest });
   if (error instanceof UploadUnknownError) return mapped('BLOB_UPLOAD_UNKNOWN', error.message, { upload: error.uploadId });
@@ -69,6 +81,9 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof BinaryCacheUnavailableError) return mapped('UNAVAILABLE', error.message, { cache: error.cache, storePath: error.storePath }, { 'retry-after': '30' });
   // The cache answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.
   if (error instanceof BinaryCacheError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { cache: error.cache, storePath: error.storePath }, {}, 502);
+  if (error instanceof DebianArchiveUnavailableError) return mapped('UNAVAILABLE', error.message, { archive: error.archive }, { 'retry-after': '30' });
+  // The archive answered wrongly (bad signature, hash mismatch, expired index): a bad gateway.
+  if (error instanceof DebianArchiveError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { archive: error.archive }, {}, 502);
   if (error instanceof StorageUnavailableError) return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '30' });
 
   if (isClientAbort(error)) return mapped('BLOB_UPLOAD_INVALID', 'the request body was cut off before it ended');

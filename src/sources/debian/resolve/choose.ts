@@ -22,12 +22,15 @@ import { versionSatisfies } from './version.js';
 /** Per-snapshot parse results, computed once per package record. */
 const parsedDepends = new WeakMap<DebianPackage, readonly Relation[]>();
 
-/** Pre-Depends then Depends of a package, parsed once and remembered. */
-export function relationsOf(pkg: DebianPackage): readonly Relation[] {
+/**
+ * Pre-Depends then Depends of a package, parsed once and remembered for the packages closures
+ * meet again and again; `remember: false` for one pass over a whole index.
+ */
+export function relationsOf(pkg: DebianPackage, remember = true): readonly Relation[] {
   let relations = parsedDepends.get(pkg);
   if (relations === undefined) {
     relations = [...parseRelations(pkg.preDepends), ...parseRelations(pkg.depends)];
-    parsedDepends.set(pkg, relations);
+    if (remember) parsedDepends.set(pkg, relations);
   }
   return relations;
 }
