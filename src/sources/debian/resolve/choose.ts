@@ -1,5 +1,5 @@
 import type { DebianIndexSnapshot, DebianPackage } from '../types.js';
-import { appliesTo, parseProvides, parseRelations, type Relation, type RelationAlternative } from './relations.js';
+import { appliesTo, parseProvides, parseRelations, type Provision, type Relation, type RelationAlternative } from './relations.js';
 import { versionSatisfies } from './version.js';
 
 /**
@@ -41,10 +41,26 @@ export function satisfiesByName(pkg: DebianPackage, alternative: RelationAlterna
   return alternative.constraint === null || versionSatisfies(pkg.version, alternative.constraint.op, alternative.constraint.version);
 }
 
+/** Parsed Provides of the (few thousand) providing packages, asked for again and again. */
+const parsedProvides = new WeakMap<DebianPackage, readonly Provision[]>();
+
+function provisionsOf(pkg: DebianPackage): readonly Provision[] {
+  let provisions = parsedProvides.get(pkg);
+  if (provisions === undefined) {
+    try {
+      provisions = parseProvides(pkg.provides);
+    } catch {
+      provisions = [];
+    }
+    parsedProvides.set(pkg, provisions);
+  }
+  return provisions;
+}
+
 /** Whether `pkg` provides `alternative`: unversioned provisions satisfy only unversioned relations. */
 export function satisfiesByProvides(pkg: DebianPackage, alternative: RelationAlternative): boolean {
   if (pkg.provides === '') return false;
-  for (const provision of parseProvides(pkg.provides)) {
+  for (const provision of provisionsOf(pkg)) {
     if (provision.name !== alternative.name) continue;
     if (alternative.constraint === null) return true;
     if (provision.version !== null && versionSatisfies(provision.version, alternative.constraint.op, alternative.constraint.version)) return true;
