@@ -10,13 +10,13 @@ import { versionSatisfies } from './version.js';
  * 1. An alternative already in the closure with a satisfying version satisfies it; so does a
  *    closure package providing an alternative (with a satisfying `=` version when the
  *    relation is versioned). Alternatives are tried in the order written.
- * 2. Else, when an alternative names an Essential package, the relation is left to the
- *    Essential set (see `skipEssential`): it adds nothing.
- * 3. Else the first alternative that is a real package with a satisfying candidate: its best
- *    such candidate (highest version, earlier suite).
- * 4. Else the first alternative with providers: of its providers with a satisfying provision,
+ * 2. Else the alternatives that name real packages, in order: an Essential one (with
+ *    `skipEssential`) leaves the relation to the Essential set, whatever its version
+ *    constraint, and adds nothing; otherwise the first with a satisfying candidate gives its
+ *    best such candidate (highest version, earlier suite).
+ * 3. Else the first alternative with providers: of its providers with a satisfying provision,
  *    the first by package name (then best candidate).
- * 5. Else the relation cannot be satisfied.
+ * 4. Else the relation cannot be satisfied.
  */
 
 /** Per-snapshot parse results, computed once per package record. */
@@ -96,15 +96,11 @@ export function chooseFor(relation: Relation, context: ChooseContext): Choice | 
       if (inClosure === provider && satisfiesByProvides(provider, alternative)) return { kind: 'present', pkg: provider };
     }
   }
-  if (context.skipEssential) {
-    for (const alternative of alternatives) {
-      const candidates = snapshot.packages.get(alternative.name);
-      if (candidates?.some((c) => c.essential) && !chosen.has(alternative.name)) return { kind: 'essential', name: alternative.name };
-    }
-  }
   for (const alternative of alternatives) {
-    if (chosen.has(alternative.name)) continue;
-    const candidate = snapshot.packages.get(alternative.name)?.find((c) => satisfiesByName(c, alternative));
+    const candidates = snapshot.packages.get(alternative.name);
+    if (candidates === undefined || chosen.has(alternative.name)) continue;
+    if (context.skipEssential && candidates.some((c) => c.essential)) return { kind: 'essential', name: alternative.name };
+    const candidate = candidates.find((c) => satisfiesByName(c, alternative));
     if (candidate) return { kind: 'new', pkg: candidate };
   }
   for (const alternative of alternatives) {

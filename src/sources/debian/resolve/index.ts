@@ -8,5 +8,5 @@ export { debianNameOf, ociSpellingOf } from './name-spelling.js';
 export { debianPopularity, dependencyGraph, type DebianDependencyGraph, type DebianPopularityOptions } from './popularity.js';
 export { appliesTo, parseProvides, parseRelations, RelationSyntaxError, type Provision, type Relation, type RelationAlternative } from './relations.js';
 export { resolveClosure, type ResolveOptions } from './resolver.js';
-export { SHELL_META_PACKAGE, SHELL_PACKAGES } from './shell-packages.js';
+export { expandShell, SHELL_META_PACKAGE, SHELL_PACKAGES } from './shell-packages.js';
 export { compareVersions, parseVersion, versionSatisfies, type DebianVersion, type VersionOperator } from './version.js';

@@ -40,3 +40,8 @@ export const SHELL_PACKAGES: readonly string[] = [
 
 /** The image-name component that stands for SHELL_PACKAGES. */
 export const SHELL_META_PACKAGE = 'shell';
+
+/** The requested names with `shell` replaced by SHELL_PACKAGES, duplicates dropped, order kept. */
+export function expandShell(names: readonly string[]): string[] {
+  return [...new Set(names.flatMap((name) => (name === SHELL_META_PACKAGE ? SHELL_PACKAGES : [name])))];
+}
