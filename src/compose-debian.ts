@@ -6,7 +6,7 @@ import { readAptSources, type AptSource } from './sources/debian/archive/apt-sou
 import { DebianArchiveIndex } from './sources/debian/archive/debian-archive-index.js';
 import { HttpDebFetcher, type HttpDebFetcherOptions } from './sources/debian/deb-fetcher.js';
 import { DebianPackageSource } from './sources/debian/debian-package-source.js';
-import { interimResolveClosure } from './sources/debian/interim-resolver.js';
+import { debianNameOf, debianPopularity, ociSpellingOf, resolveClosure } from './sources/debian/resolve/index.js';
 
 /** Hooks for tests: count downloads, replace the HTTP client. */
 export type DebianFetcherHooks = Pick<HttpDebFetcherOptions, 'get' | 'onDownload'>;
@@ -47,7 +47,15 @@ export async function createDebianSource(config: Config, dataDir: string, log: L
     ...hooks,
   });
   log.info({ archives: [...new Set(sources.map((source) => source.uri))], revisions: index.revisions() }, 'serving Debian packages');
-  return new DebianPackageSource({ index, resolveClosure: interimResolveClosure, files: fetcher });
+  return new DebianPackageSource({
+    index,
+    resolveClosure: (snapshot, names) => resolveClosure(snapshot, names),
+    files: fetcher,
+    // A component that spells no Debian name stays as written, so it is reported unknown.
+    debianName: (component) => debianNameOf(component) ?? component,
+    ociName: (name) => ociSpellingOf(name) ?? name,
+    popularity: (snapshot) => debianPopularity(snapshot),
+  });
 }
 
 /** The apt sources, or the configured mirrors in their place; narrowed to the configured suites. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SHELL_PACKAGES } from '../sources/debian/resolve/shell-packages.js';
 
 /**
  * Every setting stowage reads, with its default. Unknown keys are an error, so a typo in a
@@ -64,10 +65,7 @@ const debianSchema = z
     /** Limit for one download or index request, body included. */
     timeoutMs: z.number().int().positive().default(300_000),
     /** Debian packages the `shell` meta-package adds (Essential packages come only through it). */
-    shellPackages: z
-      .array(z.string().min(1))
-      .min(1)
-      .default(['base-files', 'base-passwd', 'bash', 'coreutils', 'dash', 'debianutils', 'diffutils', 'findutils', 'grep', 'gzip', 'hostname', 'mawk', 'ncurses-base', 'sed', 'tar', 'util-linux']),
+    shellPackages: z.array(z.string().min(1)).min(1).default([...SHELL_PACKAGES]),
   })
   .strict();
 

@@ -1,12 +1,20 @@
 import { OCI_ERROR_STATUS, ociErrorBody, type OciErrorBody, type OciErrorCode } from '../oci/errors.js';
 import { BlobNotFoundError, DigestMismatchError, RangeNotSatisfiableError, StorageUnavailableError } from '../storage/errors.js';
-import { BuildFailedError, InvalidPackageNameError, PackageNotFoundError, RevisionNotFoundError, SourceTimeoutError } from '../sources/errors.js';
+import {
+  BuildFailedError,
+  InvalidPackageNameError,
+  PackageNotFoundError,
+  RevisionNotFoundError,
+  SourceTimeoutError,
+  UnsatisfiableDependencyError,
+  VirtualPackageError,
+} from '../sources/errors.js';
+import { DebianArchitectureError, DebianArchiveError, DebianArchiveUnavailableError } from '../sources/debian/errors.js';
 import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError } from '../builder/errors.js';
 import { InvalidImageNameError } from '../image-name/errors.js';
 import { RegistryError } from './registry-error.js';
 import { BinaryCacheError, BinaryCacheUnavailableError } from '../sources/binary-cache/errors.js';
 import { SourceIntegrityError, SourceUnavailableError } from '../sources/errors.js';
-import { DebianArchiveError, DebianArchiveUnavailableError } from '../sources/debian/errors.js';
 import { MalformedDebError } from '../sources/debian/deb-archive.js';
 import {
   DeletesDisabledError,
@@ -42,7 +50,10 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof RegistryError) return mapped(error.code, error.message, error.detail, error.headers, error.status);
   if (error instanceof InvalidImageNameError) return mapped('NAME_INVALID', error.message, { name: error.imageName });
   if (error instanceof InvalidPackageNameError) return mapped('NAME_INVALID', error.message, { package: error.packageName });
+  if (error instanceof UnsatisfiableDependencyError) return mapped('MANIFEST_UNKNOWN', error.message, { chain: error.chain, relation: error.relation });
+  if (error instanceof VirtualPackageError) return mapped('MANIFEST_UNKNOWN', error.message, { packages: error.packages, virtual: error.virtual });
   if (error instanceof PackageNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { packages: error.packages });
+  if (error instanceof DebianArchitectureError) return mapped('MANIFEST_UNKNOWN', error.message, { architecture: error.architecture, served: error.served });
   if (error instanceof RevisionNotFoundError) return mapped('MANIFEST_UNKNOWN', error.message, { revision: error.revision, known: error.known });
   if (error instanceof BlobNotFoundError) return mapped('BLOB_UNKNOWN', error.message, { digest: error.digest });
   if (error instanceof UploadUnknownError) return mapped('BLOB_UPLOAD_UNKNOWN', error.message, { upload: error.uploadId });

@@ -18,11 +18,26 @@ export interface TestSigningKey {
   cleanup(): Promise<void>;
 }
 
-/** Makes an ed25519 key without a passphrase in a private GNUPGHOME. */
-export async function makeSigningKey(uid = 'Stowage Test Archive Key'): Promise<TestSigningKey> {
+/** How to make a test key; the defaults make a sound ed25519 key that never expires. */
+export interface SigningKeyOptions {
+  readonly uid?: string;
+  readonly algorithm?: string;
+  /** gpg expiry (`never`, `1d`, ...). */
+  readonly expire?: string;
+  /** gpg `--faked-system-time` for making the key and signing (`20200101T000000!`). */
+  readonly fakedTime?: string;
+  /** gpg `--digest-algo` for signatures. */
+  readonly digest?: string;
+}
+
+/** Makes a key without a passphrase in a private GNUPGHOME. */
+export async function makeSigningKey(options: SigningKeyOptions | string = {}): Promise<TestSigningKey> {
+  const o: SigningKeyOptions = typeof options === 'string' ? { uid: options } : options;
+  const uid = o.uid ?? 'Stowage Test Archive Key';
   const home = await mkdtemp(join(tmpdir(), 'stowage-gpg-'));
   const env = { ...process.env, GNUPGHOME: home };
-  await run('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', '--quick-generate-key', uid, 'ed25519', 'sign', 'never'], { env });
+  const base = ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...(o.fakedTime ? ['--faked-system-time', o.fakedTime] : [])];
+  await run('gpg', [...base, '--quick-generate-key', uid, o.algorithm ?? 'ed25519', 'sign', o.expire ?? 'never'], { env });
   const keyring = join(home, 'archive-keyring.gpg');
   await run('gpg', ['--batch', '--output', keyring, '--export', uid], { env });
   return {
@@ -31,7 +46,7 @@ export async function makeSigningKey(uid = 'Stowage Test Archive Key'): Promise<
     async clearsign(text: string): Promise<Buffer> {
       const input = join(home, `input-${Math.random().toString(16).slice(2)}`);
       await writeFile(input, text);
-      await run('gpg', ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', '--clearsign', '--output', `${input}.asc`, input], { env });
+      await run('gpg', [...base, '--yes', ...(o.digest ? ['--digest-algo', o.digest] : []), '--clearsign', '--output', `${input}.asc`, input], { env });
       return readFile(`${input}.asc`);
     },
     cleanup: () => rm(home, { recursive: true, force: true }),

@@ -43,6 +43,8 @@ export class DebianPackageSource implements PackageSource {
   /** Debian packages are read through each closure's `rootFs`, never as store paths. */
   readonly reader: StoreReader = NO_STORE_PATHS;
   private listing: { fingerprint: string; packages: PackageSummary[] } | undefined;
+  /** Popularity over the whole archive is costly: computed once per (immutable) snapshot. */
+  private readonly popularity = new WeakMap<DebianIndexSnapshot, ReadonlyMap<string, number>>();
 
   constructor(private readonly options: DebianPackageSourceOptions) {}
 
@@ -116,7 +118,7 @@ export class DebianPackageSource implements PackageSource {
       if (path) packageRoots[component] = [path];
     });
     const reader = new DebReader(this.options.files, new Map(closure.packages.map((pkg): [string, DebianPackage] => [debianPathOf(pkg), pkg])));
-    const counts = this.options.popularity?.(snapshot);
+    const counts = this.popularityOf(snapshot);
     const popularity = counts ? new Map(closure.packages.map((pkg) => [debianPathOf(pkg), counts.get(pkg.name) ?? 0])) : undefined;
     return {
       paths,
@@ -134,6 +136,16 @@ export class DebianPackageSource implements PackageSource {
             architecture: snapshot.architecture, shell, signal }),
       },
     };
+  }
+
+  private popularityOf(snapshot: DebianIndexSnapshot): ReadonlyMap<string, number> | undefined {
+    if (!this.options.popularity) return undefined;
+    let counts = this.popularity.get(snapshot);
+    if (!counts) {
+      counts = this.options.popularity(snapshot);
+      this.popularity.set(snapshot, counts);
+    }
+    return counts;
   }
 
   private debianName(component: string): string {

@@ -151,7 +151,7 @@ export class PackagesParser {
 }
 
 /** Parses a whole (decompressed) Packages stream into records, in index order. */
-export async function parsePackages(input: AsyncIterable<Uint8Array>, context: PackagesContext): Promise<DebianPackage[]> {
+export async function parsePackages(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, context: PackagesContext): Promise<DebianPackage[]> {
   const packages: DebianPackage[] = [];
   const parser = new PackagesParser(context, (pkg) => packages.push(pkg));
   for await (const chunk of input) parser.push(chunk);

@@ -111,6 +111,18 @@ describe('Debian archive index provider', () => {
     ]);
   });
 
+  it('shares one fetch between concurrent requests; an aborted request does not cancel it', async () => {
+    const index = provider();
+    const controller = new AbortController();
+    const aborted = index.snapshot('latest', 'amd64', controller.signal).catch((e: unknown) => e);
+    controller.abort(new Error('client went away'));
+    const [a, b] = await Promise.all([index.snapshot('latest', 'amd64'), index.snapshot('latest', 'amd64')]);
+    expect(await aborted).toMatchObject({ message: 'client went away' });
+    expect(a).toBe(b);
+    for (const suite of ['stable', 'stable-updates', 'stable-security']) expect(archive.requests.get(`dists/${suite}/InRelease`)).toBe(1);
+    expect(archive.requests.has('dists/stable-backports/InRelease')).toBe(false);
+  });
+
   it('fails plainly when nothing was ever fetched, and withdraws an index past its Valid-Until', async () => {
     archive.failures.set('dists/stable/InRelease', 503);
     await expect(provider().snapshot('stable', 'amd64')).rejects.toBeInstanceOf(DebianArchiveUnavailableError);

@@ -50,6 +50,24 @@ describe('gpgv verification of clear-signed files', () => {
     expect(verified.text).toBe('Suite: test\n');
   });
 
+  it('refuses a good signature by an expired key, and one over a weak hash', async () => {
+    const expired = await makeSigningKey({ uid: 'Expired Key', expire: '1d', fakedTime: '20200101T000000!' });
+    const weak = await makeSigningKey({ uid: 'Weak Hash Key', algorithm: 'rsa2048', digest: 'SHA1' });
+    try {
+      const old = await expired.clearsign('Suite: test\n');
+      await expect(verifyClearsigned(old, { keyrings: [expired.keyring] })).rejects.toThrow(/unusable signature \(EXPKEYSIG/);
+      const sha1 = await weak.clearsign('Suite: test\n');
+      await expect(verifyClearsigned(sha1, { keyrings: [weak.keyring] })).rejects.toThrow(/weak hash algorithm \(2\)/);
+    } finally {
+      await expired.cleanup();
+      await weak.cleanup();
+    }
+  }, 60_000);
+
+  it('names a missing gpgv plainly', async () => {
+    await expect(verifyClearsigned(Buffer.from('x'), { gpgv: '/nonexistent/gpgv' })).rejects.toThrow(/\/nonexistent\/gpgv is not installed/);
+  });
+
   it('drains a large signed text without blocking on a full pipe', async () => {
     const text = `${'Field: value value value value value\n'.repeat(60_000)}`;
     const verified = await verifyClearsigned(await key.clearsign(text), { keyrings: [key.keyring] });
