@@ -42,7 +42,7 @@ describe('Debian bad input and faults', () => {
     await new Promise<void>((resolve) => tamperer.listen(0, '127.0.0.1', resolve));
     tampererUrl = `http://127.0.0.1:${(tamperer.address() as AddressInfo).port}/`;
     registry = await startRegistry(
-      { source: { kind: 'debian', debian: { cacheDir: DEBIAN_TEST_CACHE, retries: 1 } } },
+      { source: { kind: 'debian', debian: { cacheDir: DEBIAN_TEST_CACHE, retries: 1 } }, builds: { requestWaitMs: 280_000 } },
       {
         debianFetcher: {
           onDownload: (pkg) => downloads.push(pkg),

@@ -20,7 +20,7 @@ describe('Debian images pulled and run with podman', () => {
 
   beforeAll(async () => {
     registry = await startRegistry(
-      { source: { kind: 'routed', debian: { cacheDir: DEBIAN_TEST_CACHE } } },
+      { source: { kind: 'routed', debian: { cacheDir: DEBIAN_TEST_CACHE } }, builds: { requestWaitMs: 600_000 } },
       { debianFetcher: { onDownload: (pkg) => downloads.push(pkg.sha256) } },
     );
     podman = await createPodman();
@@ -119,7 +119,7 @@ describe('Debian images pulled and run with podman', () => {
     const before = downloads.length;
     await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${registry.host}/shell/git/curl:latest`, `oci:${join(work, 'again')}:x`]);
     // A second registry on the same .deb cache builds the image again without downloading.
-    const second = await startRegistry({ source: { kind: 'debian', debian: { cacheDir: DEBIAN_TEST_CACHE } } }, { debianFetcher: { onDownload: (pkg) => downloads.push(pkg.sha256) } });
+    const second = await startRegistry({ source: { kind: 'debian', debian: { cacheDir: DEBIAN_TEST_CACHE } }, builds: { requestWaitMs: 600_000 } }, { debianFetcher: { onDownload: (pkg) => downloads.push(pkg.sha256) } });
     try {
       await skopeoPull(second.host, 'shell/git/curl:latest', join(work, 'rebuilt'));
     } finally {
