@@ -26,7 +26,7 @@ function reader(trees: Record<string, Record<string, string | null>>): RootFsRea
 
 const certs = { 'usr/share/ca-certificates': null, 'usr/share/ca-certificates/mozilla/B.crt': '-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----', 'usr/share/ca-certificates/mozilla/A.crt': '-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n', 'usr/share/doc/x': 'no' };
 const packages = [pkg('ca-certificates'), pkg('mawk'), pkg('gawk'), pkg('base-passwd'), pkg('bash'), pkg('jq')];
-const trees = {
+const trees: Record<string, Record<string, string | null>> = {
   [debianPathOf(pkg('ca-certificates'))]: certs,
   [debianPathOf(pkg('base-passwd'))]: { 'usr/share/base-passwd/passwd.master': 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n', 'usr/share/base-passwd/group.master': 'root:x:0:\nstaff:x:50:\n' },
   [debianPathOf(pkg('jq'))]: { 'usr/bin': null, 'usr/bin/jq': 'elf' },
