@@ -9,7 +9,7 @@ import {
   UnsatisfiableDependencyError,
   VirtualPackageError,
 } from '../sources/errors.js';
-import { DebianArchitectureError, DebianArchiveError, DebianArchiveUnavailableError } from '../sources/debian/errors.js';
+import { DebianArchitectureError } from '../sources/debian/errors.js';
 import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError } from '../builder/errors.js';
 import { InvalidImageNameError } from '../image-name/errors.js';
 import { RegistryError } from './registry-error.js';
@@ -81,9 +81,6 @@ export function mapError(error: unknown): MappedError {
   if (error instanceof BinaryCacheUnavailableError) return mapped('UNAVAILABLE', error.message, { cache: error.cache, storePath: error.storePath }, { 'retry-after': '30' });
   // The cache answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.
   if (error instanceof BinaryCacheError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { cache: error.cache, storePath: error.storePath }, {}, 502);
-  if (error instanceof DebianArchiveUnavailableError) return mapped('UNAVAILABLE', error.message, { archive: error.archive }, { 'retry-after': '30' });
-  // The archive answered wrongly (bad signature, hash mismatch, expired index): a bad gateway.
-  if (error instanceof DebianArchiveError) return mapped('UNKNOWN', `image build failed: ${error.message}`, { archive: error.archive }, {}, 502);
   if (error instanceof StorageUnavailableError) return mapped('UNAVAILABLE', error.message, undefined, { 'retry-after': '30' });
 
   if (isClientAbort(error)) return mapped('BLOB_UPLOAD_INVALID', 'the request body was cut off before it ended');
