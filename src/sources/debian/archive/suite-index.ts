@@ -96,6 +96,10 @@ export async function fetchSuiteIndex(request: SuiteIndexRequest, previous?: Sui
   } catch (error) {
     throw refuse(releasePath, (error as Error).message);
   }
+  // A validly signed Release of another suite (an old stable's, say) must not stand in for this one.
+  if (release.suite !== request.suite && release.codename !== request.suite) {
+    throw refuse(releasePath, `it is the Release of suite "${release.suite}" (codename "${release.codename}"), not of "${request.suite}"`);
+  }
   const expired = releaseExpiry(release, request.now());
   if (expired !== null) throw refuse(releasePath, expired);
   const releaseSha256 = sha256Of(text);

@@ -1,5 +1,6 @@
 import type { DebianIndexSnapshot, DebianPackage } from '../types.js';
-import { chooseFor, relationsOf } from './choose.js';
+import { chooseFor, relationsOf, satisfiesByName } from './choose.js';
+import type { Relation } from './relations.js';
 
 /**
  * Popularity of Debian packages for the layering, from the real dependency graph of a
@@ -37,10 +38,11 @@ export function dependencyGraph(snapshot: DebianIndexSnapshot): DebianDependency
   const offsets = new Int32Array(names.length + 1);
   const targets: number[] = [];
   const none = new Map<string, DebianPackage>();
+  const seen = new Int32Array(names.length).fill(-1);
   for (let i = 0; i < names.length; i++) {
     offsets[i] = targets.length;
+    seen[i] = i;
     const pkg = (snapshot.packages.get(names[i] as string) as readonly DebianPackage[])[0] as DebianPackage;
-    const seen = new Set<number>([i]);
     let relations: ReturnType<typeof relationsOf>;
     try {
       relations = relationsOf(pkg, false);
@@ -48,11 +50,9 @@ export function dependencyGraph(snapshot: DebianIndexSnapshot): DebianDependency
       continue;
     }
     for (const relation of relations) {
-      const choice = chooseFor(relation, { snapshot, chosen: none, skipEssential: false });
-      if (choice === null || (choice.kind !== 'new' && choice.kind !== 'present')) continue;
-      const target = indexOf.get(choice.pkg.name);
-      if (target !== undefined && !seen.has(target)) {
-        seen.add(target);
+      const target = indexOf.get(targetOf(relation, snapshot, none) ?? '');
+      if (target !== undefined && seen[target] !== i) {
+        seen[target] = i;
         targets.push(target);
       }
     }
@@ -61,6 +61,20 @@ export function dependencyGraph(snapshot: DebianIndexSnapshot): DebianDependency
   const graph = { names, offsets, targets: Int32Array.from(targets) };
   graphs.set(snapshot, graph);
   return graph;
+}
+
+/**
+ * The name a relation's edge points to. The common case, one alternative naming a real
+ * package with no architecture list, is looked up directly; the rest goes through `chooseFor`.
+ */
+function targetOf(relation: Relation, snapshot: DebianIndexSnapshot, none: ReadonlyMap<string, DebianPackage>): string | undefined {
+  const only = relation.alternatives.length === 1 ? relation.alternatives[0] : undefined;
+  if (only !== undefined && only.architectures === null) {
+    const candidate = snapshot.packages.get(only.name)?.find((c) => satisfiesByName(c, only));
+    if (candidate) return candidate.name;
+  }
+  const choice = chooseFor(relation, { snapshot, chosen: none, skipEssential: false });
+  return choice !== null && (choice.kind === 'new' || choice.kind === 'present') ? choice.pkg.name : undefined;
 }
 
 /** Package name → popularity (see above); every name of the snapshot has an entry, at least 1. */

@@ -97,6 +97,12 @@ describe('fetching and verifying one suite', () => {
     }
   });
 
+  it('refuses a validly signed Release of another suite served in its place', async () => {
+    await publishSuite(archive, key, 'oldstable', stanza('hello', '1.0'));
+    archive.files.set('dists/stable/InRelease', archive.files.get('dists/oldstable/InRelease') as Buffer);
+    await expect(fetchSuiteIndex(request())).rejects.toThrow(/it is the Release of suite "oldstable" \(codename "oldstable"\), not of "stable"/);
+  });
+
   it('names a suite or architecture the archive does not publish', async () => {
     await expect(fetchSuiteIndex(request({ suite: 'nosuch' }))).rejects.toThrow(/dists\/nosuch\/InRelease: the archive has no such file/);
     await expect(fetchSuiteIndex(request({ architecture: 'arm64' }))).rejects.toThrow(/lists no main\/binary-arm64\/Packages index/);
