@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from './config/schema.js';
@@ -19,25 +19,9 @@ import { RedisMetadataStore } from './storage/redis-metadata-store.js';
 import { RedisLockManager } from './storage/redis-lock-manager.js';
 import { CachingMetadataStore } from './storage/caching-metadata-store.js';
 import type { ReadinessCheck } from './registry/health-routes.js';
-import { NixPackageSource } from './sources/nix/nix-package-source.js';
-import { PackageSetFingerprint } from './sources/nix/package-set-fingerprint.js';
-import { GitPackageSet, PathPackageSet, type PackageSetRevisions } from './sources/nix/package-set-revisions.js';
-import { GitRepository, isGitRepositoryRoot, processGitRunner } from './sources/git/git-repository.js';
-import { GitRevisions } from './sources/git/git-revisions.js';
-import { prepareNixEnvironment } from './sources/nix/nix-environment.js';
-import { runProcess } from './sources/nix/run-process.js';
-import { LocalStoreReader } from './sources/local-store-reader.js';
-import { BinaryCache } from './sources/binary-cache/binary-cache.js';
-import { BinaryCacheStoreReader } from './sources/binary-cache/binary-cache-store-reader.js';
-import { createCacheTransport } from './sources/binary-cache/create-transport.js';
-import { RequestPolicy } from './sources/binary-cache/request-policy.js';
-import { parsePublicKey, type TrustedKey } from './sources/binary-cache/signatures.js';
-import type { CacheTransport } from './sources/binary-cache/transport.js';
-import { CatalogFiles } from './sources/catalog/catalog-files.js';
-import { InvalidCatalogError } from './sources/catalog/catalog.js';
-import { CatalogPackageSource } from './sources/catalog/catalog-package-source.js';
-import { RevisionRoutingSource } from './sources/catalog/revision-routing-source.js';
-import { ConfigError } from './config/env.js';
+import { assertDebianPackageName } from './sources/debian/debian-name-grammar.js';
+import { SHELL_PACKAGES as DEBIAN_SHELL_PACKAGES } from './sources/debian/resolve/shell-packages.js';
+import { createSource, NIX_PREFIX, type SourceDeps } from './compose-sources.js';
 import { StowageLayerer, closurePopularity, popularityFromNames } from './layering/index.js';
 import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
@@ -63,19 +47,13 @@ import { CredentialVerifier, type CredentialCheck } from './auth/credential-veri
 import { BcryptWorkers } from './auth/bcrypt-workers.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
-export interface AppDeps {
+export interface AppDeps extends SourceDeps {
   readonly logger?: Logger;
   readonly source?: PackageSource;
   readonly blobs?: BlobStore;
   readonly metadata?: MetadataStore;
   readonly locks?: LockManager;
   readonly layerer?: Layerer;
-  /** The process environment, passed to Nix (PATH, NIX_PATH, ...). */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Observes every Nix command run (tests count them). */
-  readonly onNixCommand?: (command: string) => void;
-  /** Clock of caches that expire, such as a git package set's branches; tests inject one. */
-  readonly now?: () => number;
   /** Observes every password check that runs bcrypt (tests count them). */
   readonly onCredentialCheck?: (check: CredentialCheck) => void;
   /** Observes every route as it is registered (tests enumerate them). */
@@ -100,13 +78,16 @@ const WAIT_FOR_BUILD_MS = 2 ** 31 - 1;
 
 /** How image names are read under this configuration (the server and the CLI alike). */
 export function imageNameOptionsOf(config: Config): ImageNameOptions {
-  return {
-    maxPackages: config.image.maxPackages,
-    shellPackages: config.source.shellPackages,
-    systems: config.source.systems,
-    compression: config.image.compression,
-  };
+  const common = { maxPackages: config.image.maxPackages, systems: config.source.systems, compression: config.image.compression };
+  const debianShell = config.source.debian.shellPackages;
+  const debian = { shellPackages: debianShell.length > 0 ? debianShell : DEBIAN_SHELL_PACKAGES, assertPackageName: assertDebianPackageName };
+  if (config.source.kind === 'debian') return { ...common, ...debian };
+  // The routed default: `nix/...` names go to the Nix package set, all others to Debian.
+  if (config.source.kind === 'routed') return { ...common, ...debian, prefixed: { prefix: NIX_PREFIX, shellPackages: config.source.shellPackages } };
+  return { ...common, shellPackages: config.source.shellPackages };
 }
+
+
 
 /**
  * The composition root: the only place that picks concrete implementations. Everything below it
@@ -292,126 +273,4 @@ async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
   const removed = await store.removeStaleTemps();
   if (removed > 0) log.info({ removed }, 'removed stale metadata temporary files');
   return store;
-}
-
-/** The package source `source.kind` names: Nix, the catalog with a binary cache, or both (by tag). */
-async function createSource(config: Config, dataDir: string, deps: AppDeps, logger: Logger): Promise<PackageSource> {
-  if (config.source.kind === 'nix') return createNixSource(config, dataDir, deps);
-  const catalogSource = await createCatalogSource(config, dataDir, logger.child({ module: 'binary-cache' }));
-  if (config.source.kind === 'catalog') return catalogSource;
-  return new RevisionRoutingSource(catalogSource, await createNixSource(config, dataDir, deps));
-}
-
-/**
- * The catalog source: catalogs loaded (and checked) now, the cache contacted lazily. Nothing
- * here runs Nix or needs it installed.
- * @throws ConfigError on an invalid catalog, key or cache URL.
- */
-async function createCatalogSource(config: Config, dataDir: string, log: Logger): Promise<CatalogPackageSource> {
-  const settings = config.source.binaryCache;
-  let transport: CacheTransport;
-  let trustedKeys: TrustedKey[];
-  try {
-    transport = createCacheTransport(settings.url);
-    trustedKeys = settings.trustedPublicKeys.map(parsePublicKey);
-  } catch (error) {
-    throw new ConfigError(`source.binaryCache: ${(error as Error).message}`);
-  }
-  const policy = new RequestPolicy({
-    concurrency: settings.concurrency,
-    retries: settings.retries,
-    timeoutMs: settings.timeoutMs,
-    backoffMs: 250,
-    cache: transport.displayUrl,
-    onRetry: (info) => log.warn(info, 'binary cache request failed; retrying'),
-  });
-  const cache = new BinaryCache({
-    transport,
-    policy,
-    trustedKeys,
-    allowUnsigned: settings.allowUnsigned,
-    maxNarSize: settings.maxNarSize,
-    narInfoCacheEntries: settings.narInfoCacheEntries,
-    onUnsigned: (storePath, reason) => log.warn({ storePath, reason }, 'accepting a narinfo without a trusted signature'),
-  });
-  // One directory per process, so startup (buildApp) removes those of processes that died mid-build.
-  const tmpDir = resolve(dataDir, 'tmp', `${process.pid}-build`);
-  await mkdir(tmpDir, { recursive: true });
-  const reader = new BinaryCacheStoreReader(cache, { allowExternalSymlinks: settings.allowExternalSymlinks, useListings: settings.useListings, tmpDir });
-  const catalogs = new CatalogFiles({
-    paths: config.source.catalogs.map((path) => resolve(path)),
-    ttlMs: 10_000,
-    onReloadError: (error) => log.error({ reason: error.message }, 'catalog reload failed; keeping the previous catalog'),
-  });
-  try {
-    const catalog = await catalogs.current();
-    log.info({ cache: cache.url, catalogs: config.source.catalogs, revisions: catalog.tags() }, 'serving catalog revisions from a binary cache');
-  } catch (error) {
-    if (error instanceof InvalidCatalogError) throw new ConfigError(error.message);
-    throw error;
-  }
-  // Startup does not wait for the cache; a misconfigured one is reported early all the same.
-  cache.cacheInfo(AbortSignal.timeout(settings.timeoutMs * (settings.retries + 1))).catch((error: unknown) => {
-    log.warn({ cache: cache.url, reason: (error as Error).message }, 'binary cache is not usable yet');
-  });
-  return new CatalogPackageSource({ catalog: () => catalogs.current(), cache, reader });
-}
-
-async function createNixSource(config: Config, dataDir: string, deps: AppDeps): Promise<PackageSource> {
-  const env = await prepareNixEnvironment(
-    {
-      dir: resolve(dataDir, 'nix'),
-      useSystemConfig: config.source.useSystemConfig,
-      substituters: config.source.substituters,
-      trustedPublicKeys: config.source.trustedPublicKeys,
-    },
-    deps.env ?? {},
-  );
-  const packageSet = /^<.+>$/.test(config.source.packageSet) ? config.source.packageSet : resolve(config.source.packageSet);
-  const nixBin = (command: string): string => (config.source.nixBinDir ? resolve(config.source.nixBinDir, command) : command);
-  const fingerprint = new PackageSetFingerprint({
-    packageSet,
-    ttlMs: 10_000,
-    resolveLookup: async (name, signal) => {
-      deps.onNixCommand?.('nix-instantiate');
-      const result = await runProcess(nixBin('nix-instantiate'), ['--find-file', name], {
-        env,
-        timeoutMs: 30_000,
-        signal: signal ?? new AbortController().signal,
-      });
-      if (result.exitCode !== 0) throw new Error(`cannot find <${name}> on NIX_PATH: ${result.stderrTail.trim()}`);
-      return result.stdout.trim();
-    },
-  });
-  const packageSets = (await usesGit(config))
-    ? gitPackageSet(config, dataDir, env, deps)
-    : new PathPackageSet(packageSet, fingerprint);
-  return new NixPackageSource({
-    packageSets,
-    nixBinDir: config.source.nixBinDir,
-    env,
-    timeoutMs: config.source.timeoutMs,
-    reader: new LocalStoreReader(),
-    ...(deps.onNixCommand ? { onNixCommand: deps.onNixCommand } : {}),
-  });
-}
-
-const GIT_URL = /^(file|https?|ssh):\/\//;
-
-async function usesGit(config: Config): Promise<boolean> {
-  const { packageSetType, packageSet } = config.source;
-  if (packageSetType !== 'auto') return packageSetType === 'git';
-  return GIT_URL.test(packageSet) || (!/^<.+>$/.test(packageSet) && (await isGitRepositoryRoot(resolve(packageSet))));
-}
-
-/** Branches, tags and commits of a git repository; trees exported under the data directory. */
-function gitPackageSet(config: Config, dataDir: string, env: Readonly<Record<string, string>>, deps: AppDeps): PackageSetRevisions {
-  const location = GIT_URL.test(config.source.packageSet) ? config.source.packageSet : resolve(config.source.packageSet);
-  const repository = new GitRepository({
-    location,
-    cacheDir: resolve(dataDir, 'git'),
-    run: processGitRunner({ git: 'git', env, timeoutMs: config.source.timeoutMs }),
-  });
-  const revisions = new GitRevisions(repository, { refreshMs: config.source.gitRefreshMs, ...(deps.now ? { now: deps.now } : {}) });
-  return new GitPackageSet(repository, revisions);
 }

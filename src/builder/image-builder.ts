@@ -21,7 +21,7 @@ import { recordingEpoch } from './image-expiry.js';
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import type { BuiltImages } from './built-images.js';
-import { planTopLayer } from './top-layer.js';
+import { planRootFsTopLayer, planTopLayer, type TopLayerPlan } from './top-layer.js';
 import { defaultCmd } from './default-cmd.js';
 import { sbomMembersOf, writeImageSbom } from './sbom-artifact.js';
 
@@ -163,7 +163,7 @@ export class ImageBuilder {
       const closure = await this.deps.source.resolve(requestFor(image, system), { signal });
       const graph = toLayeringGraph(closure);
       const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
-      const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
+      const groups = this.deps.layerer.group(graph, closure.popularity ?? this.deps.popularity(graph), this.options.maxLayers - 1);
       plans.push({
         system,
         roots: closure.roots,
@@ -240,7 +240,7 @@ export class ImageBuilder {
     const closure = await this.deps.source.resolve(request, { signal, cacheKey: sourceKey });
     const reader = closure.reader ?? this.deps.source.reader;
     const graph = toLayeringGraph(closure);
-    const groups = this.deps.layerer.group(graph, this.deps.popularity(graph), this.options.maxLayers - 1);
+    const groups = this.deps.layerer.group(graph, closure.popularity ?? this.deps.popularity(graph), this.options.maxLayers - 1);
     const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
     const settings = { compression: image.compression, level: this.options.levels[image.compression] };
     this.track(image, system, { phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });
@@ -253,10 +253,12 @@ export class ImageBuilder {
     const infoLayers: ImageInfoLayer[] = [];
     const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
     let builtLayers = 0;
-    let top: Awaited<ReturnType<typeof planTopLayer>>;
+    let top: TopLayerPlan;
     try {
       for (const group of groups) {
-        const { record, built } = await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
+        const { record, built } = closure.rootFs
+          ? await layerBuilder.rootFsLayer(closure.rootFs.reader, group, narHashes, settings, signal)
+          : await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
         if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
         builtLayers += built ? 1 : 0;
         this.deps.observer?.layer?.({ built, size: record.size });
@@ -264,7 +266,9 @@ export class ImageBuilder {
         infoLayers.push({ digest: record.digest, size: record.size, kind: 'store', storePaths: group.paths, narSize: group.paths.reduce((total, path) => total + (sizes.get(path) ?? 0), 0) });
         this.track(image, system, { layersDone: layers.length, bytesWritten: counting.bytesWritten });
       }
-      top = await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
+      top = closure.rootFs
+        ? await planRootFsTopLayer(closure.rootFs, image.shell, signal)
+        : await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
       const topLayer = await layerBuilder.syntheticLayer(top.entries, settings, signal);
       if (topLayer.built) log.info({ digest: topLayer.record.digest, size: topLayer.record.size, top: true }, 'layer built');
       builtLayers += topLayer.built ? 1 : 0;
@@ -299,7 +303,7 @@ export class ImageBuilder {
     system: string,
     platform: Platform,
     layers: readonly ImageLayer[],
-    top: { readonly binaries: ReadonlySet<string>; readonly caBundle: string | null },
+    top: TopLayerPlan,
     signal: AbortSignal,
   ): Promise<ImageRecord> {
     const request = requestFor(image, system);
@@ -311,11 +315,12 @@ export class ImageBuilder {
       'dev.stowage.system': system,
       'org.opencontainers.image.title': image.canonicalName,
     };
-    const env = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
-    if (top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
+    const env = top.config ? [...top.config.env] : ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+    if (!top.config && top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
+    const cmd = top.config ? top.config.cmd : (defaultCmd(image.shell, request.packages, top.binaries).cmd ?? null);
     const configBytes = imageConfigJson(platform, layers, {
       env,
-      ...defaultCmd(image.shell, request.packages, top.binaries),
+      ...(cmd ? { cmd: [...cmd] } : {}),
       labels,
     });
     const config = await putBlob(this.deps.blobs, configBytes, signal);

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Layer } from '../layering/types.js';
-import type { StoreReader } from '../sources/types.js';
+import type { RootFsReader, StoreReader } from '../sources/types.js';
 import type { BlobStore } from '../storage/types.js';
 import type { LayerCompression } from '../oci/media-types.js';
 import { cachedBuild, type CachedBuildDeps, type CachedResult } from './cached-build.js';
 import { MetadataKeys, type LayerRecord } from './records.js';
 import type { TopLayerEntry } from './top-layer.js';
-import { writeStorePathLayer, writeSyntheticLayer } from './layer/index.js';
+import { writeRootFsLayer, writeStorePathLayer, writeSyntheticLayer } from './layer/index.js';
 
 /** Bump when anything that shapes layer bytes changes, so old layer records are not reused. */
 export const LAYER_FORMAT_VERSION = 1;
@@ -34,6 +34,20 @@ export class LayerBuilder {
     const paths = layer.paths.map((path) => [path, narHashes.get(path) ?? '']);
     return this.cached({ kind: 'paths', paths }, settings, signal, async () =>
       writeStorePathLayer({ reader, storePaths: layer.paths, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal }),
+    );
+  }
+
+  /** A layer of root-filesystem packages (Debian): keyed like store paths, by path and hash. */
+  rootFsLayer(
+    reader: RootFsReader,
+    layer: Layer,
+    hashes: ReadonlyMap<string, string>,
+    settings: LayerSettings,
+    signal: AbortSignal,
+  ): Promise<CachedResult<LayerRecord>> {
+    const paths = layer.paths.map((path) => [path, hashes.get(path) ?? '']);
+    return this.cached({ kind: 'root-fs', paths }, settings, signal, async () =>
+      writeRootFsLayer({ reader, paths: layer.paths, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal }),
     );
   }
 

@@ -1,4 +1,4 @@
-import type { StoreReader } from '../sources/types.js';
+import type { RootFsImage, StoreReader } from '../sources/types.js';
 
 /**
  * The small layer on top of every image that makes it usable like an ordinary Linux root:
@@ -20,6 +20,18 @@ export interface TopLayerPlan {
   readonly binaries: ReadonlySet<string>;
   /** Store path of the CA bundle in the closure (for SSL_CERT_FILE), or null. */
   readonly caBundle: string | null;
+  /** Env and Cmd decided by the source (root-fs images); absent = derived from the above. */
+  readonly config?: { readonly env: readonly string[]; readonly cmd: readonly string[] | null };
+}
+
+/**
+ * The top layer of a root-filesystem image (Debian): what the package's maintainer scripts
+ * would have made is the source's to say (dpkg status, CA bundle, alternatives, /etc), and so
+ * are Env and Cmd.
+ */
+export async function planRootFsTopLayer(rootFs: RootFsImage, shell: boolean, signal: AbortSignal): Promise<TopLayerPlan> {
+  const top = await rootFs.topLayer({ shell, signal });
+  return { entries: top.entries, binaries: new Set(), caBundle: null, config: { env: top.env, cmd: top.cmd } };
 }
 
 /** Store paths worth looking into for a CA bundle: the roots and paths named like nixpkgs' cacert. */

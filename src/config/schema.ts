@@ -33,14 +33,56 @@ const binaryCacheSchema = z
   })
   .strict();
 
+/**
+ * The Debian source: binary packages from Debian's archive, indexes verified with gpgv, `.deb`s
+ * fetched on demand into a verified cache; no Nix needed.
+ */
+const debianSchema = z
+  .object({
+    /** Archive root URLs replacing the apt sources' ones (a mirror); empty = the machine's apt sources. */
+    archives: z.array(z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL')).default([]),
+    /** Directory of the apt configuration the archives are read from (`sources.list`, `sources.list.d/`). */
+    aptDir: z.string().min(1).default('/etc/apt'),
+    /** Suites served; empty = every suite of the apt sources. */
+    suites: z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]*$/)).default([]),
+    /** Components read with `archives` (the apt sources name their own). */
+    components: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]*$/)).min(1).default(['main']),
+    /** Debian architectures indexed (each costs one Packages index per suite). */
+    architectures: z.array(z.string().regex(/^[a-z0-9-]+$/)).min(1).default(['amd64']),
+    /** Keyring for sources without Signed-By. */
+    keyring: z.string().min(1).default('/usr/share/keyrings/debian-archive-keyring.gpg'),
+    /** Indexes and `.deb`s are cached here; empty = `<dataDir>/debian`. */
+    cacheDir: z.string().default(''),
+    /** Most bytes of `.deb` files kept in the cache (least recently used go first). */
+    cacheMaxBytes: z.number().int().positive().default(8 * 1024 ** 3),
+    /** How old a verified index may get before a request refreshes it. */
+    refreshIntervalMs: z.number().int().positive().default(6 * 60 * 60 * 1000),
+    /** `.deb` downloads in flight at once. */
+    concurrency: z.number().int().min(1).max(64).default(8),
+    /** Retries of a failed download or index request (network errors, 5xx, cut-off bodies). */
+    retries: z.number().int().min(0).max(10).default(3),
+    /** Limit for one download or index request, body included. */
+    timeoutMs: z.number().int().positive().default(300_000),
+    /**
+     * Debian packages the `shell` meta-package adds (Essential packages come only through it);
+     * empty = the Debian source's own shell set (bash, coreutils, dash, ...: see
+     * src/sources/debian/resolve/shell-packages.ts).
+     */
+    shellPackages: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 const nixSourceSchema = z
   .object({
     /**
      * Where packages come from: `nix` evaluates the package set; `catalog` resolves through
      * `catalogs` and reads the binary cache, with no Nix; `mixed` serves the catalogs' tags
-     * from the cache and every other tag (`latest`) with Nix.
+     * from the cache and every other tag (`latest`) with Nix; `debian` serves Debian's archive;
+     * `routed` (the default) serves names starting with `nix/` from the Nix package set and
+     * every other name from Debian.
      */
-    kind: z.enum(['nix', 'catalog', 'mixed']).default('nix'),
+    kind: z.enum(['nix', 'catalog', 'mixed', 'debian', 'routed']).default('routed'),
+    debian: debianSchema.prefault({}),
     /** Catalog files (or directories of `*.json` catalogs) for the catalog source. */
     catalogs: z.array(z.string().min(1)).default([]),
     binaryCache: binaryCacheSchema.prefault({}),
@@ -74,7 +116,7 @@ const nixSourceSchema = z
   })
   .strict()
   .superRefine((value, context) => {
-    if (value.kind === 'nix') return;
+    if (value.kind === 'nix' || value.kind === 'debian' || value.kind === 'routed') return;
     const cache = value.binaryCache;
     if (cache.url === '') context.addIssue({ code: 'custom', path: ['binaryCache', 'url'], message: `is required when source.kind is ${value.kind}` });
     if (value.catalogs.length === 0) context.addIssue({ code: 'custom', path: ['catalogs'], message: `needs at least one catalog when source.kind is ${value.kind}` });

@@ -26,6 +26,22 @@ export const IMAGE_NAME_OPTIONS: readonly string[] = [...Object.keys(PLATFORM_OP
 export interface ImageNameOptions {
   readonly maxPackages: number;
   readonly shellPackages: readonly string[];
+  /**
+   * Grammar of package names (default: Nix attribute paths). A source whose names differ
+   * (Debian's `python3.11`, `0ad`) passes its own check.
+   * @throws InvalidPackageNameError
+   */
+  readonly assertPackageName?: (name: string) => void;
+  /**
+   * A second package universe reached by a leading component (`nix/` in the routed default):
+   * `nix/shell/hello` asks that universe, with its own shell packages and name grammar;
+   * every other name asks the default one. The prefix comes before every option.
+   */
+  readonly prefixed?: {
+    readonly prefix: string;
+    readonly shellPackages: readonly string[];
+    readonly assertPackageName?: (name: string) => void;
+  };
   /** Systems images are built for; the first is the default. */
   readonly systems: readonly string[];
   readonly compression: LayerCompression;
@@ -43,6 +59,8 @@ export interface ParsedImageName {
   readonly systems: readonly string[];
   /** The request for the first of `systems`; use `requestFor` for the others. */
   readonly request: ImageRequest;
+  /** The universe prefix the name started with (`nix`), or null for the default universe. */
+  readonly universe: string | null;
 }
 
 /** @throws InvalidImageNameError */
@@ -50,6 +68,10 @@ export function parseImageName(name: string, revision: string, options: ImageNam
   const problem = nameProblem(name);
   if (problem !== null) throw new InvalidImageNameError(name, problem);
   const parts = name.split('/');
+  const universe = options.prefixed !== undefined && parts.length > 1 && parts[0] === options.prefixed.prefix ? options.prefixed : undefined;
+  if (universe) parts.shift();
+  const shellPackages = universe ? universe.shellPackages : options.shellPackages;
+  const assertPackageName = (universe ? universe.assertPackageName : options.assertPackageName) ?? assertValidAttrPath;
   let platform: string | undefined;
   let compression: LayerCompression | undefined;
   while (parts.length > 1) {
@@ -65,10 +87,10 @@ export function parseImageName(name: string, revision: string, options: ImageNam
   }
   const shell = components.includes(SHELL_META_PACKAGE);
   const packages = new Set(components.filter((component) => component !== SHELL_META_PACKAGE));
-  if (shell) for (const item of options.shellPackages) packages.add(item);
+  if (shell) for (const item of shellPackages) packages.add(item);
   for (const item of packages) {
     try {
-      assertValidAttrPath(item);
+      assertPackageName(item);
     } catch (error) {
       if (error instanceof InvalidPackageNameError) throw new InvalidImageNameError(name, error.message);
       throw error;
@@ -79,6 +101,7 @@ export function parseImageName(name: string, revision: string, options: ImageNam
   }
   const systems = platform !== undefined ? [platform] : options.systems;
   const prefix = [
+    ...(universe ? [universe.prefix] : []),
     ...(platform !== undefined ? [Object.keys(PLATFORM_OPTIONS).find((key) => PLATFORM_OPTIONS[key] === platform) as string] : []),
     ...(compression !== undefined ? [compression] : []),
   ];
@@ -88,7 +111,8 @@ export function parseImageName(name: string, revision: string, options: ImageNam
     shell,
     compression: compression ?? options.compression,
     systems,
-    request: { packages: [...packages].sort(), revision, system: systems[0] as string },
+    request: { packages: [...packages].sort(), revision, system: systems[0] as string, ...(universe ? { universe: universe.prefix } : {}) },
+    universe: universe ? universe.prefix : null,
   };
 }
 

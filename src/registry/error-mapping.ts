@@ -4,10 +4,13 @@ import {
   BuildFailedError,
   InvalidPackageNameError,
   PackageNotFoundError,
+  PlatformNotServedError,
   RevisionNotFoundError,
   SourceIntegrityError,
   SourceTimeoutError,
   SourceUnavailableError,
+  UnsatisfiableDependencyError,
+  VirtualPackageError,
 } from '../sources/errors.js';
 import { BuildInProgressError, BuildQueueFullError, BuildTimeoutError } from '../builder/errors.js';
 import { InvalidImageNameError } from '../image-name/errors.js';
@@ -62,7 +65,10 @@ const RULES: readonly Rule[] = [
   when(isStorageFull, () => ({ kind: 'STORAGE_FULL', message: 'storage is full: the registry cannot write blobs or uploads until space is freed' })),
   on(InvalidImageNameError, (e) => ({ kind: 'NAME_INVALID', detail: { name: e.imageName } })),
   on(InvalidPackageNameError, (e) => ({ kind: 'NAME_INVALID', detail: { package: e.packageName } })),
+  on(UnsatisfiableDependencyError, (e) => ({ kind: 'MANIFEST_UNKNOWN', detail: { chain: e.chain, relation: e.relation } })),
+  on(VirtualPackageError, (e) => ({ kind: 'MANIFEST_UNKNOWN', detail: { packages: e.packages, virtual: e.virtual } })),
   on(PackageNotFoundError, (e) => ({ kind: 'MANIFEST_UNKNOWN', detail: { packages: e.packages } })),
+  on(PlatformNotServedError, (e) => ({ kind: 'MANIFEST_UNKNOWN', detail: { architecture: e.architecture, served: e.served } })),
   on(RevisionNotFoundError, (e) => ({ kind: 'MANIFEST_UNKNOWN', detail: { revision: e.revision, known: e.known } })),
   on(BlobNotFoundError, (e) => ({ kind: 'BLOB_UNKNOWN', detail: { digest: e.digest } })),
   on(UploadUnknownError, (e) => ({ kind: 'BLOB_UPLOAD_UNKNOWN', detail: { upload: e.uploadId } })),
@@ -80,7 +86,7 @@ const RULES: readonly Rule[] = [
   on(BuildInProgressError, (e) => ({ kind: 'UNAVAILABLE', detail: { name: e.imageName, progress: e.progress }, headers: retryAfter(e.retryAfterSeconds) })),
   on(BuildTimeoutError, () => ({ kind: 'UNAVAILABLE', headers: retryAfter(60) })),
   on(SourceTimeoutError, () => ({ kind: 'UNAVAILABLE', headers: retryAfter(60) })),
-  on(SourceUnavailableError, (e) => ({ kind: 'UNAVAILABLE', detail: e.detail })),
+  on(SourceUnavailableError, (e) => ({ kind: 'UNAVAILABLE', detail: e.detail, headers: retryAfter(30) })),
   // The upstream answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.
   on(SourceIntegrityError, (e) => ({ kind: 'UPSTREAM_BAD_ANSWER', message: `image build failed: ${e.message}`, detail: e.detail })),
   on(StorageUnavailableError, () => ({ kind: 'UNAVAILABLE' })),

@@ -53,6 +53,62 @@ export class SourceTimeoutError extends Error {
 }
 
 /**
+ * A requested name exists only as a virtual package (something packages provide, or only ever
+ * depend on). Naming it does not say which image is meant unless exactly one package provides it.
+ */
+export class VirtualPackageError extends PackageNotFoundError {
+  constructor(
+    /** Requested names that are neither real nor virtual. */
+    readonly missing: readonly string[],
+    /** Requested virtual names, each with the real packages that provide it (maybe none). */
+    readonly virtual: ReadonlyArray<{ readonly name: string; readonly providers: readonly string[] }>,
+  ) {
+    super([...missing, ...virtual.map((v) => v.name)]);
+    const parts = missing.length > 0 ? [`unknown package${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}`] : [];
+    for (const v of virtual) {
+      parts.push(
+        v.providers.length === 0
+          ? `"${v.name}" is a virtual package that no package provides`
+          : `"${v.name}" is a virtual package provided by ${v.providers.join(', ')}; name one of them`,
+      );
+    }
+    this.message = parts.join('; ');
+    this.name = 'VirtualPackageError';
+  }
+}
+
+/**
+ * A dependency of a requested package cannot be satisfied by the package set (no candidate, or
+ * no candidate with a satisfying version). `chain` runs from the requested package to the one
+ * whose relation failed.
+ */
+export class UnsatisfiableDependencyError extends PackageNotFoundError {
+  constructor(
+    /** Package names from the requested root to the package with the failing relation. */
+    readonly chain: readonly string[],
+    /** The relation as written in the index, e.g. `libc6 (>= 2.99)`. */
+    readonly relation: string,
+    readonly reason: string,
+  ) {
+    super([chain[0] ?? relation]);
+    this.message = `dependency "${relation}" of ${chain.join(' -> ')} cannot be satisfied: ${reason}`;
+    this.name = 'UnsatisfiableDependencyError';
+  }
+}
+
+/** The requested platform's architecture is not one the source serves. */
+export class PlatformNotServedError extends Error {
+  constructor(
+    readonly architecture: string,
+    readonly served: readonly string[],
+    what = 'this source',
+  ) {
+    super(`architecture "${architecture}" is not served by ${what}; served: ${served.join(', ')}`);
+    this.name = 'PlatformNotServedError';
+  }
+}
+
+/**
  * Generic classes for what a source's upstream (a binary cache, a package archive) did wrong.
  * Concrete sources extend them, so the registry's error table maps these two and never imports a
  * concrete source. `detail` names the upstream (credentials removed) and the item concerned.

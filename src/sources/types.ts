@@ -8,6 +8,8 @@ export interface ImageRequest {
   readonly revision: string;
   /** Nix system, e.g. `x86_64-linux`. */
   readonly system: string;
+  /** The package universe a routed name picked by its prefix (`nix`); absent = the default one. */
+  readonly universe?: string;
 }
 
 /** One store path of a closure. */
@@ -45,6 +47,69 @@ export interface ClosureGraph {
    * `closure.reader ?? source.reader`.
    */
   readonly reader?: StoreReader;
+  /**
+   * Present when the closure's paths are not store paths but packages whose files belong at
+   * their real places in the root filesystem (Debian `.deb`s): the layers are then written from
+   * `rootFs.reader` and the top layer comes from `rootFs.topLayer`. Absent = Nix store layout.
+   */
+  readonly rootFs?: RootFsImage;
+  /**
+   * Path → how popular it is in the whole package set, when the source knows better than the
+   * closure itself (Debian: how many archive packages need it). Absent = the builder's default.
+   */
+  readonly popularity?: ReadonlyMap<string, number>;
+}
+
+/**
+ * One filesystem object of a root-filesystem package, at its real path relative to `/`
+ * (`usr/bin/git`), with the mode (setuid bits included) and numeric owner the package ships.
+ */
+export type RootFsEntry =
+  | { readonly kind: 'directory'; readonly path: string; readonly mode: number; readonly uid: number; readonly gid: number }
+  | { readonly kind: 'symlink'; readonly path: string; readonly target: string; readonly uid: number; readonly gid: number }
+  | {
+      readonly kind: 'file';
+      readonly path: string;
+      readonly mode: number;
+      readonly uid: number;
+      readonly gid: number;
+      readonly size: number;
+      /** The file's bytes; call at most once, and before asking for the next entry. */
+      open(): Readable;
+    }
+  | {
+      /** A hard link to an earlier entry of the same package (`target` is its path). */
+      readonly kind: 'hardlink';
+      readonly path: string;
+      readonly target: string;
+      readonly mode: number;
+      readonly uid: number;
+      readonly gid: number;
+    };
+
+/** Reads the files of root-filesystem packages, streaming, in the package's own order. */
+export interface RootFsReader {
+  /** The entries of closure path `path` (e.g. `/debian/git_1%3a2.39.5-0+deb12u2_amd64`). */
+  entries(path: string, signal?: AbortSignal): AsyncIterable<RootFsEntry>;
+}
+
+/** What a root-filesystem image gets on top of its package layers. */
+export interface RootFsTopLayer {
+  readonly entries: ReadonlyArray<
+    | { readonly kind: 'directory'; readonly path: string; readonly mode: number }
+    | { readonly kind: 'symlink'; readonly path: string; readonly target: string }
+    | { readonly kind: 'file'; readonly path: string; readonly mode: number; readonly content: string }
+  >;
+  /** The image config's Cmd, or null for none. */
+  readonly cmd: readonly string[] | null;
+  /** The image config's Env (`NAME=value`). */
+  readonly env: readonly string[];
+}
+
+export interface RootFsImage {
+  readonly reader: RootFsReader;
+  /** Plan the top layer; `shell` tells whether the `shell` meta-package was asked for. */
+  topLayer(options: { readonly shell: boolean; readonly signal: AbortSignal }): Promise<RootFsTopLayer>;
 }
 
 export interface ResolveOptions {

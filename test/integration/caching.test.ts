@@ -54,7 +54,7 @@ describe('layer and manifest caching with real Nix builds', () => {
 
     const nixCommands: string[] = [];
     const restarted = await buildApp(
-      parseConfig({ host: '127.0.0.1', port: 0, dataDir: registry.dataDir, logLevel: 'warn', source: { packageSet: EXAMPLE_PACKAGE_SET } }),
+      parseConfig({ host: '127.0.0.1', port: 0, dataDir: registry.dataDir, logLevel: 'warn', source: { kind: 'nix', packageSet: EXAMPLE_PACKAGE_SET } }),
       { env: process.env, onNixCommand: (command) => nixCommands.push(command) },
     );
     try {

@@ -109,7 +109,7 @@ describe('bad pushes', () => {
     await registry.app.server.close();
 
     const restarted = await buildApp(
-      parseConfig({ dataDir: registry.dataDir, logLevel: 'warn', auth: { htpasswdFile: htpasswd }, source: { packageSet: EXAMPLE_PACKAGE_SET } }),
+      parseConfig({ dataDir: registry.dataDir, logLevel: 'warn', auth: { htpasswdFile: htpasswd }, source: { kind: 'nix', packageSet: EXAMPLE_PACKAGE_SET } }),
       { env: process.env },
     );
     try {

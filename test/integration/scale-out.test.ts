@@ -45,6 +45,7 @@ async function startReplica(name: string): Promise<Replica> {
       STOWAGE_PORT: String(port),
       STOWAGE_DATA_DIR: dataDir,
       STOWAGE_LOG_LEVEL: 'info',
+      STOWAGE_SOURCE: 'nix',
       STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET,
       STOWAGE_BUILD_REQUEST_WAIT_MS: '600000',
       STOWAGE_STORAGE_BACKEND: 's3',

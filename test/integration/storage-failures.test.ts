@@ -38,7 +38,7 @@ async function registry(deps: { blobs?: BlobStore; redis?: boolean; prefix: stri
   const app = await buildApp(
     parseConfig({
       dataDir: await mkdtemp(join(tmpdir(), 'stowage-failures-')),
-      source: { shellPackages: ['minishell'] },
+      source: { kind: 'nix', shellPackages: ['minishell'] },
       storage: { backend: 's3', s3: { bucket: s3().bucket, endpoint: s3().endpoint, forcePathStyle: true, prefix: deps.prefix, maxAttempts: 3 } },
       ...(deps.redis ? { metadata: { backend: 'redis', redis: { url: redis().url, keyPrefix: deps.prefix, commandTimeoutMs: 500 } } } : {}),
     }),

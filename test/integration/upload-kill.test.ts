@@ -27,7 +27,7 @@ async function startServer(dataDir: string, htpasswd: string): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, STOWAGE_HOST: '127.0.0.1', STOWAGE_PORT: String(port), STOWAGE_DATA_DIR: dataDir, STOWAGE_LOG_LEVEL: 'warn', STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET, STOWAGE_AUTH_HTPASSWD_FILE: htpasswd },
+    env: { ...process.env, STOWAGE_HOST: '127.0.0.1', STOWAGE_PORT: String(port), STOWAGE_DATA_DIR: dataDir, STOWAGE_LOG_LEVEL: 'warn', STOWAGE_SOURCE: 'nix', STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET, STOWAGE_AUTH_HTPASSWD_FILE: htpasswd },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -34,7 +34,7 @@ export async function startRegistry(config: ConfigInput = {}, deps: AppDeps = {}
       dataDir,
       logLevel: 'warn',
       ...config,
-      source: { packageSet: EXAMPLE_PACKAGE_SET, ...config.source },
+      source: { kind: 'nix', packageSet: EXAMPLE_PACKAGE_SET, ...config.source },
     }),
     { env: process.env, onNixCommand: (command) => nixCommands.push(command), ...deps },
   );

@@ -29,7 +29,7 @@ export async function startServerProcess(env: NodeJS.ProcessEnv): Promise<Server
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), 'serve'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET, STOWAGE_HOST: '127.0.0.1', STOWAGE_PORT: String(port), STOWAGE_LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, STOWAGE_SOURCE: 'nix', STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET, STOWAGE_HOST: '127.0.0.1', STOWAGE_PORT: String(port), STOWAGE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

@@ -14,7 +14,7 @@ export function stowage(args: readonly string[], env: NodeJS.ProcessEnv = {}): P
     execFile(
       process.execPath,
       ['--import', 'tsx', join(REPO_ROOT, 'src/cli.ts'), ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET, STOWAGE_LOG_LEVEL: 'warn', ...env }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: REPO_ROOT, env: { ...process.env, STOWAGE_SOURCE: 'nix', STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET, STOWAGE_LOG_LEVEL: 'warn', ...env }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });

@@ -2,7 +2,9 @@
  * Store paths and synthetic entries → deterministic, compressed OCI layer blobs, streaming.
  */
 export {
+  writeRootFsLayer,
   writeStorePathLayer,
+  type RootFsLayerOptions,
   writeSyntheticLayer,
   type LayerBlob,
   type LayerOutputOptions,

@@ -7,6 +7,8 @@ import type { Readable } from 'node:stream';
 export type TarEntry =
   | { readonly kind: 'directory'; readonly name: string; readonly mode: number; readonly owner?: TarOwner }
   | { readonly kind: 'symlink'; readonly name: string; readonly target: string; readonly owner?: TarOwner }
+  /** A hard link to an earlier entry of the same layer, as a package's own tar has it. */
+  | { readonly kind: 'hardlink'; readonly name: string; readonly target: string; readonly mode: number; readonly owner?: TarOwner }
   | {
       readonly kind: 'file';
       readonly name: string;

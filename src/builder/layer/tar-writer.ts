@@ -50,6 +50,8 @@ export async function writeTarEntries(
       await writer.add(header(`${entry.name}/`, 'directory', entry.mode, entry.owner));
     } else if (entry.kind === 'symlink') {
       await writer.add({ ...header(entry.name, 'symlink', SYMLINK_MODE, entry.owner), linkname: entry.target });
+    } else if (entry.kind === 'hardlink') {
+      await writer.add({ ...header(entry.name, 'link', entry.mode, entry.owner), linkname: entry.target });
     } else {
       await writeFile(writer, entry, index, options.signal);
     }

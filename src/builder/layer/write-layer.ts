@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack as createPack } from 'tar-stream';
-import type { StoreReader } from '../../sources/types.js';
+import type { RootFsReader, StoreReader } from '../../sources/types.js';
 import type { BlobStore } from '../../storage/types.js';
 import { compressionLevel, createCompressor, type LayerCompression } from './compression.js';
 import { DiffIdStream } from './diff-id-stream.js';
+import { rootFsTarEntries } from './root-fs-entries.js';
 import { sortStorePaths, storePathTarEntries } from './store-path-entries.js';
 import { syntheticTarEntries, type SyntheticEntry } from './synthetic-entries.js';
 import type { TarEntry } from './tar-entry.js';
@@ -40,6 +41,13 @@ export interface StorePathLayerOptions extends LayerOutputOptions {
   readonly storePaths: readonly string[];
 }
 
+/** Options of {@link writeRootFsLayer}. */
+export interface RootFsLayerOptions extends LayerOutputOptions {
+  readonly reader: RootFsReader;
+  /** Closure paths (packages) of the layer; written in byte order, duplicates once. */
+  readonly paths: readonly string[];
+}
+
 /** Options of {@link writeSyntheticLayer}. */
 export interface SyntheticLayerOptions extends LayerOutputOptions {
   readonly entries: readonly SyntheticEntry[];
@@ -63,6 +71,16 @@ export function writeStorePathLayer(options: StorePathLayerOptions): Promise<Lay
     return Promise.reject(err);
   }
   return writeLayer((signal) => storePathTarEntries(reader, storePaths, signal), true, options);
+}
+
+/**
+ * Build the layer of root-filesystem packages (files at their real paths, see
+ * rootFsTarEntries), streaming and committed like {@link writeStorePathLayer}; the same
+ * packages always give the same digest.
+ */
+export function writeRootFsLayer(options: RootFsLayerOptions): Promise<LayerBlob> {
+  const { reader, paths } = options;
+  return writeLayer((signal) => rootFsTarEntries(reader, paths, signal), false, options);
 }
 
 /**

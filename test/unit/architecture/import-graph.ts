@@ -35,7 +35,10 @@ export interface SourceGraph {
  */
 export function moduleOf(file: string): string {
   const [first = '', ...rest] = file.split('/');
-  return rest.length > 0 ? first : first.replace(/\.[mc]?ts$|\.[mc]?js$/, '');
+  if (rest.length > 0) return first;
+  const module = first.replace(/\.[mc]?ts$|\.[mc]?js$/, '');
+  // The composition root is app.ts and the compose-*.ts files it splits its wiring into.
+  return module.startsWith('compose-') ? 'app' : module;
 }
 
 function packageName(specifier: string): string {

@@ -24,7 +24,7 @@ describe('defaultCmd', () => {
 describe('the Cmd of built images', () => {
   let app: App;
   beforeAll(async () => {
-    app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-cmd-')), source: { shellPackages: ['minishell'] } }), {
+    app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-cmd-')), source: { kind: 'nix', shellPackages: ['minishell'] } }), {
       source: await FakePackageSource.create(),
       blobs: new MemoryBlobStore(),
       metadata: new MemoryMetadataStore(),

@@ -22,7 +22,7 @@ afterEach(async () => {
 async function makeApp(): Promise<{ app: App; blobs: MemoryBlobStore; metadata: MemoryMetadataStore }> {
   const blobs = new MemoryBlobStore();
   const metadata = new MemoryMetadataStore();
-  const app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-expiry-')), source: { shellPackages: ['minishell'] } }), {
+  const app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-expiry-')), source: { kind: 'nix', shellPackages: ['minishell'] } }), {
     source: await FakePackageSource.create(),
     blobs,
     metadata,

@@ -22,7 +22,7 @@ async function makeApp(config: ConfigInput = {}): Promise<App> {
     parseConfig({
       dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')),
       ...config,
-      source: { shellPackages: ['minishell'], systems: ['x86_64-linux', 'aarch64-linux'], ...config.source },
+      source: { kind: 'nix', shellPackages: ['minishell'], systems: ['x86_64-linux', 'aarch64-linux'], ...config.source },
     }),
     { source, blobs: new MemoryBlobStore(), metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
   );
@@ -88,7 +88,7 @@ describe('multi-platform images', () => {
     const blobs = new MemoryBlobStore();
     const metadata = new MemoryMetadataStore();
     const { server } = await buildApp(
-      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { shellPackages: ['minishell'], systems: ['x86_64-linux', 'aarch64-linux'] } }),
+      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'], systems: ['x86_64-linux', 'aarch64-linux'] } }),
       { source, blobs, metadata, logger: pino({ level: 'silent' }) },
     );
     const first = await server.inject({ method: 'GET', url: '/v2/shell/tool/manifests/latest' });

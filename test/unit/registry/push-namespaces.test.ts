@@ -29,7 +29,7 @@ beforeEach(() => {
 
 async function makeApp(config: ConfigInput = {}): Promise<App> {
   return buildApp(
-    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { shellPackages: ['minishell'], systems: ['x86_64-linux'] }, auth: { htpasswdFile: htpasswd }, ...config }),
+    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'], systems: ['x86_64-linux'] }, auth: { htpasswdFile: htpasswd }, ...config }),
     { source: await FakePackageSource.create(), blobs, metadata, logger: pino({ level: 'silent' }) },
   );
 }

@@ -24,7 +24,7 @@ async function appWithLog(): Promise<{ app: App; lines: Array<Record<string, unk
       done();
     },
   });
-  const app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-reqid-')), source: { shellPackages: ['minishell'] } }), {
+  const app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-reqid-')), source: { kind: 'nix', shellPackages: ['minishell'] } }), {
     source: await FakePackageSource.create(),
     blobs: new MemoryBlobStore(),
     metadata: new MemoryMetadataStore(),

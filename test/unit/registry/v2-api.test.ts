@@ -19,7 +19,7 @@ let blobs: MemoryBlobStore;
 
 async function makeApp(config: ConfigInput = {}): Promise<App> {
   return buildApp(
-    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { shellPackages: ['minishell'] }, ...config }),
+    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'] }, ...config }),
     { source, blobs, metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
   );
 }

@@ -26,7 +26,7 @@ beforeEach(async () => {
   offset = 0;
   blobs = new MemoryBlobStore(clock);
   metadata = new MemoryMetadataStore();
-  app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-gc-')), logLevel: 'silent', source: { shellPackages: ['minishell'] } }), {
+  app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-gc-')), logLevel: 'silent', source: { kind: 'nix', shellPackages: ['minishell'] } }), {
     source,
     blobs,
     metadata,
@@ -99,7 +99,7 @@ describe('collectGarbage', () => {
     // Commits that take a while to return: each blob sits in the store, not yet recorded,
     // exactly the window a grace period must cover.
     await app.server.close();
-    app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-gc-')), logLevel: 'silent', source: { shellPackages: ['minishell'] } }), {
+    app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-gc-')), logLevel: 'silent', source: { kind: 'nix', shellPackages: ['minishell'] } }), {
       source,
       blobs: slowCommits(blobs, 20),
       metadata,

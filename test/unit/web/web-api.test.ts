@@ -17,7 +17,7 @@ const apps: App[] = [];
 
 async function makeApp(config: ConfigInput = {}): Promise<App> {
   const app = await buildApp(
-    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-web-')), logLevel: 'silent', source: { shellPackages: ['minishell'] }, ...config }),
+    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-web-')), logLevel: 'silent', source: { kind: 'nix', shellPackages: ['minishell'] }, ...config }),
     { source, blobs: new MemoryBlobStore(), metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
   );
   apps.push(app);
