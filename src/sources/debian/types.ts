@@ -25,6 +25,8 @@ export interface DebianPackage {
   /** Raw relationship fields, as in the index ('' when absent). */
   readonly depends: string;
   readonly preDepends: string;
+  /** Soft dependencies; the resolver follows only a few of them (see resolver.ts). */
+  readonly recommends?: string;
   readonly provides: string;
   readonly essential: boolean;
   readonly priority: string;

@@ -29,7 +29,7 @@ export class PackagesFormatError extends Error {
 
 const KEPT = new Set([
   'Package', 'Version', 'Architecture', 'Filename', 'SHA256', 'Size', 'Installed-Size', 'Depends', 'Pre-Depends',
-  'Provides', 'Essential', 'Priority', 'Section', 'Description', 'Multi-Arch', 'Source', 'Homepage',
+  'Recommends', 'Provides', 'Essential', 'Priority', 'Section', 'Description', 'Multi-Arch', 'Source', 'Homepage',
 ]);
 /** Fields whose few distinct values are shared between records. */
 const INTERNED = new Set(['Architecture', 'Priority', 'Section', 'Multi-Arch', 'Essential']);
@@ -79,7 +79,7 @@ export class PackagesParser {
     const first = data[start];
     if (first === 0x20 || first === 0x09) {
       // Continuation: kept only for relationship fields, which some tools wrap.
-      if (this.current === 'Depends' || this.current === 'Pre-Depends' || this.current === 'Provides') {
+      if (this.current === 'Depends' || this.current === 'Pre-Depends' || this.current === 'Recommends' || this.current === 'Provides') {
         const previous = this.fields.get(this.current) ?? '';
         this.fields.set(this.current, `${previous} ${data.toString('utf8', start, end).trim()}`.trim());
       }
@@ -136,6 +136,7 @@ export class PackagesParser {
       installedSize: installedKiB * 1024,
       depends: f.get('Depends') ?? '',
       preDepends: f.get('Pre-Depends') ?? '',
+      recommends: f.get('Recommends') ?? '',
       provides: f.get('Provides') ?? '',
       essential: f.get('Essential') === 'yes',
       priority: f.get('Priority') ?? '',

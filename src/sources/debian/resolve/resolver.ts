@@ -1,7 +1,7 @@
 import { PackageNotFoundError, UnsatisfiableDependencyError, VirtualPackageError } from '../../errors.js';
 import type { DebianClosure, DebianIndexSnapshot, DebianPackage } from '../types.js';
 import { chooseFor, relationsOf } from './choose.js';
-import { parseRelations } from './relations.js';
+import { parseRelations, type Relation } from './relations.js';
 
 /**
  * The closure of requested Debian packages: what `Depends` and `Pre-Depends` need, with version
@@ -21,6 +21,10 @@ import { parseRelations } from './relations.js';
  *   skipped. Essential packages thus enter an image only through the request, in practice
  *   through the `shell` meta-package (SHELL_PACKAGES). Packages that are merely Priority
  *   required (libc6, mawk) are followed like any other.
+ * - **Recommends** are not followed, as `apt-get install --no-install-recommends` does, with
+ *   one exception: a recommended `ca-certificates` (git, curl, python3, wget, openssl...
+ *   recommend it) joins the closure, because without it TLS clients in the image cannot verify
+ *   any server. A recommendation that cannot be satisfied is dropped, never an error.
  * - **Failures**: unknown names → PackageNotFoundError naming all of them; a relation nothing
  *   satisfies → UnsatisfiableDependencyError with the chain from the requested package.
  */
@@ -57,10 +61,14 @@ export function resolveClosure(snapshot: DebianIndexSnapshot, names: readonly st
     const pkg = queue[head] as DebianPackage;
     const deps = new Set<string>();
     edges.set(pkg.name, deps);
-    for (const relation of relationsOf(pkg)) {
+    const soft = followedRecommends(pkg);
+    for (const relation of [...relationsOf(pkg), ...soft]) {
       const choice = chooseFor(relation, { snapshot, chosen, skipEssential: true });
       if (choice === null || choice.kind === 'essential') continue;
-      if (choice.kind === 'unsatisfiable') throw new UnsatisfiableDependencyError(chainTo(pkg.name), relation.text, choice.reason);
+      if (choice.kind === 'unsatisfiable') {
+        if (soft.includes(relation)) continue;
+        throw new UnsatisfiableDependencyError(chainTo(pkg.name), relation.text, choice.reason);
+      }
       if (choice.pkg.name !== pkg.name) deps.add(choice.pkg.name);
       if (choice.kind === 'new') {
         chosen.set(choice.pkg.name, choice.pkg);
@@ -73,6 +81,19 @@ export function resolveClosure(snapshot: DebianIndexSnapshot, names: readonly st
   const dependsOn = new Map<string, readonly string[]>();
   for (const pkg of packages) dependsOn.set(pkg.name, [...(edges.get(pkg.name) ?? [])].sort());
   return { packages, dependsOn, roots: roots.map((r) => r.name) };
+}
+
+/** Recommended packages the resolver follows (see the header). */
+const FOLLOWED_RECOMMENDS: ReadonlySet<string> = new Set(['ca-certificates']);
+
+/** The Recommends relations of `pkg` naming a followed package (a malformed field names none). */
+function followedRecommends(pkg: DebianPackage): readonly Relation[] {
+  if (!pkg.recommends) return [];
+  try {
+    return parseRelations(pkg.recommends).filter((relation) => relation.alternatives.some((a) => FOLLOWED_RECOMMENDS.has(a.name)));
+  } catch {
+    return [];
+  }
 }
 
 function resolveRoots(snapshot: DebianIndexSnapshot, requested: readonly string[], options: ResolveOptions): DebianPackage[] {

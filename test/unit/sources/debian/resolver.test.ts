@@ -29,6 +29,11 @@ describe('Debian closure resolver', () => {
       ['archy', '1', { Depends: 'libnew [amd64], libold [arm64]' }],
       ['pref', '1', { Depends: 'libnew | libold' }],
       ['self', '1', { Depends: 'self-dep | libold', Provides: 'self-dep' }],
+      ['wget', '1.21', { Depends: 'libc6', Recommends: 'ca-certificates, publicsuffix' }],
+      ['ca-certificates', '20230311', { Depends: 'openssl' }],
+      ['openssl', '3.0.15'],
+      ['publicsuffix', '20230209'],
+      ['picky', '1', { Recommends: 'ca-certificates (>= 99999999)' }],
     ],
   });
 
@@ -50,6 +55,14 @@ describe('Debian closure resolver', () => {
     expect(names(closure)).toEqual(['bash', 'curl', 'libc6', 'libcurl4', 'libgcc-s1', 'libold']);
     expect(closure.dependsOn.get('curl')).toEqual(['bash', 'libc6', 'libcurl4']);
     expect(closure.dependsOn.get('libcurl4')).not.toContain('coreutils');
+  });
+
+  it('follows a recommended ca-certificates (and its dependencies) but no other recommendation', async () => {
+    const closure = resolveClosure(await universe, ['wget']);
+    expect(names(closure)).toEqual(['ca-certificates', 'libc6', 'libgcc-s1', 'openssl', 'wget']);
+    expect(closure.dependsOn.get('wget')).toEqual(['ca-certificates', 'libc6']);
+    // A recommendation nothing satisfies is dropped, never an error.
+    expect(names(resolveClosure(await universe, ['picky']))).toEqual(['picky']);
   });
 
   it('prefers an alternative already in the closure', async () => {
