@@ -1,0 +1,72 @@
+import { BuildFailedError } from '../sources/errors.js';
+import type { BuildTracker } from './build-tracker.js';
+
+/** Hooks for metrics; each is called synchronously and must not throw. */
+export interface BuildObserver {
+  /** A layer an image needs was found in the cache (`built` false) or written. */
+  layer?(event: { readonly built: boolean; readonly size: number }): void;
+  /** A requested image (one system) was found in the cache (`built` false) or built. */
+  image?(event: { readonly built: boolean }): void;
+}
+
+export type ProgressPatch = Parameters<BuildTracker['update']>[3];
+
+/**
+ * Reports one system's build of one image to the tracker, so a user watching a slow first build
+ * sees it move and a client told "retry later" learns why.
+ */
+export class SystemProgress {
+  constructor(
+    private readonly tracker: BuildTracker,
+    private readonly image: string,
+    private readonly revision: string,
+    private readonly system: string,
+  ) {}
+
+  report(patch: ProgressPatch): void {
+    this.tracker.update(this.image, this.revision, this.system, patch);
+  }
+
+  /**
+   * Report the build queued, start it, then report it done or failed (with the error and the
+   * tail of Nix's log, which tells the user why their packages did not build).
+   */
+  around<T>(start: () => Promise<T>): Promise<T> {
+    this.report({ phase: 'queued' });
+    return start().then(
+      (result) => {
+        this.report({ phase: 'done' });
+        return result;
+      },
+      (error: unknown) => {
+        this.report({
+          phase: 'failed',
+          error: error instanceof Error ? error.message : String(error),
+          ...(error instanceof BuildFailedError && error.logTail !== '' ? { log: error.logTail } : {}),
+        });
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Report the bytes `counter` has written every half second, so a big layer shows progress
+   * before it is done; returns the function that stops it.
+   */
+  reportBytesWritten(counter: { readonly bytesWritten: number }): () => void {
+    const timer = setInterval(() => this.report({ bytesWritten: counter.bytesWritten }), 500);
+    return () => clearInterval(timer);
+  }
+}
+
+/** One line of every system's progress on `image` at `revision`, for BuildInProgressError. */
+export function describeProgress(tracker: BuildTracker, image: string, revision: string): string {
+  const statuses = tracker.get(image, revision);
+  if (statuses.length === 0) return 'starting';
+  return statuses
+    .map((status) => {
+      const layers = status.phase === 'layers' ? ` ${status.layersDone} of ${status.layersTotal} layers` : '';
+      return `${status.system}: ${status.phase}${layers}`;
+    })
+    .join(', ');
+}

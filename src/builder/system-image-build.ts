@@ -1,0 +1,175 @@
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import type { Layer, Layerer, LayeringGraph, Popularity } from '../layering/types.js';
+import type { ClosureGraph, ImageRequest, PackageSource } from '../sources/types.js';
+import type { BlobStore } from '../storage/types.js';
+import { putBlob } from '../storage/blob-io.js';
+import { imageConfigJson, imageManifestJson, type ImageLayer, type Platform } from '../oci/image.js';
+import { MediaType, type LayerCompression } from '../oci/media-types.js';
+import type { ParsedImageName } from '../image-name/image-name.js';
+import type { CachedBuildDeps } from './cached-build.js';
+import { LayerBuilder } from './layer-builder.js';
+import type { ImageRecord } from './records.js';
+import { CountingBlobStore } from './counting-blob-store.js';
+import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
+import { planRootFsTopLayer, planTopLayer, type TopLayerPlan } from './top-layer.js';
+import { defaultCmd } from './default-cmd.js';
+import { writeImageSbom } from './sbom-artifact.js';
+import type { BuildObserver, SystemProgress } from './build-progress.js';
+
+export interface SystemBuildDeps extends CachedBuildDeps {
+  readonly source: PackageSource;
+  readonly layerer: Layerer;
+  readonly popularity: (graph: LayeringGraph) => Popularity;
+  readonly blobs: BlobStore;
+  readonly logger: Logger;
+  /** Told of cache hits and misses, for metrics. */
+  readonly observer?: BuildObserver;
+}
+
+export interface SystemBuildOptions {
+  /** Most layers per image, the top layer included. */
+  readonly maxLayers: number;
+  readonly levels: Readonly<Record<LayerCompression, number>>;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** One system's image to build: the name, its request for that system, and where to report. */
+export interface SystemBuildJob {
+  readonly image: ParsedImageName;
+  readonly request: ImageRequest;
+  readonly platform: Platform;
+  /** The key the image is cached under (null: not cached), which the closure must match. */
+  readonly sourceKey: string | null;
+  readonly progress: SystemProgress;
+}
+
+/** The closure grouped into store path layers, bottom first, leaving one layer for the top. */
+export function groupClosure(deps: SystemBuildDeps, options: SystemBuildOptions, closure: ClosureGraph): Layer[] {
+  const graph: LayeringGraph = {
+    nodes: closure.paths.map((info) => ({ path: info.path, narSize: info.narSize, references: info.references })),
+    roots: closure.roots,
+  };
+  return deps.layerer.group(graph, closure.popularity ?? deps.popularity(graph), options.maxLayers - 1);
+}
+
+/** Sum of the NAR sizes of `paths`, by `sizes`. */
+export function narSizeOf(paths: readonly string[], sizes: ReadonlyMap<string, number>): number {
+  return paths.reduce((total, path) => total + (sizes.get(path) ?? 0), 0);
+}
+
+/**
+ * One system's image: resolve the closure, build each missing layer (store paths, then the top
+ * layer) once into the blob store, write config and manifests, then the SBOM and explorer info.
+ */
+export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBuildOptions, job: SystemBuildJob, signal: AbortSignal): Promise<ImageRecord> {
+  const { image, request, progress } = job;
+  const system = request.system;
+  const log = deps.logger.child({ image: image.canonicalName, revision: request.revision, system });
+  const started = Date.now();
+  log.info({ packages: request.packages }, 'image build started');
+  progress.report({ phase: 'resolving' });
+
+  // With the key the image is cached under, so a branch that moved meanwhile can't mix states.
+  const closure = await deps.source.resolve(request, { signal, cacheKey: job.sourceKey });
+  const reader = closure.reader ?? deps.source.reader;
+  const groups = groupClosure(deps, options, closure);
+  const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
+  const settings = { compression: image.compression, level: options.levels[image.compression] };
+  progress.report({ phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });
+
+  // Layers go through a counting store so progress can show the bytes written so far.
+  const counting = new CountingBlobStore(deps.blobs);
+  const layerBuilder = new LayerBuilder({ ...deps, blobs: counting });
+  const stopReporting = progress.reportBytesWritten(counting);
+  const layers: ImageLayer[] = [];
+  const infoLayers: ImageInfoLayer[] = [];
+  const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
+  let builtLayers = 0;
+  let top: TopLayerPlan;
+  try {
+    for (const group of groups) {
+      const { record, built } = closure.rootFs
+        ? await layerBuilder.rootFsLayer(closure.rootFs.reader, group, narHashes, settings, signal)
+        : await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
+      if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
+      builtLayers += built ? 1 : 0;
+      deps.observer?.layer?.({ built, size: record.size });
+      layers.push({ ...record, comment: describeLayer(group.paths) });
+      infoLayers.push({ digest: record.digest, size: record.size, kind: 'store', storePaths: group.paths, narSize: narSizeOf(group.paths, sizes) });
+      progress.report({ layersDone: layers.length, bytesWritten: counting.bytesWritten });
+    }
+    top = closure.rootFs
+      ? await planRootFsTopLayer(closure.rootFs, image.shell, signal)
+      : await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
+    const topLayer = await layerBuilder.syntheticLayer(top.entries, settings, signal);
+    if (topLayer.built) log.info({ digest: topLayer.record.digest, size: topLayer.record.size, top: true }, 'layer built');
+    builtLayers += topLayer.built ? 1 : 0;
+    deps.observer?.layer?.({ built: topLayer.built, size: topLayer.record.size });
+    layers.push({ ...topLayer.record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });
+    infoLayers.push({ digest: topLayer.record.digest, size: topLayer.record.size, kind: 'top', storePaths: [], narSize: 0 });
+  } finally {
+    stopReporting();
+  }
+  progress.report({ phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
+
+  const record = await writeManifests(deps, options, job, layers, top, signal);
+  await writeImageSbom(deps, { image: image.canonicalName, revision: request.revision, system, source: deps.source.name, sourceKey: job.sourceKey, closure, record }, signal);
+  await recordImageInfo(deps.metadata, [record.oci.digest, ...(record.docker ? [record.docker.digest] : [])], {
+    image: image.canonicalName,
+    revision: request.revision,
+    system,
+    packages: request.packages,
+    closurePaths: closure.paths.length,
+    layers: infoLayers,
+    builtAt: new Date().toISOString(),
+  });
+  log.info(
+    { packages: request.packages, durationMs: Date.now() - started, layers: layers.length, builtLayers, closurePaths: closure.paths.length, digest: record.oci.digest },
+    'image build finished',
+  );
+  return record;
+}
+
+/** The image config, the OCI manifest and (for gzip layers, which Docker reads) the Docker manifest. */
+async function writeManifests(
+  deps: SystemBuildDeps,
+  options: SystemBuildOptions,
+  job: SystemBuildJob,
+  layers: readonly ImageLayer[],
+  top: TopLayerPlan,
+  signal: AbortSignal,
+): Promise<ImageRecord> {
+  const { image, request } = job;
+  const labels = {
+    ...options.labels,
+    'dev.stowage.packages': request.packages.join(' '),
+    'dev.stowage.revision': request.revision,
+    'dev.stowage.source': deps.source.name,
+    'dev.stowage.system': request.system,
+    'org.opencontainers.image.title': image.canonicalName,
+  };
+  const env = top.config ? [...top.config.env] : ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  if (!top.config && top.caBundle !== null) env.push(`SSL_CERT_FILE=${top.caBundle}`, `NIX_SSL_CERT_FILE=${top.caBundle}`);
+  const cmd = top.config ? top.config.cmd : (defaultCmd(image.shell, request.packages, top.binaries).cmd ?? null);
+  const configBytes = imageConfigJson(job.platform, layers, {
+    env,
+    ...(cmd ? { cmd: [...cmd] } : {}),
+    labels,
+  });
+  const config = await putBlob(deps.blobs, configBytes, signal);
+  const oci = await putBlob(deps.blobs, imageManifestJson('oci', config, layers), signal);
+  let docker: ImageRecord['docker'] = null;
+  if (image.compression === 'gzip') {
+    const dockerInfo = await putBlob(deps.blobs, imageManifestJson('docker', config, layers), signal);
+    docker = { ...dockerInfo, mediaType: MediaType.dockerManifest };
+  }
+  return { oci: { ...oci, mediaType: MediaType.ociManifest }, docker, config, layers: layers.map((layer) => layer.digest) };
+}
+
+/** History comment naming a layer's store paths (abbreviated for big layers). */
+function describeLayer(paths: readonly string[]): string {
+  const names = paths.map((path) => basename(path));
+  const shown = names.slice(0, 12).join(' ');
+  return names.length > 12 ? `${shown} and ${names.length - 12} more store paths` : shown;
+}
