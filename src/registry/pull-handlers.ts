@@ -42,8 +42,9 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
   } else {
     const image = parseImageName(name, reference, deps.imageNames);
     const built = await deps.builder.buildWithin(image, deps.requestWaitMs);
-    // Best effort: a pull must not fail because its time could not be written.
-    deps.pulls?.record(image.canonicalName).catch((error: unknown) => request.log.warn({ reason: (error as Error).message }, 'could not record the pull time'));
+    // Best effort: a pull must not fail because its time could not be written. Awaited (it
+    // writes at most once an hour per name) so no write outlives the request that made it.
+    await deps.pulls?.record(image.canonicalName).catch((error: unknown) => request.log.warn({ reason: (error as Error).message }, 'could not record the pull time'));
     const ref = chooseManifest(built, request.headers.accept);
     if (ref === null) {
       throw new RegistryError('MANIFEST_UNKNOWN', 'this image has zstd layers, which only OCI manifests can describe; the client accepts only Docker schema 2', { name: image.canonicalName });
