@@ -2,18 +2,16 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtemp, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BlobStore, MetadataStore, StoredBlob } from '../../src/storage/types.js';
 import { FsBlobStore } from '../../src/storage/fs-blob-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
 import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
-import { RedisConnection } from '../../src/storage/redis-client.js';
-import { RedisMetadataStore } from '../../src/storage/redis-metadata-store.js';
 import { CachingMetadataStore } from '../../src/storage/caching-metadata-store.js';
 import { putBlob } from '../../src/storage/blob-io.js';
 import { sha256Digest } from '../../src/oci/digest.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisMetadataStores } from '../support/redis-metadata-stores.js';
 import { useS3Server } from '../support/s3-server.js';
 
 /**
@@ -135,19 +133,7 @@ function describeKeyListing(name: string, factory: () => Promise<MetadataStore>)
   });
 }
 
-const redis = useRedisServer();
-const connections: RedisConnection[] = [];
-afterAll(async () => {
-  await Promise.all(connections.map((connection) => connection.close()));
-});
-let prefixes = 0;
-async function redisStore(): Promise<RedisMetadataStore> {
-  const connection = new RedisConnection({ url: redis().url });
-  connections.push(connection);
-  await connection.connect();
-  prefixes += 1;
-  return new RedisMetadataStore(connection, `gc${prefixes}:`);
-}
+const redisStore = useRedisMetadataStores('gc');
 
 describeKeyListing('memory', async () => new MemoryMetadataStore());
 describeKeyListing('fs', async () => new FsMetadataStore(await mkdtemp(join(tmpdir(), 'stowage-gc-meta-'))));

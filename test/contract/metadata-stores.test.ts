@@ -1,29 +1,14 @@
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MetadataStore } from '../../src/storage/types.js';
 import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
-import { RedisConnection } from '../../src/storage/redis-client.js';
-import { RedisMetadataStore } from '../../src/storage/redis-metadata-store.js';
 import { CachingMetadataStore } from '../../src/storage/caching-metadata-store.js';
-import { useRedisServer } from '../support/redis-server.js';
+import { useRedisMetadataStores } from '../support/redis-metadata-stores.js';
 
-const redis = useRedisServer();
-const connections: RedisConnection[] = [];
-afterAll(async () => {
-  await Promise.all(connections.map((connection) => connection.close()));
-});
-let prefixes = 0;
-/** A Redis-backed store under its own key prefix, so tests don't see each other's keys. */
-async function redisStore(): Promise<RedisMetadataStore> {
-  const connection = new RedisConnection({ url: redis().url });
-  connections.push(connection);
-  await connection.connect();
-  prefixes += 1;
-  return new RedisMetadataStore(connection, `contract${prefixes}:`);
-}
+const redisStore = useRedisMetadataStores('contract');
 
 function describeMetadataStoreContract(name: string, factory: () => Promise<MetadataStore>): void {
   describe(`MetadataStore contract: ${name}`, () => {

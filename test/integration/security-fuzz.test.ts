@@ -7,6 +7,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry-server.
 import { FakePackageSource } from '../support/fake-source.js';
 import { basicAuth, envelopeCode, rawRequest, type RawResponse } from '../support/raw-http.js';
 import { digestOf } from '../conformance/client.js';
+import { seeded } from '../support/random-graphs.js';
 
 /**
  * A bounded HTTP fuzz: a few thousand requests built by a seeded PRNG from names, digests,
@@ -17,18 +18,6 @@ import { digestOf } from '../conformance/client.js';
 const SEED = Number(process.env.STOWAGE_FUZZ_SEED ?? 20261201);
 const REQUESTS = 2500;
 const CONCURRENCY = 8;
-
-/** mulberry32: small, seedable, good enough to pick inputs. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const USER = 'fuzzer';
 const PASSWORD = 'fuzz';
@@ -93,7 +82,7 @@ describe('HTTP fuzz', () => {
   });
 
   it(`answers ${REQUESTS} generated requests with successes or OCI envelopes, never 5xx (seed ${SEED})`, { timeout: 240_000 }, async () => {
-    const next = generator(prng(SEED));
+    const next = generator(seeded(SEED));
     const requests = Array.from({ length: REQUESTS }, next);
     const failures: string[] = [];
     const statuses = new Map<number, number>();

@@ -13,14 +13,5 @@ export async function dpkgCompare(pairs: ReadonlyArray<readonly [string, string]
   return stdout.trim().split('\n').map(Number);
 }
 
-/** A small seeded PRNG (mulberry32), so "random" pairs are the same in every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seeded PRNG (mulberry32), so "random" pairs are the same in every run. */
+export { seeded as seededRandom } from './random-graphs.js';

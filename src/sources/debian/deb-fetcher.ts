@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceIntegrityError, SourceUnavailableError } from '../errors.js';
 import { DebCacheBudget } from './deb-cache-budget.js';
 import type { DebFetcher, DebianPackage } from './types.js';
+import { abortable } from '../abortable.js';
 
 /** How one HTTP GET is made: global fetch by default, replaceable in tests. */
 export type HttpGet = (url: string, signal: AbortSignal) => Promise<Response>;
@@ -174,25 +175,6 @@ class SizeAndHash extends Transform {
 async function isFile(path: string, size: number): Promise<boolean> {
   const info = await stat(path).catch(() => null);
   return info !== null && info.isFile() && info.size === size;
-}
-
-/** Wait for a shared promise, but give up (only this caller) when `signal` fires. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Bytes from `upstream` for `item` that fail verification: nothing is stored. */

@@ -8,6 +8,7 @@ import { IndexCache } from './index-cache.js';
 import { defaultRevisions, type RevisionMap } from './revisions.js';
 import { buildSnapshot, snapshotFingerprint } from './snapshot.js';
 import { fetchSuiteIndex, type SuiteIndex } from './suite-index.js';
+import { abortable } from '../../abortable.js';
 
 /** Configuration of the archive side of the Debian source. */
 export interface DebianArchiveIndexOptions {
@@ -181,24 +182,4 @@ export class DebianArchiveIndex implements DebianIndexProvider {
     for (const state of this.states.values()) for (const file of state.index?.files ?? []) live.add(file.sha256);
     await this.cache.prune(live).catch(() => undefined);
   }
-}
-
-/** Waits for a shared promise, giving up (without cancelling it) when `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
