@@ -26,6 +26,8 @@ export interface PushedRepositoryStore {
   getManifest(name: string, reference: string): Promise<StoredManifest | null>;
   deleteManifest(name: string, reference: string): Promise<void>;
   tags(name: string): Promise<string[]>;
+  /** Up to `limit` repository names sorting after `after`, ascending. */
+  names(after: string | undefined, limit: number): Promise<string[]>;
   referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]>;
 }
 
