@@ -177,6 +177,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       realm: config.auth.realm,
     },
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
+    bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
     pulls: new PullRecorder(metadata),
     imageNames,
     ...(source.revisions ? { revisions: (signal?: AbortSignal) => source.revisions?.(signal) ?? Promise.resolve([]) } : {}),

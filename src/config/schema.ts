@@ -198,6 +198,8 @@ const serverSchema = z
     drainMs: z.number().int().min(0).default(5_000),
     /** Idle keep-alive HTTP connections are closed after this long (above common load-balancer idle timeouts of 60 s). */
     keepAliveTimeoutMs: z.number().int().min(1_000).default(72_000),
+    /** A request body that sends nothing for this long is answered 408 and the connection closed. */
+    bodyIdleTimeoutMs: z.number().int().min(100).default(60_000),
   })
   .strict()
   .superRefine((value, context) => {

@@ -61,6 +61,8 @@ export interface RegistryDeps {
   readonly uploads: UploadSessionStore;
   readonly deletesEnabled: boolean;
   readonly auth: AuthOptions;
+  /** A request body that sends nothing for this long is answered 408 and its connection closed. */
+  readonly bodyIdleTimeoutMs?: number;
   /** Notes pulls of built images by tag, so images nobody pulls expire (gc.imageRecordTtlMs). */
   readonly pulls?: { record(canonicalName: string): Promise<void> };
   /** The revisions (tags) the package source can build, listed by `tags/list` of a buildable name. */

@@ -7,6 +7,7 @@ import { registerAccessControl } from './access-control.js';
 import { registerHealthRoutes, type HealthOptions } from './health-routes.js';
 import { noteRefusal, registerRequestLog } from './request-log.js';
 import { registerSingleQueryValues } from './single-query.js';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
 
 /**
  * Everything HTTP: the `/v2/` API, access control on every route, the error envelope for every
@@ -32,6 +33,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
     void reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });
 
+  registerBodyTimeout(app, deps.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
   registerAccessControl(app, deps.auth);
   registerSingleQueryValues(app);
 
