@@ -63,7 +63,9 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
   const tokens = options.tokens;
 
   const challengeOf = (request: FastifyRequest, scope: RouteScope | null, error?: string): Record<string, string> => {
-    if (tokens === undefined) return { 'www-authenticate': basic };
+    // Outside the API (web UI, status, metrics) a browser must be able to ask for the user: Basic.
+    const api = request.routeOptions.url === '/v2/*' || request.routeOptions.url === '/v2';
+    if (tokens === undefined || !api) return { 'www-authenticate': basic };
     const realm = tokens.realm !== '' ? tokens.realm : `${request.protocol}://${request.host}/token`;
     const parts = [`realm="${realm}"`, `service="${tokens.service}"`];
     if (scope !== null) parts.push(`scope="${scope.challenge}"`);
