@@ -101,7 +101,10 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
 
     const credentials = basicCredentials(header);
     if (credentials === null) {
-      const challengeReads = tokens !== undefined && tokens.challengeAnonymousReads && request.routeOptions.url === '/v2/*';
+      // An anonymous blob HEAD is challenged too: pushers ask it before uploading (containerd
+      // would otherwise meet its first challenge on the manifest PUT, after streaming the body,
+      // and wait forever), while pulls GET blobs. Token-aware clients answer with a token.
+      const challengeReads = tokens !== undefined && request.routeOptions.url === '/v2/*' && (tokens.challengeAnonymousReads || scope?.blobHead === true);
       if (anonymousRead && !challengeReads) return;
       if (access === 'write') {
         throw refuse(options.verifier === null ? 'pushing and deleting are disabled: no users are configured (auth.htpasswdFile)' : 'authentication required to push or delete');

@@ -10,16 +10,15 @@ const CREDS = `${TEST_USER}:${TEST_PASSWORD}`;
  * Issue 14 point 4: `ctr images push` to a repository that already holds every blob used to hang
  * forever. Every blob HEAD succeeds anonymously, so the manifest PUT is the first request that
  * meets the registry's challenge, after containerd has streamed the body; its retry never
- * completed (containerd 1.6 cannot resend a streamed manifest body). With the Bearer challenge on
- * anonymous reads (auth.token.challengeAnonymousReads), containerd meets the challenge on its
- * first blob HEAD and fetches a push token before it sends any body. The vitest timeout turns a
- * hang into a failure.
+ * completed (containerd 1.6 cannot resend a streamed manifest body). Now an anonymous blob HEAD
+ * meets the Bearer challenge (default settings), so containerd fetches a push token before it
+ * sends any body. The vitest timeout turns a hang into a failure.
  */
 describe('ctr push to a repository holding every blob', { timeout: 60_000 }, () => {
   let registry: RunningRegistry;
   let containerd: Containerd;
   beforeAll(async () => {
-    registry = await startRegistry({ auth: { htpasswdFile: await writeHtpasswd(), token: { challengeAnonymousReads: true } } }, { source: await FakePackageSource.create() });
+    registry = await startRegistry({ auth: { htpasswdFile: await writeHtpasswd() } }, { source: await FakePackageSource.create() });
     containerd = await startContainerd();
   }, 60_000);
   afterAll(async () => {

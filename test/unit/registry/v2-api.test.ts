@@ -133,7 +133,11 @@ describe('blobs', () => {
     expect(sha256(whole.rawPayload)).toBe(manifest.config.digest);
     expect(whole.headers['docker-content-digest']).toBe(manifest.config.digest);
     expect(Number(whole.headers['content-length'])).toBe(manifest.config.size);
-    const head = await server.inject({ method: 'HEAD', url });
+    // An anonymous blob HEAD meets the Bearer challenge (pushers ask it); with an anonymous token it is answered.
+    expect((await server.inject({ method: 'HEAD', url })).statusCode).toBe(401);
+    const { token } = (await server.inject({ method: 'GET', url: '/token?service=stowage&scope=repository:tool:pull' })).json() as { token: string };
+    const head = await server.inject({ method: 'HEAD', url, headers: { authorization: `Bearer ${token}` } });
+    expect(head.statusCode).toBe(200);
     expect(head.body).toBe('');
     expect(Number(head.headers['content-length'])).toBe(manifest.config.size);
     const part = await server.inject({ method: 'GET', url, headers: { range: 'bytes=1-4' } });
