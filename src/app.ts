@@ -45,6 +45,7 @@ import { Drain } from './registry/drain.js';
 import { PullRecorder } from './builder/image-expiry.js';
 import { CredentialVerifier, type CredentialCheck } from './auth/credential-verifier.js';
 import { BcryptWorkers } from './auth/bcrypt-workers.js';
+import { TokenSigner } from './auth/token-signer.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps extends SourceDeps {
@@ -175,8 +176,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
         : null,
       anonymousPull: config.auth.anonymousPull,
       realm: config.auth.realm,
+      ...(config.auth.token.enabled ? { tokens: tokenAuth(config.auth.token) } : {}),
     },
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
+    bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
     pulls: new PullRecorder(metadata),
     imageNames,
     ...(source.revisions ? { revisions: (signal?: AbortSignal) => source.revisions?.(signal) ?? Promise.resolve([]) } : {}),
@@ -273,4 +276,10 @@ async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
   const removed = await store.removeStaleTemps();
   if (removed > 0) log.info({ removed }, 'removed stale metadata temporary files');
   return store;
+}
+
+/** The token flow's signer and settings (auth.token). */
+function tokenAuth(token: { service: string; realm: string; keyFile: string; ttlSeconds: number; challengeAnonymousReads: boolean }) {
+  const signer = new TokenSigner({ keyFile: token.keyFile === '' ? '' : resolve(token.keyFile), service: token.service, issuer: token.service, ttlSeconds: token.ttlSeconds });
+  return { signer, service: token.service, realm: token.realm, challengeAnonymousReads: token.challengeAnonymousReads };
 }

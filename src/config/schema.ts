@@ -74,6 +74,8 @@ const serverSchema = z
     drainMs: z.number().int().min(0).default(5_000),
     /** Idle keep-alive HTTP connections are closed after this long (above common load-balancer idle timeouts of 60 s). */
     keepAliveTimeoutMs: z.number().int().min(1_000).default(72_000),
+    /** A request body that sends nothing for this long is answered 408 and the connection closed. */
+    bodyIdleTimeoutMs: z.number().int().min(100).default(60_000),
   })
   .strict()
   .superRefine((value, context) => {
@@ -121,6 +123,22 @@ export const configSchema = z
         /** Whether pulls need no credentials. */
         anonymousPull: z.boolean().default(true),
         realm: z.string().min(1).default('stowage'),
+        /** The Docker token flow: `/v2/` challenges with Bearer, `/token` issues ES256 tokens. */
+        token: z
+          .object({
+            enabled: z.boolean().default(true),
+            /** The `service` of challenges and the tokens' audience. */
+            service: z.string().min(1).default('stowage'),
+            /** Token endpoint URL in challenges; empty = `/token` on the host the client used. */
+            realm: z.string().default(''),
+            /** PEM file of a P-256 private key shared by all replicas; empty = a key made at start. */
+            keyFile: z.string().default(''),
+            ttlSeconds: z.number().int().min(30).max(86_400).default(300),
+            /** Challenge anonymous /v2/ reads too (Docker Hub's way; clients then pull with anonymous tokens). */
+            challengeAnonymousReads: z.boolean().default(false),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,18 +1,22 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CredentialVerifier } from '../auth/credential-verifier.js';
-import { LoginQueueFullError } from '../auth/bcrypt-workers.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
+import type { TokenSigner } from '../auth/token-signer.js';
+import { allows } from '../auth/token-scopes.js';
 import { RegistryError } from './registry-error.js';
+import { basicCredentials, bearerToken, checkLogin } from './basic-login.js';
+import { routeScope, type RouteScope } from './route-scope.js';
 
 /**
  * What a route needs from its caller. Every route declares one in its config
  * (`{ config: { access: 'read' } }`); a route without one is refused.
- * - `public`: anyone; credentials are never looked at (health probes).
+ * - `public`: anyone; credentials are never looked at (health probes, the token endpoint).
  * - `read`: anyone when anonymous pulls are on, and then credentials sent along are ignored, not
- *   checked: a public read never waits on bcrypt. Otherwise a valid user.
- * - `login`: the `/v2/` ping: like `read`, but credentials sent are checked, so `docker login`
- *   reports a wrong password; it carries the challenge even when it answers 200.
- * - `write`: a valid user, always.
+ *   checked: a public read never waits on bcrypt. Otherwise a valid user or token.
+ * - `login`: the `/v2/` ping: credentials sent are checked, so `docker login` reports a wrong
+ *   password. With tokens on, an anonymous ping gets the Bearer challenge (docker then fetches
+ *   a token, with the password it has, before it pushes).
+ * - `write`: a valid user, or a token allowing the action on the repository, always.
  */
 export type Access = 'public' | 'read' | 'login' | 'write';
 
@@ -25,6 +29,16 @@ declare module 'fastify' {
   }
 }
 
+/** The Docker token flow (auth.token). */
+export interface TokenAuth {
+  readonly signer: TokenSigner;
+  readonly service: string;
+  /** The token endpoint's URL in challenges; empty = `/token` on the host the client named. */
+  readonly realm: string;
+  /** Challenge anonymous `/v2/*` reads too (as Docker Hub does): clients fetch anonymous tokens. */
+  readonly challengeAnonymousReads: boolean;
+}
+
 export interface AuthOptions {
   /** Checks users' passwords; null when no users are configured (nobody may push). */
   readonly verifier: CredentialVerifier | null;
@@ -32,56 +46,78 @@ export interface AuthOptions {
   readonly realm: string;
   /** Failed-login limit per client address (a default one when absent). */
   readonly throttle?: LoginThrottle;
+  /** Bearer tokens; Basic only when absent. */
+  readonly tokens?: TokenAuth;
 }
 
 /**
  * Authorization decided from the route that matched, never from the raw URL: the router has
  * already decoded and matched the path, so `/%762/...` is the `/v2/*` route with its declared
  * access. Requests no route matched need what a read needs (they learn only "no such endpoint").
+ * It runs at `onRequest`, before any body is read; a refused body is drained so the client can
+ * retry on the same connection.
  */
 export function registerAccessControl(app: FastifyInstance, options: AuthOptions): void {
-  const challenge = { 'www-authenticate': `Basic realm="${options.realm}", charset="UTF-8"` };
+  const basic = `Basic realm="${options.realm}", charset="UTF-8"`;
   const throttle = options.throttle ?? new LoginThrottle();
+  const tokens = options.tokens;
+
+  const challengeOf = (request: FastifyRequest, scope: RouteScope | null, error?: string): Record<string, string> => {
+    // Outside the API (web UI, status, metrics) a browser must be able to ask for the user: Basic.
+    const api = request.routeOptions.url === '/v2/*' || request.routeOptions.url === '/v2';
+    if (tokens === undefined || !api) return { 'www-authenticate': basic };
+    const realm = tokens.realm !== '' ? tokens.realm : `${request.protocol}://${request.host}/token`;
+    const parts = [`realm="${realm}"`, `service="${tokens.service}"`];
+    if (scope !== null) parts.push(`scope="${scope.challenge}"`);
+    if (error !== undefined) parts.push(`error="${error}"`);
+    return { 'www-authenticate': `Bearer ${parts.join(',')}` };
+  };
 
   app.addHook('onRequest', async (request, reply) => {
-    // A refused request's body is read and dropped, so the client can retry with credentials on
-    // the same keep-alive connection (containerd does exactly that after a 401).
-    const refuse = (message: string): RegistryError => {
-      request.raw.resume();
-      return new RegistryError('UNAUTHORIZED', message, undefined, challenge);
-    };
     const access = accessOf(request);
     if (access === 'public') return;
-    if (access === 'read' && options.anonymousPull) return;
-    const credentials = basicCredentials(request.headers.authorization);
+    const scope = routeScope(request);
+    const refuse = (message: string, error?: string): RegistryError => {
+      request.raw.resume();
+      return new RegistryError('UNAUTHORIZED', message, undefined, challengeOf(request, scope, error));
+    };
+    const header = request.headers.authorization;
+    const anonymousRead = access === 'read' && options.anonymousPull;
+
+    const token = tokens === undefined ? null : bearerToken(header);
+    if (tokens !== undefined && token !== null) {
+      const claims = tokens.signer.verify(token);
+      if (claims === null) throw refuse('the bearer token is invalid or expired', 'invalid_token');
+      if (access === 'login') return;
+      if (scope === null) {
+        // Outside the API (status, metrics, web UI): a user's token is as good as the user.
+        if (anonymousRead || claims.sub !== '') return;
+        throw refuse('authentication required');
+      }
+      if (allows(claims.access, scope.type, scope.name, scope.action)) return;
+      if (anonymousRead) return;
+      throw refuse(`the token does not allow ${scope.action} on ${scope.name}`, 'insufficient_scope');
+    }
+
+    const credentials = basicCredentials(header);
     if (credentials === null) {
+      // An anonymous blob HEAD is challenged too: pushers ask it before uploading (containerd
+      // would otherwise meet its first challenge on the manifest PUT, after streaming the body,
+      // and wait forever), while pulls GET blobs. Token-aware clients answer with a token.
+      const challengeReads = tokens !== undefined && request.routeOptions.url === '/v2/*' && (tokens.challengeAnonymousReads || scope?.blobHead === true);
+      if (anonymousRead && !challengeReads) return;
       if (access === 'write') {
         throw refuse(options.verifier === null ? 'pushing and deleting are disabled: no users are configured (auth.htpasswdFile)' : 'authentication required to push or delete');
       }
-      if (!options.anonymousPull) throw refuse('authentication required');
-      if (options.verifier !== null) reply.headers(challenge);
+      if (!options.anonymousPull || challengeReads) throw refuse('authentication required');
+      // The ping: with tokens, the challenge sends docker to the token endpoint with its password.
+      if (tokens !== undefined) throw refuse('authentication required: fetch a token from the realm');
+      if (options.verifier !== null) reply.headers(challengeOf(request, null));
       return;
     }
+    if (anonymousRead) return;
     if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
-    if (options.verifier === null) throw refuse('invalid username or password');
-    const wait = throttle.retryAfterSeconds(request.ip);
-    if (wait !== null) {
-      request.raw.resume();
-      throw new RegistryError('LOGIN_THROTTLED', `too many failed logins from this address; retry in ${wait} s`, undefined, { 'retry-after': String(wait) });
-    }
-    let valid: boolean;
-    try {
-      valid = await options.verifier.verify(credentials.user, credentials.password);
-    } catch (error) {
-      if (!(error instanceof LoginQueueFullError)) throw error;
-      request.raw.resume();
-      throw new RegistryError('TOOMANYREQUESTS', 'too many logins are being checked; retry shortly', undefined, { 'retry-after': '1' });
-    }
-    if (!valid) {
-      throttle.failed(request.ip);
-      throw refuse('invalid username or password');
-    }
-    throttle.succeeded(request.ip);
+    if (!(await checkLogin(request, credentials, options.verifier, throttle))) throw refuse('invalid username or password');
   });
 }
 
@@ -94,16 +130,4 @@ function accessOf(request: FastifyRequest): Access {
     throw new RegistryError('DENIED', 'this endpoint declares no access rule and is refused');
   }
   return typeof rule === 'function' ? rule(request) : rule;
-}
-
-function basicCredentials(header: string | undefined): { user: string; password: string } | 'malformed' | null {
-  if (header === undefined) return null;
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-  if (!match) return 'malformed';
-  const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return 'malformed';
-  // containers/image (skopeo, podman) answers a challenge with empty credentials when it has none.
-  if (decoded === ':') return null;
-  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

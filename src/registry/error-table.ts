@@ -47,6 +47,8 @@ export const ERROR_TABLE = {
   UNSUPPORTED_MEDIA_TYPE: answer('UNSUPPORTED', 415),
   /** A request the server cannot read: repeated or malformed query parameters, a bad URL, a bad body. */
   BAD_REQUEST: answer('UNSUPPORTED', 400),
+  /** A request body that stopped arriving (server.bodyIdleTimeoutMs): 408, then the connection closes. */
+  REQUEST_TIMEOUT: answer('UNSUPPORTED', 408),
   /** Request headers over Node's limit. */
   HEADERS_TOO_LARGE: answer('SIZE_INVALID', 431),
   /** No route serves this method and path. */

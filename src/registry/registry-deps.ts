@@ -26,6 +26,8 @@ export interface PushedRepositoryStore {
   getManifest(name: string, reference: string): Promise<StoredManifest | null>;
   deleteManifest(name: string, reference: string): Promise<void>;
   tags(name: string): Promise<string[]>;
+  /** Up to `limit` repository names sorting after `after`, ascending. */
+  names(after: string | undefined, limit: number): Promise<string[]>;
   referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]>;
 }
 
@@ -59,6 +61,8 @@ export interface RegistryDeps {
   readonly uploads: UploadSessionStore;
   readonly deletesEnabled: boolean;
   readonly auth: AuthOptions;
+  /** A request body that sends nothing for this long is answered 408 and its connection closed. */
+  readonly bodyIdleTimeoutMs?: number;
   /** Notes pulls of built images by tag, so images nobody pulls expire (gc.imageRecordTtlMs). */
   readonly pulls?: { record(canonicalName: string): Promise<void> };
   /** The revisions (tags) the package source can build, listed by `tags/list` of a buildable name. */

@@ -7,6 +7,9 @@ import { registerAccessControl } from './access-control.js';
 import { registerHealthRoutes, type HealthOptions } from './health-routes.js';
 import { noteRefusal, registerRequestLog } from './request-log.js';
 import { registerSingleQueryValues } from './single-query.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
+import { registerTokenRoute } from './token-route.js';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
 
 /**
  * Everything HTTP: the `/v2/` API, access control on every route, the error envelope for every
@@ -32,7 +35,10 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
     void reply.code(mapped.status).headers(mapped.headers).type('application/json').send(mapped.body);
   });
 
-  registerAccessControl(app, deps.auth);
+  registerBodyTimeout(app, deps.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
+  // One failed-login count per address, whether the password came to /v2/ or to /token.
+  const auth = { ...deps.auth, throttle: deps.auth.throttle ?? new LoginThrottle() };
+  registerAccessControl(app, auth);
   registerSingleQueryValues(app);
 
   app.setNotFoundHandler((request, reply) => {
@@ -42,6 +48,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   });
 
   registerV2Routes(app, deps);
+  if (auth.tokens !== undefined) registerTokenRoute(app, auth, auth.tokens, auth.throttle);
   registerHealthRoutes(app, health);
   registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
 }

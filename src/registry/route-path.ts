@@ -5,6 +5,7 @@
  */
 export type V2Route =
   | { readonly kind: 'base' }
+  | { readonly kind: 'catalog' }
   | { readonly kind: 'manifest'; readonly name: string; readonly reference: string }
   | { readonly kind: 'blob'; readonly name: string; readonly digest: string }
   | { readonly kind: 'tags'; readonly name: string }
@@ -16,6 +17,8 @@ export type V2Route =
 export function parseV2Path(rest: string): V2Route {
   const path = rest.split('?')[0] ?? '';
   if (path === '') return { kind: 'base' };
+  // `_catalog` cannot be a repository name (names start with a letter or digit).
+  if (path === '_catalog') return { kind: 'catalog' };
   let match = /^(.+)\/manifests\/([^/]+)$/.exec(path);
   if (match) return { kind: 'manifest', name: match[1] as string, reference: match[2] as string };
   match = /^(.+)\/blobs\/uploads\/?$/.exec(path);

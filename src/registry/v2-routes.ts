@@ -3,6 +3,7 @@ import { noSuchEndpoint, RegistryError } from './registry-error.js';
 import { parseV2Path } from './route-path.js';
 import type { Access } from './access-control.js';
 import type { RegistryDeps } from './registry-deps.js';
+import { serveCatalog } from './catalog.js';
 import { serveBlob, serveManifest, serveReferrers, serveTags, serveUploadStatus } from './pull-handlers.js';
 import { cancelUpload, deleteBlob, deleteManifest, finishUpload, patchUpload, putManifest, startUpload } from './push-handlers.js';
 
@@ -27,6 +28,9 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
       switch (route.kind) {
         case 'base':
           return reply.header('content-type', 'application/json').send(head ? undefined : '{}');
+        case 'catalog':
+          if (!head) return serveCatalog(deps, request, reply);
+          break;
         case 'manifest':
           return serveManifest(deps, request, reply, route.name, route.reference, head);
         case 'blob':
@@ -73,7 +77,7 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
 
 /**
  * GET and HEAD under `/v2/`, from the path as the router decoded it: the ping is a login check,
- * an upload's status belongs to its pusher, everything else is a read.
+ * an upload's status belongs to its pusher, everything else (the catalog included) is a read.
  */
 function readAccess(request: FastifyRequest): Access {
   const kind = parseV2Path((request.params as { '*'?: string })['*'] ?? '').kind;

@@ -42,7 +42,7 @@ export class PushedRepositories {
   /** Record that `name` holds blob `digest` (the blob must be committed). */
   async linkBlob(name: string, digest: string): Promise<void> {
     await this.metadata.addToSet(Keys.blobs(name), digest);
-    await this.metadata.set(Keys.repo(name), '1');
+    await this.markPushed(name);
   }
 
   async hasBlob(name: string, digest: string): Promise<boolean> {
@@ -93,7 +93,7 @@ export class PushedRepositories {
       await this.metadata.set(Keys.tag(name, reference), digest);
       await this.metadata.addToSet(Keys.tags(name), reference);
     }
-    await this.metadata.set(Keys.repo(name), '1');
+    await this.markPushed(name);
     return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
   }
 
@@ -129,6 +129,15 @@ export class PushedRepositories {
     await this.metadata.delete(Keys.info(name, reference));
   }
 
+  /**
+   * Up to `limit` names of repositories with pushed content that sort after `after`, ascending
+   * (the catalog pages through them).
+   */
+  async names(after: string | undefined, limit: number): Promise<string[]> {
+    const all = await this.metadata.members(Keys.repositories);
+    return (after === undefined ? all : all.filter((name) => name > after)).slice(0, limit);
+  }
+
   async tags(name: string): Promise<string[]> {
     return this.metadata.members(Keys.tags(name));
   }
@@ -143,6 +152,11 @@ export class PushedRepositories {
       result.push(descriptor);
     }
     return result;
+  }
+
+  private async markPushed(name: string): Promise<void> {
+    await this.metadata.addToSet(Keys.repositories, name);
+    await this.metadata.set(Keys.repo(name), '1');
   }
 
   private async info(name: string, digest: string): Promise<ManifestInfo | null> {

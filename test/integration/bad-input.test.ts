@@ -89,7 +89,9 @@ describe('bad input through the HTTP API', () => {
   });
 
   it('answers HEAD of a missing blob with 404 and no body', async () => {
-    const result = await request(`${registry.url}/v2/hello/blobs/sha256:${'0'.repeat(64)}`, { method: 'HEAD' });
+    // An anonymous blob HEAD meets the Bearer challenge (pushers ask it); clients then come with an anonymous token.
+    const { token } = (await (await fetch(`${registry.url}/token?service=stowage&scope=repository:hello:pull`)).json()) as { token: string };
+    const result = await request(`${registry.url}/v2/hello/blobs/sha256:${'0'.repeat(64)}`, { method: 'HEAD', headers: { authorization: `Bearer ${token}` } });
     expect(result.status).toBe(404);
     expect(result.body).toBeNull();
     expectError(await request(`${registry.url}/v2/hello/blobs/sha256:${'0'.repeat(64)}`), 404, 'BLOB_UNKNOWN');

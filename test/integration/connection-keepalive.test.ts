@@ -21,7 +21,7 @@ describe('server connections', () => {
     const port = registry.host.split(':')[1] as string;
     const agent = new Agent({ keepAlive: true });
     const status = await new Promise<number>((resolve, reject) => {
-      get(`${registry.url}/v2/`, { agent }, (response) => {
+      get(`${registry.url}/healthz`, { agent }, (response) => {
         response.resume();
         response.once('end', () => resolve(response.statusCode ?? 0));
       }).once('error', reject);

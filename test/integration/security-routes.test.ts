@@ -137,8 +137,16 @@ describe.each([false, true])('access control with anonymousPull=%s', (anonymousP
           const readable = route.access === 'public' || (anonymousPull && !needsUser(method, path, route.access));
           if (!readable) continue;
           if (/^\/v2\/?$/.test(path)) {
-            // The ping is a login check: it answers anonymous callers, and refuses bad credentials so `docker login` can tell.
-            if ((await rawRequest(registry.host, method, path)).status !== 200) failures.push(`${method} ${path} refused an anonymous ping`);
+            // The ping is a login check: with the token flow (the default) it answers anonymous callers with the Bearer
+            // challenge, so docker fetches a token with the password it has; it refuses bad credentials so `docker login` can tell.
+            const ping = await rawRequest(registry.host, method, path);
+            if (ping.status !== 401 || !String(ping.headers['www-authenticate']).startsWith('Bearer realm=')) failures.push(`${method} ${path} did not challenge an anonymous ping`);
+            if ((await rawRequest(registry.host, method, path, { headers: { authorization: basicAuth('nobody', 'wrong') } })).status !== 401) failures.push(`${method} ${path} took bad credentials`);
+            continue;
+          }
+          if (path === '/token') {
+            // The token endpoint is where logins are checked: anonymous callers get a token, bad credentials a 401.
+            if ((await rawRequest(registry.host, method, path)).status !== 200) failures.push(`${method} ${path} refused an anonymous caller`);
             if ((await rawRequest(registry.host, method, path, { headers: { authorization: basicAuth('nobody', 'wrong') } })).status !== 401) failures.push(`${method} ${path} took bad credentials`);
             continue;
           }

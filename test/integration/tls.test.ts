@@ -106,17 +106,17 @@ describe('native TLS', () => {
     const ca = await readFile(state.ca.caFile);
     const session = http2Connect(`https://${registry.host}`, { ca });
     const answer = await new Promise<{ status: number; protocol: string | undefined }>((resolve, reject) => {
-      const stream = session.request({ ':path': '/v2/', ':method': 'GET' });
+      const stream = session.request({ ':path': '/healthz', ':method': 'GET' });
       stream.once('response', (headers) => resolve({ status: Number(headers[':status']), protocol: session.alpnProtocol }));
       stream.once('error', reject);
       stream.resume();
     });
     session.close();
     expect(answer).toEqual({ status: 200, protocol: 'h2' });
-    const http1 = await fetch(`https://${registry.host}/v2/`).then(() => 'trusted', (error: Error) => String(error.cause ?? error));
+    const http1 = await fetch(`https://${registry.host}/healthz`).then(() => 'trusted', (error: Error) => String(error.cause ?? error));
     // Node's fetch trusts only the system CAs: refusing the test CA is the expected answer.
     expect(http1).toMatch(/certificate|self.signed|issuer/i);
-    const viaCurl = await run('curl', ['--silent', '--http1.1', '--cacert', state.ca.caFile, '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `https://${registry.host}/v2/`]);
+    const viaCurl = await run('curl', ['--silent', '--http1.1', '--cacert', state.ca.caFile, '-o', '/dev/null', '-w', '%{http_version} %{http_code}', `https://${registry.host}/healthz`]);
     expect(viaCurl.stdout).toBe('1.1 200');
   });
 
@@ -131,7 +131,7 @@ describe('native TLS', () => {
     }
     expect(after).not.toBe(before);
     // And the server keeps serving with it.
-    const viaCurl = await run('curl', ['--silent', '--cacert', state.ca.caFile, '-o', '/dev/null', '-w', '%{http_code}', `https://${state.registry.host}/v2/`]);
+    const viaCurl = await run('curl', ['--silent', '--cacert', state.ca.caFile, '-o', '/dev/null', '-w', '%{http_code}', `https://${state.registry.host}/healthz`]);
     expect(viaCurl.stdout).toBe('200');
   });
 });

@@ -35,7 +35,7 @@ async function startServer(dataDir: string, htpasswd: string): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 600; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`registry exited: ${stderr}`);
-    if ((await fetch(`${url}/v2/`).catch(() => null))?.status === 200) return { url, child };
+    if ((await fetch(`${url}/healthz`).catch(() => null))?.status === 200) return { url, child };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`registry did not start: ${stderr}`);

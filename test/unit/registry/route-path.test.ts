@@ -7,6 +7,8 @@ describe('parseV2Path', () => {
     expect(parseV2Path('a/b/blobs/sha256:abc')).toEqual({ kind: 'blob', name: 'a/b', digest: 'sha256:abc' });
     expect(parseV2Path('a/b/tags/list')).toEqual({ kind: 'tags', name: 'a/b' });
     expect(parseV2Path('')).toEqual({ kind: 'base' });
+    expect(parseV2Path('_catalog')).toEqual({ kind: 'catalog' });
+    expect(parseV2Path('_catalog/tags/list')).toEqual({ kind: 'tags', name: '_catalog' });
   });
 
   it('reads endpoints from the right, so packages may be named like endpoints', () => {

@@ -32,8 +32,16 @@ beforeEach(async () => {
 });
 
 describe('GET /v2/', () => {
-  it('answers 200 with the API version header', async () => {
+  it('answers an anonymous ping with the Bearer challenge and the API version header', async () => {
     const { server } = await makeApp();
+    const response = await server.inject({ method: 'GET', url: '/v2/' });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="http:\/\/[^"]+\/token",service="stowage"$/);
+    expect(response.headers['docker-distribution-api-version']).toBe('registry/2.0');
+  });
+
+  it('answers 200 with the API version header when tokens are off (Basic only)', async () => {
+    const { server } = await makeApp({ auth: { token: { enabled: false } } });
     const response = await server.inject({ method: 'GET', url: '/v2/' });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({});
@@ -125,7 +133,11 @@ describe('blobs', () => {
     expect(sha256(whole.rawPayload)).toBe(manifest.config.digest);
     expect(whole.headers['docker-content-digest']).toBe(manifest.config.digest);
     expect(Number(whole.headers['content-length'])).toBe(manifest.config.size);
-    const head = await server.inject({ method: 'HEAD', url });
+    // An anonymous blob HEAD meets the Bearer challenge (pushers ask it); with an anonymous token it is answered.
+    expect((await server.inject({ method: 'HEAD', url })).statusCode).toBe(401);
+    const { token } = (await server.inject({ method: 'GET', url: '/token?service=stowage&scope=repository:tool:pull' })).json() as { token: string };
+    const head = await server.inject({ method: 'HEAD', url, headers: { authorization: `Bearer ${token}` } });
+    expect(head.statusCode).toBe(200);
     expect(head.body).toBe('');
     expect(Number(head.headers['content-length'])).toBe(manifest.config.size);
     const part = await server.inject({ method: 'GET', url, headers: { range: 'bytes=1-4' } });
@@ -189,8 +201,10 @@ describe('errors', () => {
     const { server } = await makeApp();
     const response = await server.inject({ method: 'POST', url: '/v2/tool/blobs/uploads/' });
     expect(response.statusCode).toBe(401);
-    expect(response.headers['www-authenticate']).toBe('Basic realm="stowage", charset="UTF-8"');
+    expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]+\/token",service="stowage",scope="repository:tool:pull,push"$/);
     expect(response.json().errors[0].code).toBe('UNAUTHORIZED');
+    const basicOnly = await (await makeApp({ auth: { token: { enabled: false } } })).server.inject({ method: 'POST', url: '/v2/tool/blobs/uploads/' });
+    expect(basicOnly.headers['www-authenticate']).toBe('Basic realm="stowage", charset="UTF-8"');
   });
 
   it('hides unexpected failures behind 500 UNKNOWN', async () => {

@@ -1,0 +1,50 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { mapError } from './error-mapping.js';
+import { RegistryError } from './registry-error.js';
+import { noteRefusal } from './request-log.js';
+
+/** Default for `server.bodyIdleTimeoutMs`. */
+export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
+
+/**
+ * No request waits forever on its own body: while a request body is being received, the
+ * connection (or HTTP/2 stream) has an inactivity timeout; a body that stalls that long is
+ * answered 408 with `Connection: close` and the connection is then closed, so the handler
+ * reading it fails and discards what it staged. The timeout is armed only until the body has
+ * arrived: answering may take as long as a build (a first pull holds its request open), so
+ * the response side is never timed.
+ */
+export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const raw = request.raw;
+    // Injected requests (fastify.inject) have no connection to time.
+    if (!hasBody(request) || typeof raw.setTimeout !== 'function') return;
+    const disarm = (): void => {
+      raw.setTimeout(0);
+    };
+    raw.once('end', disarm);
+    reply.raw.once('close', disarm);
+    raw.setTimeout(idleMs, () => {
+      disarm();
+      if (raw.complete) return;
+      const error = new RegistryError('REQUEST_TIMEOUT', `no byte of the request body arrived for ${idleMs} ms; the request is cut`);
+      noteRefusal(request, 'UNSUPPORTED', error.message);
+      const close = (): void => {
+        raw.socket?.destroy();
+      };
+      if (reply.sent || reply.raw.headersSent) {
+        close();
+        return;
+      }
+      const mapped = mapError(error);
+      reply.raw.once('finish', close);
+      void reply.code(mapped.status).headers({ ...mapped.headers, connection: 'close' }).type('application/json').send(mapped.body);
+    });
+  });
+}
+
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  if (length !== undefined) return length !== '0';
+  return request.headers['transfer-encoding'] !== undefined || request.raw.httpVersionMajor === 2;
+}

@@ -1,0 +1,46 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RegistryError } from './registry-error.js';
+import type { RegistryDeps } from './registry-deps.js';
+
+/** The most names one catalog page holds, whatever `n` asks: a page is always bounded. */
+export const MAX_CATALOG_PAGE = 1000;
+
+/**
+ * `GET /v2/_catalog`: the names of pushed repositories and of built images, ascending, paged
+ * with the spec's `n` and `last`. A page cut short (by `n` or by the page bound) carries a
+ * `Link: <...>; rel="next"` header to the next one, so a client that follows links sees every
+ * name once.
+ */
+export async function serveCatalog(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const query = request.query as { n?: string; last?: string };
+  const n = pageSize(query.n);
+  const { last } = query;
+  if (n === 0) return reply.send({ repositories: [] });
+  // One more than the page asks, to know whether there is a next page.
+  const pushed = await deps.repositories.names(last, n + 1);
+  const built = builtNames(await deps.images.all()).filter((name) => last === undefined || name > last);
+  const merged = [...new Set([...pushed, ...built])].sort();
+  const repositories = merged.slice(0, n);
+  if (merged.length > n) {
+    const next = new URLSearchParams({ n: String(n), last: repositories[repositories.length - 1] ?? '' });
+    reply.header('link', `</v2/_catalog?${next}>; rel="next"`);
+  }
+  return reply.send({ repositories });
+}
+
+function pageSize(raw: string | undefined): number {
+  if (raw === undefined) return MAX_CATALOG_PAGE;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) {
+    throw new RegistryError('BAD_REQUEST', 'query parameter "n" must be a non-negative integer', { n: raw });
+  }
+  return Math.min(n, MAX_CATALOG_PAGE);
+}
+
+/** Image names from the read model's `<name>:<tag>` entries (a tag never holds ':'). */
+function builtNames(images: readonly string[]): string[] {
+  return images.map((image) => {
+    const colon = image.lastIndexOf(':');
+    return colon < 0 ? image : image.slice(0, colon);
+  });
+}

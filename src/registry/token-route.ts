@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { LoginThrottle } from '../auth/login-throttle.js';
+import { grant, parseScopes } from '../auth/token-scopes.js';
+import type { AuthOptions, TokenAuth } from './access-control.js';
+import { basicCredentials, checkLogin } from './basic-login.js';
+import { RegistryError } from './registry-error.js';
+
+/**
+ * The token endpoint of the distribution token spec: `GET /token?service=&scope=...`, with
+ * Basic credentials for a user's token or none for an anonymous one. It grants what the caller
+ * may have of the scopes asked (see token-scopes.ts) and refuses only wrong credentials, so
+ * `docker login` fails on a wrong password. The OAuth2 `POST` form is not served: docker's
+ * login uses GET, and containerd falls back to GET when the POST is answered 404.
+ */
+export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
+  const config = { access: 'public' as const, repeatableQuery: ['scope'] };
+  app.get('/token', { config }, async (request, reply) => {
+    const query = request.query as { service?: string; scope?: string | string[]; account?: string };
+    if (query.service !== undefined && query.service !== tokens.service) {
+      throw new RegistryError('BAD_REQUEST', `this registry issues tokens for service "${tokens.service}", not "${query.service}"`, { service: query.service });
+    }
+    const credentials = basicCredentials(request.headers.authorization);
+    const refuse = (message: string): RegistryError => new RegistryError('UNAUTHORIZED', message, undefined, { 'www-authenticate': `Basic realm="${auth.realm}", charset="UTF-8"` });
+    if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
+    let user: string | null = null;
+    if (credentials !== null) {
+      if (!(await checkLogin(request, credentials, auth.verifier, throttle))) throw refuse('invalid username or password');
+      user = credentials.user;
+    }
+    const scopes = query.scope === undefined ? [] : typeof query.scope === 'string' ? [query.scope] : query.scope;
+    const access = grant(parseScopes(scopes), { user }, { anonymousPull: auth.anonymousPull, usersConfigured: auth.verifier !== null });
+    const { token, claims } = tokens.signer.issue(user ?? '', access);
+    reply.header('cache-control', 'no-store');
+    return {
+      token,
+      access_token: token,
+      expires_in: tokens.signer.ttlSeconds,
+      issued_at: new Date(claims.iat * 1000).toISOString(),
+    };
+  });
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { startRegistry, type RunningRegistry } from '../support/registry-server.js';
+import { FakePackageSource } from '../support/fake-source.js';
+import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
+import { basicAuth, rawRequest } from '../support/raw-http.js';
+
+/**
+ * Issue 14 point 4: no request waits forever. A body that stops arriving is answered 408 with
+ * `Connection: close` after `server.bodyIdleTimeoutMs` and the connection is closed; nothing of
+ * it is kept.
+ */
+function stalledRequest(host: string, head: string, partialBody: string): Promise<{ response: string; closed: boolean }> {
+  const [hostname, port] = host.split(':');
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(head + partialBody));
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString('latin1')));
+    socket.on('close', () => resolve({ response, closed: true }));
+    socket.on('error', reject);
+    // Only a safety net for a server that never answers: the test then fails on `closed`.
+    socket.setTimeout(20_000, () => {
+      socket.destroy();
+      resolve({ response, closed: false });
+    });
+  });
+}
+
+describe('stalled request bodies', () => {
+  let registry: RunningRegistry;
+  const auth = basicAuth(TEST_USER, TEST_PASSWORD);
+  beforeAll(async () => {
+    registry = await startRegistry({ server: { bodyIdleTimeoutMs: 300 }, auth: { htpasswdFile: await writeHtpasswd() } }, { source: await FakePackageSource.create() });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  it('cuts a stalled chunk upload with 408 and keeps none of it', async () => {
+    const start = await rawRequest(registry.host, 'POST', '/v2/team/stall/blobs/uploads/', { headers: { authorization: auth } });
+    expect(start.status).toBe(202);
+    const location = String(start.headers.location);
+    const head = `PATCH ${location} HTTP/1.1\r\nHost: ${registry.host}\r\nAuthorization: ${auth}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n`;
+    const { response, closed } = await stalledRequest(registry.host, head, 'x'.repeat(10));
+    expect(closed).toBe(true);
+    expect(response).toMatch(/^HTTP\/1\.1 408 /);
+    expect(response.toLowerCase()).toContain('connection: close');
+    expect(response).toContain('"code":"UNSUPPORTED"');
+    const status = await rawRequest(registry.host, 'GET', location, { headers: { authorization: auth } });
+    expect(status.status).toBe(204);
+    expect(status.headers.range).toBe('0-0');
+  });
+
+  it('cuts a stalled manifest PUT, and a chunked body that stops', async () => {
+    const put = `PUT /v2/team/stall/manifests/v1 HTTP/1.1\r\nHost: ${registry.host}\r\nAuthorization: ${auth}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 500\r\n\r\n`;
+    const manifest = await stalledRequest(registry.host, put, '{"schemaVersion":');
+    expect(manifest.closed).toBe(true);
+    expect(manifest.response).toMatch(/^HTTP\/1\.1 408 /);
+    const chunked = `PUT /v2/team/stall/manifests/v2 HTTP/1.1\r\nHost: ${registry.host}\r\nAuthorization: ${auth}\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    const cut = await stalledRequest(registry.host, chunked, '5\r\n{"sch\r\n');
+    expect(cut.closed).toBe(true);
+    expect(cut.response).toMatch(/^HTTP\/1\.1 408 /);
+    expect((await rawRequest(registry.host, 'GET', '/v2/team/stall/manifests/v1')).status).toBe(404);
+  });
+
+  it('leaves a slow but steady body alone', async () => {
+    const start = await rawRequest(registry.host, 'POST', '/v2/team/steady/blobs/uploads/', { headers: { authorization: auth } });
+    const location = String(start.headers.location);
+    // Each chunk arrives well inside the idle timeout; the whole body takes longer than it.
+    const [hostname, port] = registry.host.split(':');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, async () => {
+        socket.write(`PATCH ${location} HTTP/1.1\r\nHost: ${registry.host}\r\nAuthorization: ${auth}\r\nContent-Type: application/octet-stream\r\nContent-Length: 600\r\nConnection: close\r\n\r\n`);
+        for (let i = 0; i < 6; i += 1) {
+          await new Promise((next) => setTimeout(next, 100));
+          socket.write(Buffer.alloc(100, i));
+        }
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 202 /);
+    const status = await rawRequest(registry.host, 'GET', location, { headers: { authorization: auth } });
+    expect(status.headers.range).toBe('0-599');
+  });
+});
