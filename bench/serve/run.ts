@@ -9,7 +9,8 @@
  *   - warm manifest GETs, pushed (by digest) and built (by tag), at 1, 16 and 64 clients (req/s, p99);
  *   - pushed manifest GETs with Basic credentials at 16 clients (a second distribution with
  *     htpasswd on the same storage; stowage with htpasswd and anonymous pulls, so it checks them).
- * Prints the medians and stowage/distribution ratios as a table, or JSON with --json.
+ * Prints the medians and stowage/distribution ratios as a table, or JSON with --json;
+ * `--only blob` (any word of a row's name) runs only those rows.
  * STOWAGE_BENCH_CHECKOUT=<dir> serves stowage from another checkout (before/after comparisons).
  */
 import { spawn, execFile } from 'node:child_process';
@@ -30,6 +31,8 @@ const PASSWORD = 'bench password';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
+/** `--only blob`: only the request kinds whose name contains the word. */
+const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : '';
 
 interface Scenario {
   readonly name: string;
@@ -100,7 +103,7 @@ try {
   const pushedManifest = `/v2/bench/big/manifests/${pushedStowage.digest}`;
   const accept = { accept: OCI_MANIFEST };
   const on = (path: string, headers: Record<string, string> = {}) => (server: 'stowage' | 'distribution') => ({ url: `${server === 'stowage' ? stowage.url : distribution.url}${path}`, headers });
-  const scenarios: Scenario[] = [
+  const allScenarios: Scenario[] = [
     { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 1, requests: 12, target: on(blob) },
     { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 16, requests: 48, target: on(blob) },
     ...[1, 16, 64].flatMap((concurrency): Scenario[] => [
@@ -115,6 +118,7 @@ try {
       target: (server) => ({ url: `${server === 'stowage' ? stowage.url : distributionAuth.url}${pushedManifest}`, headers: { ...accept, ...basic } }),
     },
   ];
+  const scenarios = allScenarios.filter((scenario) => scenario.name.includes(only));
 
   // Warm both: connections, stowage's JIT and caches, distribution's descriptor cache.
   for (const scenario of scenarios) for (const server of ['stowage', 'distribution'] as const) {
