@@ -19,7 +19,8 @@ export const DEFAULT_BLOB_READ_CACHE: CachedBlobReadsOptions = { maxEntries: 409
  * kept in a bounded in-memory LRU by digest. A blob's bytes never change under its digest, so
  * an entry is never stale: whether a name may still serve a digest is decided by the metadata
  * before the bytes are read, and a blob deleted through this store leaves the cache at once.
- * Every other call goes to the inner store unchanged.
+ * Every other call goes to the inner store unchanged. Callers share the cached buffer and must
+ * not change it (they parse it or send it).
  */
 export class CachedBlobReads implements BlobStore {
   private readonly cache: LruMap<string, Buffer>;
