@@ -5,7 +5,7 @@ import type { ByteRange, SizedBlob } from './types.js';
 /**
  * Blobs up to this size are read whole, with one read into a buffer of exactly their size:
  * manifests, configs and small layers. A read stream would allocate its high-water mark
- * (64 KiB by default, 256 KiB as this store used to ask) for a 1 KiB manifest, and those
+ * (64 KiB by default, 256 KiB as this store asks for big blobs) for a 1 KiB manifest, and those
  * allocations drove repeated full garbage collections under load.
  */
 export const WHOLE_READ_MAX_BYTES = 64 * 1024;
