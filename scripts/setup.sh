@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 # backs the Redis metadata and lock tests; podman and containerd are the clients users run;
 # chromium drives the web UI tests. git serves package sets from git repositories. gpgv and debian-archive-keyring verify the Debian archive's
 # InRelease files; gpg makes throwaway signing keys for the archive tests.
-packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz)
+packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz docker-registry hey)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

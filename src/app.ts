@@ -8,6 +8,7 @@ import type { BlobStore, LockManager, MetadataStore } from './storage/types.js';
 import type { PackageSource } from './sources/types.js';
 import type { Layerer } from './layering/types.js';
 import { FsBlobStore } from './storage/fs-blob-store.js';
+import { CachedBlobReads } from './storage/cached-blob-reads.js';
 import { FsMetadataStore } from './storage/fs-metadata-store.js';
 import { leadingPid, removeOrphans } from './storage/stale-files.js';
 import { MemoryLockManager } from './storage/memory-lock-manager.js';
@@ -162,11 +163,13 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   server.addHook('onClose', async () => stopObservingBuilds());
   // Before the routes, so its onResponse hook sees every request.
   if (config.metrics.enabled) registerMetrics(server, metrics);
+  // Manifests and configs are served from memory once read (bounded; bytes never change by digest).
+  const servedBlobs = new CachedBlobReads(blobs);
   registerRegistry(server, {
     builder,
-    blobs,
+    blobs: servedBlobs,
     images: builtImages,
-    repositories: new PushedRepositories(metadata, blobs),
+    repositories: new PushedRepositories(metadata, servedBlobs),
     pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,

@@ -1,165 +1,173 @@
 /**
- * `npm run bench:serve`: how fast stowage serves what it has built, per blob storage.
+ * `npm run bench:serve [-- --json] [-- --rounds N]`: stowage beside Debian's `docker-registry`
+ * (distribution 2.8), both on local disk, serving the same bytes on loopback.
  *
- * Starts one S3-compatible server (s3rver, in its own process), then, one after another, a
- * registry process with local disk storage, one with S3 serving bytes through the registry and
- * one redirecting blob GETs to presigned S3 URLs (followed by the client, to the same s3rver).
- * Each builds the same image once, then answers a bounded load:
- *   - manifest GET by tag (cached image): latency p50/p99 at 8 concurrent clients;
- *   - blob GET of the image's biggest layer: throughput at 4 concurrent clients.
- * Prints a table (ratios against local disk) and writes it to bench/serve/results.md.
- * Runs in about a minute and a half; everything on loopback.
+ * Pushes to both a 200 MiB blob in a one-layer image (the same manifest bytes), builds the
+ * example image `bigdata` in stowage and copies it to distribution with skopeo. Then, in
+ * interleaved rounds (which server goes first alternates), `hey` measures:
+ *   - the large blob GET at 1 and 16 clients (MiB/s);
+ *   - warm manifest GETs, pushed (by digest) and built (by tag), at 1, 16 and 64 clients (req/s, p99);
+ *   - pushed manifest GETs with Basic credentials at 16 clients (a second distribution with
+ *     htpasswd on the same storage; stowage with htpasswd and anonymous pulls, so it checks them).
+ * Prints the medians and stowage/distribution ratios as a table, or JSON with --json;
+ * `--only blob` (any word of a row's name) runs only those rows.
+ * STOWAGE_BENCH_CHECKOUT=<dir> serves stowage from another checkout (before/after comparisons).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import bcrypt from 'bcryptjs';
 import { freePort } from '../../test/support/redis-server.js';
-import { Clients, get, percentile, runLoad, type LoadResult } from './http-load.js';
+import { startDistribution, stopChild, waitUntil, type Server } from './distribution.js';
+import { hey, type HeyResult } from './hey.js';
+import { OCI_MANIFEST, makeBenchImage, pushImage } from './push.js';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const IMAGE = 'bigdata';
-const OCI = 'application/vnd.oci.image.manifest.v1+json';
-const MANIFEST_LOAD = { concurrency: 8, maxRequests: 4_000, maxSeconds: 8 };
-const BLOB_LOAD = { concurrency: 4, maxRequests: 600, maxSeconds: 12 };
+const BLOB_BYTES = 200 * 1024 * 1024;
+const USER = 'bench';
+const PASSWORD = 'bench password';
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
+/** `--only blob`: only the request kinds whose name contains the word. */
+const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : '';
 
-interface Variant {
+interface Scenario {
   readonly name: string;
-  readonly env: Record<string, string>;
+  readonly unit: 'MiB/s' | 'req/s';
+  readonly concurrency: number;
+  readonly requests: number;
+  /** The URL and headers for each server. */
+  readonly target: (server: 'stowage' | 'distribution') => { url: string; headers: Record<string, string> };
 }
 
-interface Measured {
-  readonly variant: string;
-  readonly layerBytes: number;
-  readonly manifests: LoadResult;
-  readonly blobs: LoadResult;
-  readonly redirected: boolean;
-}
-
-async function startS3rver(): Promise<{ child: ChildProcess; endpoint: string; bucket: string; env: Record<string, string> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/serve/s3rver-process.ts'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout as NonNullable<typeof child.stdout> });
-  for await (const line of lines) {
-    if (line.startsWith('{')) return { child, ...(JSON.parse(line) as { endpoint: string; bucket: string; env: Record<string, string> }) };
-  }
-  throw new Error('s3rver did not start');
-}
-
-async function startRegistry(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startStowage(dataDir: string, htpasswd: string): Promise<Server> {
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'stowage-bench-serve-'));
+  // STOWAGE_BENCH_CHECKOUT runs another checkout's server (e.g. main, for a before/after).
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, STOWAGE_HOST: '127.0.0.1', STOWAGE_PORT: String(port), STOWAGE_DATA_DIR: dataDir, STOWAGE_LOG_LEVEL: 'warn' },
+    cwd: process.env.STOWAGE_BENCH_CHECKOUT ?? REPO_ROOT,
+    env: {
+      ...process.env,
+      STOWAGE_HOST: '127.0.0.1',
+      STOWAGE_PORT: String(port),
+      STOWAGE_DATA_DIR: dataDir,
+      STOWAGE_LOG_LEVEL: 'warn',
+      STOWAGE_SOURCE: 'nix',
+      STOWAGE_AUTH_HTPASSWD_FILE: htpasswd,
+      STOWAGE_AUTH_ANONYMOUS_PULL: 'true',
+      STOWAGE_PUSH_NAMESPACES: 'bench',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('registry did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  await waitUntil(url, () => child.exitCode !== null, '/readyz');
+  return { url, stop: () => stopChild(child) };
 }
 
-async function measure(variant: Variant): Promise<Measured> {
-  const registry = await startRegistry(variant.env);
-  const clients = new Clients();
-  try {
-    const manifestUrl = `${registry.url}/v2/${IMAGE}/manifests/latest`;
-    const built = await fetch(manifestUrl, { headers: { accept: OCI } });
-    if (built.status !== 200) throw new Error(`building ${IMAGE} failed: ${built.status} ${await built.text()}`);
-    const manifest = (await built.json()) as { layers: Array<{ digest: string; size: number }> };
-    const layer = [...manifest.layers].sort((a, b) => b.size - a.size)[0];
-    if (!layer) throw new Error('the image has no layers');
-    const blobUrl = `${registry.url}/v2/${IMAGE}/blobs/${layer.digest}`;
-    const probe = await get(clients, blobUrl);
-    if (probe.bytes !== layer.size) throw new Error(`blob GET returned ${probe.bytes} bytes, want ${layer.size}`);
-    // Warm up connections, caches and the JIT before measuring.
-    await runLoad({ concurrency: 4, maxRequests: 100, maxSeconds: 5, task: () => get(clients, manifestUrl, { accept: OCI }) });
-    await runLoad({ concurrency: 2, maxRequests: 6, maxSeconds: 5, task: () => get(clients, blobUrl) });
-    const manifests = await runLoad({ ...MANIFEST_LOAD, task: () => get(clients, manifestUrl, { accept: OCI }) });
-    const blobs = await runLoad({
-      ...BLOB_LOAD,
-      task: async () => {
-        const result = await get(clients, blobUrl);
-        if (result.bytes !== layer.size) throw new Error(`short blob: ${result.bytes} of ${layer.size} bytes`);
-        return result;
-      },
-    });
-    return { variant: variant.name, layerBytes: layer.size, manifests, blobs, redirected: probe.hops > 0 };
-  } finally {
-    clients.destroy();
-    await registry.stop();
-  }
-}
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 
-function table(results: readonly Measured[]): string {
-  const fs = results[0] as Measured;
-  const mbps = (r: Measured) => r.blobs.bytes / r.blobs.seconds / 1e6;
-  const p = (r: Measured, q: number) => percentile(r.manifests.latencies, q);
-  const rows = results.map((r) =>
-    [
-      r.variant,
-      mbps(r).toFixed(0),
-      `${(mbps(r) / mbps(fs)).toFixed(2)}×`,
-      String(r.blobs.requests),
-      p(r, 50).toFixed(2),
-      p(r, 99).toFixed(2),
-      `${(p(r, 50) / p(fs, 50)).toFixed(2)}×`,
-      String(r.manifests.requests),
-    ].join(' | '),
-  );
-  return [
-    `| storage | blob GET MB/s | vs fs | blob GETs | manifest p50 ms | manifest p99 ms | p50 vs fs | manifest GETs |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|`,
-    ...rows.map((row) => `| ${row} |`),
-  ].join('\n');
-}
-
-const s3 = await startS3rver();
+const work = await mkdtemp(join(tmpdir(), 'stowage-bench-serve-'));
+const servers: Server[] = [];
 try {
-  const shared = {
-    ...s3.env,
-    STOWAGE_STORAGE_BACKEND: 's3',
-    STOWAGE_S3_BUCKET: s3.bucket,
-    STOWAGE_S3_ENDPOINT: s3.endpoint,
-    STOWAGE_S3_FORCE_PATH_STYLE: 'true',
-    STOWAGE_S3_PREFIX: 'bench/',
-  };
-  const variants: Variant[] = [
-    { name: 'fs (local disk)', env: {} },
-    { name: 'S3 proxied', env: shared },
-    { name: 'S3 redirect', env: { ...shared, STOWAGE_S3_REDIRECT: 'true' } },
+  const htpasswd = join(work, 'htpasswd');
+  // Cost 5 is what `htpasswd -B` writes by default.
+  await writeFile(htpasswd, `${USER}:${bcrypt.hashSync(PASSWORD, 5).replace(/^\$2b\$/, '$2y$')}\n`);
+  const basic = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
+  const distRoot = join(work, 'distribution');
+  const stowage = await startStowage(join(work, 'stowage'), htpasswd);
+  servers.push(stowage);
+  const distribution = await startDistribution(distRoot, work);
+  servers.push(distribution);
+  const distributionAuth = await startDistribution(distRoot, work, htpasswd);
+  servers.push(distributionAuth);
+
+  process.stderr.write('bench:serve: pushing a 200 MiB image to both, building bigdata...\n');
+  const image = makeBenchImage(BLOB_BYTES);
+  const pushedStowage = await pushImage(stowage.url, 'bench/big', image, basic);
+  const pushedDistribution = await pushImage(distribution.url, 'bench/big', image, {});
+  if (pushedStowage.digest !== pushedDistribution.digest) throw new Error('the two registries hold different manifests');
+  const built = await fetch(`${stowage.url}/v2/bigdata/manifests/latest`, { headers: { accept: OCI_MANIFEST } });
+  if (built.status !== 200) throw new Error(`building bigdata failed: ${built.status} ${await built.text()}`);
+  const builtDigest = built.headers.get('docker-content-digest');
+  await promisify(execFile)('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', '--preserve-digests', `docker://${stowage.url.slice(7)}/bigdata:latest`, `docker://${distribution.url.slice(7)}/bigdata:latest`]);
+  const copied = await fetch(`${distribution.url}/v2/bigdata/manifests/latest`, { headers: { accept: OCI_MANIFEST } });
+  if (copied.headers.get('docker-content-digest') !== builtDigest) throw new Error(`distribution serves ${copied.headers.get('docker-content-digest')} for bigdata, stowage ${builtDigest}`);
+
+  const blob = `/v2/bench/big/blobs/${pushedStowage.layerDigest}`;
+  const pushedManifest = `/v2/bench/big/manifests/${pushedStowage.digest}`;
+  const accept = { accept: OCI_MANIFEST };
+  const on = (path: string, headers: Record<string, string> = {}) => (server: 'stowage' | 'distribution') => ({ url: `${server === 'stowage' ? stowage.url : distribution.url}${path}`, headers });
+  const allScenarios: Scenario[] = [
+    { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 1, requests: 12, target: on(blob) },
+    { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 16, requests: 48, target: on(blob) },
+    ...[1, 16, 64].flatMap((concurrency): Scenario[] => [
+      { name: 'pushed manifest GET', unit: 'req/s', concurrency, requests: concurrency === 1 ? 2000 : 6000, target: on(pushedManifest, accept) },
+      { name: 'built manifest GET (tag)', unit: 'req/s', concurrency, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bigdata/manifests/latest', accept) },
+    ]),
+    {
+      name: 'pushed manifest GET, Basic auth',
+      unit: 'req/s',
+      concurrency: 16,
+      requests: 3000,
+      target: (server) => ({ url: `${server === 'stowage' ? stowage.url : distributionAuth.url}${pushedManifest}`, headers: { ...accept, ...basic } }),
+    },
   ];
-  const results: Measured[] = [];
-  for (const variant of variants) {
-    process.stderr.write(`bench:serve: ${variant.name}...\n`);
-    results.push(await measure(variant));
+  const scenarios = allScenarios.filter((scenario) => scenario.name.includes(only));
+
+  // Warm both: connections, stowage's JIT and caches, distribution's descriptor cache.
+  for (const scenario of scenarios) for (const server of ['stowage', 'distribution'] as const) {
+    const { url, headers } = scenario.target(server);
+    await hey(url, { requests: Math.min(scenario.requests, scenario.unit === 'MiB/s' ? 2 : 200), concurrency: Math.min(scenario.concurrency, 2), maxSeconds: 60, headers });
   }
-  const layer = results[0]?.layerBytes ?? 0;
-  const report = [
-    `# stowage serve benchmark`,
-    '',
-    `Image \`${IMAGE}\`, blob = its biggest layer (${(layer / 1e6).toFixed(1)} MB); manifest GET by tag of the built image.`,
-    `Blob GETs: ${BLOB_LOAD.concurrency} concurrent clients; manifest GETs: ${MANIFEST_LOAD.concurrency}; keep-alive; loopback.`,
-    `S3 = s3rver (an S3-compatible server in Node, one process) for both S3 rows; redirects are followed to it.`,
-    `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString().slice(0, 10)}.`,
-    '',
-    table(results),
-    '',
-  ].join('\n');
-  process.stdout.write(`\n${report}`);
-  await writeFile(join(REPO_ROOT, 'bench/serve/results.md'), report);
+  const results = scenarios.map(() => ({ stowage: [] as HeyResult[], distribution: [] as HeyResult[] }));
+  for (let round = 0; round < rounds; round += 1) {
+    process.stderr.write(`bench:serve: round ${round + 1} of ${rounds}\n`);
+    for (const [i, scenario] of scenarios.entries()) {
+      const order = (round + i) % 2 === 0 ? (['stowage', 'distribution'] as const) : (['distribution', 'stowage'] as const);
+      for (const server of order) {
+        const { url, headers } = scenario.target(server);
+        results[i]?.[server].push(await hey(url, { requests: scenario.requests, concurrency: scenario.concurrency, maxSeconds: 120, headers }));
+      }
+    }
+  }
+
+  const rate = (scenario: Scenario, r: HeyResult) => (scenario.unit === 'MiB/s' ? r.bytes / r.seconds / 2 ** 20 : r.requestsPerSecond);
+  const rows = scenarios.map((scenario, i) => {
+    const { stowage: s, distribution: d } = results[i] as { stowage: HeyResult[]; distribution: HeyResult[] };
+    const row = {
+      scenario: scenario.name,
+      clients: scenario.concurrency,
+      unit: scenario.unit,
+      stowage: median(s.map((r) => rate(scenario, r))),
+      distribution: median(d.map((r) => rate(scenario, r))),
+      stowageP99Ms: median(s.map((r) => r.p99Ms)),
+      distributionP99Ms: median(d.map((r) => r.p99Ms)),
+      stowageRange: [Math.min(...s.map((r) => rate(scenario, r))), Math.max(...s.map((r) => rate(scenario, r)))],
+      distributionRange: [Math.min(...d.map((r) => rate(scenario, r))), Math.max(...d.map((r) => rate(scenario, r)))],
+    };
+    return { ...row, ratio: row.stowage / row.distribution };
+  });
+  const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadavg: loadavg(), rounds, date: new Date().toISOString() };
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ machine, rows }, null, 2)}\n`);
+  } else {
+    const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+    const lines = [
+      `| request | clients | stowage | distribution | stowage/distribution | p99 ms stowage | p99 ms distribution |`,
+      `|---|---:|---:|---:|---:|---:|---:|`,
+      ...rows.map((r) => `| ${r.scenario} | ${r.clients} | ${f(r.stowage)} ${r.unit} (${f(r.stowageRange[0] as number)}–${f(r.stowageRange[1] as number)}) | ${f(r.distribution)} ${r.unit} (${f(r.distributionRange[0] as number)}–${f(r.distributionRange[1] as number)}) | ${r.ratio.toFixed(2)}x | ${r.stowageP99Ms.toFixed(2)} | ${r.distributionP99Ms.toFixed(2)} |`),
+      '',
+      `Medians of ${rounds} interleaved rounds (min–max in brackets); Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpu}), load average ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')} at the end.`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
 } finally {
-  s3.child.kill('SIGTERM');
+  for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+  await rm(work, { recursive: true, force: true });
 }

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ByteRange } from '../storage/types.js';
 import { parseImageName } from '../image-name/image-name.js';
 import type { ManifestRef } from '../builder/records.js';
 import type { BuiltImage } from '../builder/image-builder.js';
@@ -61,24 +63,39 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
 export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string, head: boolean): Promise<FastifyReply> {
   assertValidName(name);
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
-  const info = (await repositoryHasBlob(deps, name, digest)) ? await deps.blobs.stat(digest) : null;
-  if (info === null) throw new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`, { digest });
+  const unknown = () => new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`, { digest });
+  // Linked by metadata here; whether the bytes exist is learnt when they are opened (one stat).
+  if (!(await repositoryHasBlob(deps, name, digest, { checkStorage: false }))) throw unknown();
   // Presigned URLs are signed for GET; a HEAD is answered here.
   const redirect = head ? null : await deps.blobs.redirectUrl(digest);
   if (redirect !== null) return reply.redirect(redirect, 307);
 
+  const notModified = etagMatches(request, digest);
+  const blob = await openBlob(deps, digest, !head && !notModified, (size) => (notModified ? null : parseRangeHeader(request.headers.range, size)));
+  if (blob === null) throw unknown();
   reply
     .header('content-type', 'application/octet-stream')
     .header('docker-content-digest', digest)
     .header('etag', `"${digest}"`)
     .header('accept-ranges', 'bytes')
     .header('cache-control', 'public, max-age=31536000, immutable');
-  if (etagMatches(request, digest)) return reply.code(304).send();
-  const range = parseRangeHeader(request.headers.range, info.size);
-  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${info.size}`);
-  reply.header('content-length', range ? range.end - range.start + 1 : info.size);
-  if (head) return reply.send();
-  return reply.send(await deps.blobs.open(digest, range ?? undefined));
+  if (notModified) return reply.code(304).send();
+  const { range, size } = blob;
+  if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  reply.header('content-length', range ? range.end - range.start + 1 : size);
+  return reply.send(blob.body ?? undefined);
+}
+
+/**
+ * The blob's size, the range chosen from it and, when `withBody`, its bytes: with one open and
+ * one fstat where the store can, else a stat and an open. Null when the blob is not stored.
+ */
+async function openBlob(deps: RegistryDeps, digest: string, withBody: boolean, pick: (size: number) => ByteRange | null): Promise<{ size: number; range: ByteRange | null; body: Buffer | Readable | null } | null> {
+  if (withBody && deps.blobs.openSized) return deps.blobs.openSized(digest, pick);
+  const info = await deps.blobs.stat(digest);
+  if (info === null) return null;
+  const range = pick(info.size);
+  return { size: info.size, range, body: withBody ? await deps.blobs.open(digest, range ?? undefined) : null };
 }
 
 export async function serveTags(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
@@ -145,8 +162,8 @@ export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply,
  * repositories apart, it makes clients that check for blobs before pushing (containerd) upload
  * or mount them, so they meet the registry's authentication before the manifest PUT.
  */
-export async function repositoryHasBlob(deps: RegistryDeps, name: string, digest: string): Promise<boolean> {
-  if (await servedFromPushes(deps, name)) return deps.repositories.hasBlob(name, digest);
+export async function repositoryHasBlob(deps: RegistryDeps, name: string, digest: string, options: { checkStorage?: boolean } = {}): Promise<boolean> {
+  if (await servedFromPushes(deps, name)) return options.checkStorage === false ? deps.repositories.linksBlob(name, digest) : deps.repositories.hasBlob(name, digest);
   let canonicalName: string;
   try {
     canonicalName = deps.images.canonicalName(name);

@@ -21,6 +21,7 @@ export interface PushedRepositoryStore {
   isPushed(name: string): Promise<boolean>;
   linkBlob(name: string, digest: string): Promise<void>;
   hasBlob(name: string, digest: string): Promise<boolean>;
+  linksBlob(name: string, digest: string): Promise<boolean>;
   unlinkBlob(name: string, digest: string): Promise<boolean>;
   putManifest(name: string, reference: string, body: Buffer, contentType: string | undefined): Promise<{ digest: string; subject?: string }>;
   getManifest(name: string, reference: string): Promise<StoredManifest | null>;

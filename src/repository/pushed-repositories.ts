@@ -46,8 +46,13 @@ export class PushedRepositories {
   }
 
   async hasBlob(name: string, digest: string): Promise<boolean> {
-    if (!(await this.metadata.isMember(Keys.blobs(name), digest))) return false;
+    if (!(await this.linksBlob(name, digest))) return false;
     return (await this.blobs.stat(digest)) !== null;
+  }
+
+  /** Whether `name` links `digest`, without looking at storage: for a GET that opens the blob anyway. */
+  linksBlob(name: string, digest: string): Promise<boolean> {
+    return this.metadata.isMember(Keys.blobs(name), digest);
   }
 
   /** @returns false when the repository had no such blob. */

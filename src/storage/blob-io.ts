@@ -17,6 +17,8 @@ export async function putBlob(store: BlobStore, data: Buffer, signal?: AbortSign
 
 /** Read a whole blob into memory: only for small blobs (manifests, configs) and tests. */
 export async function readBlob(store: BlobStore, digest: string, signal?: AbortSignal): Promise<Buffer> {
+  // One buffer of the blob's size where the store can: no stream buffers, no concatenation.
+  if (store.read) return store.read(digest, signal);
   const chunks: Buffer[] = [];
   for await (const chunk of await store.open(digest, undefined, signal)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import type { BlobInfo, BlobStore, BlobWriter, ByteRange, StoredBlob } from './types.js';
+import type { BlobInfo, BlobStore, BlobWriter, ByteRange, SizedBlob, StoredBlob } from './types.js';
+import { isNotFound, nodeBlobFileSystem, openSizedFile, readWholeFile, type BlobFileSystem } from './fs-blob-read.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { assertRangeWithin } from './range.js';
 import { leadingPid, removeOrphans } from './stale-files.js';
@@ -26,7 +26,11 @@ export class FsBlobStore implements BlobStore {
   private readonly blobDir: string;
   private readonly stagingDir: string;
 
-  constructor(root: string) {
+  /** @param fs the calls used to read blobs; a test passes a counting one. */
+  constructor(
+    root: string,
+    private readonly fs: BlobFileSystem = nodeBlobFileSystem,
+  ) {
     this.blobDir = join(root, 'blobs', 'sha256');
     this.stagingDir = join(root, 'staging');
   }
@@ -41,7 +45,7 @@ export class FsBlobStore implements BlobStore {
     const path = this.blobPath(digest);
     if (path === null) return null;
     try {
-      const info = await stat(path);
+      const info = await this.fs.stat(path);
       return { digest, size: info.size };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -50,11 +54,31 @@ export class FsBlobStore implements BlobStore {
   }
 
   async open(digest: string, range?: ByteRange, signal?: AbortSignal): Promise<Readable> {
-    const info = await this.stat(digest);
+    const opened = await this.openSized(
+      digest,
+      (size) => {
+        if (range) assertRangeWithin(range, size);
+        return range ?? null;
+      },
+      signal,
+    );
+    if (opened === null) throw new BlobNotFoundError(digest);
+    return Buffer.isBuffer(opened.body) ? Readable.from([opened.body], { objectMode: false }) : opened.body;
+  }
+
+  /** One open and one fstat: small ranges are read whole, larger ones streamed in big reads. */
+  async openSized(digest: string, pick: (size: number) => ByteRange | null, signal?: AbortSignal): Promise<SizedBlob | null> {
     const path = this.blobPath(digest);
-    if (info === null || path === null) throw new BlobNotFoundError(digest);
-    if (range) assertRangeWithin(range, info.size);
-    return createReadStream(path, { start: range?.start, end: range?.end, signal, highWaterMark: 256 * 1024 });
+    if (path === null) return null;
+    return openSizedFile(this.fs, path, pick, signal);
+  }
+
+  async read(digest: string, signal?: AbortSignal): Promise<Buffer> {
+    signal?.throwIfAborted();
+    const path = this.blobPath(digest);
+    const body = path === null ? null : await readWholeFile(this.fs, path);
+    if (body === null) throw new BlobNotFoundError(digest);
+    return body;
   }
 
   async writer(): Promise<BlobWriter> {
@@ -231,8 +255,4 @@ async function readdirIfExists(path: string): Promise<string[]> {
     if (isNotFound(error)) return [];
     throw error;
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT';
 }

@@ -26,6 +26,19 @@ export interface BlobStore {
    * @throws RangeNotSatisfiableError when the range lies outside the blob.
    */
   open(digest: string, range?: ByteRange, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * Open a committed blob with a single look at it: its size, the range `pick` chooses from
+   * that size (it may throw RangeNotSatisfiableError), and the bytes of that range, as one
+   * buffer when small. Null when the blob does not exist. Optional: without it, callers
+   * `stat` and then `open`.
+   */
+  openSized?(digest: string, pick: (size: number) => ByteRange | null, signal?: AbortSignal): Promise<SizedBlob | null>;
+  /**
+   * The whole blob in one buffer of its size; for small blobs (manifests, configs). Optional:
+   * without it, `readBlob` collects `open`'s chunks.
+   * @throws BlobNotFoundError
+   */
+  read?(digest: string, signal?: AbortSignal): Promise<Buffer>;
   /** Start a new blob; bytes go to staging and are hashed while written. */
   writer(signal?: AbortSignal): Promise<BlobWriter>;
   /** A URL clients may be redirected to for this blob, or null to serve it directly. */
@@ -42,6 +55,15 @@ export interface BlobStore {
    * @returns true when the blob was removed.
    */
   delete?(digest: string, options?: { readonly committedBefore?: number; readonly signal?: AbortSignal }): Promise<boolean>;
+}
+
+/** A blob opened by `BlobStore.openSized`. */
+export interface SizedBlob {
+  readonly size: number;
+  /** The range served, or null for the whole blob. */
+  readonly range: ByteRange | null;
+  /** The bytes of the range (or of the blob): a buffer when small, else a stream to consume or destroy. */
+  readonly body: Buffer | Readable;
 }
 
 /** A committed blob as listed by `BlobStore.list`. */
