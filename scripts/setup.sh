@@ -10,9 +10,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 # nix-bin builds the example package set offline; busybox-static is its only input.
 # skopeo, umoci, runc and zstd are the real clients the integration tests drive; redis-server
 # backs the Redis metadata and lock tests; podman and containerd are the clients users run;
-# chromium drives the web UI tests. git serves package sets from git repositories. gpgv and debian-archive-keyring verify the Debian archive's
-# InRelease files; gpg makes throwaway signing keys for the archive tests.
-packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz docker-registry hey)
+# chromium drives the web UI tests. git serves package sets from git repositories. gpgv and
+# debian-archive-keyring verify the Debian archive's InRelease files; gpg makes throwaway signing
+# keys for the archive tests. pigz, docker-registry and hey are the benchmarks' references and
+# load generator; openssl, curl and iproute2 (ss) are what the TLS and keep-alive tests call.
+packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz docker-registry hey openssl curl iproute2)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
