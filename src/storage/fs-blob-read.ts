@@ -38,13 +38,8 @@ export const nodeBlobFileSystem: BlobFileSystem = {
  */
 export async function openSizedFile(fs: BlobFileSystem, path: string, pick: (size: number) => ByteRange | null, signal?: AbortSignal): Promise<SizedBlob | null> {
   signal?.throwIfAborted();
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(path, 'r');
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
+  const handle = await openIfExists(fs, path);
+  if (handle === null) return null;
   try {
     const { size } = await fs.fstat(handle);
     const range = pick(size);
@@ -63,15 +58,20 @@ export async function openSizedFile(fs: BlobFileSystem, path: string, pick: (siz
   }
 }
 
-/** The whole file in one buffer of its size (fstat, then reads into it). */
-export async function readWholeFile(fs: BlobFileSystem, path: string): Promise<Buffer | null> {
-  let handle: FileHandle;
+/** The file opened for reading, or null when there is none. */
+async function openIfExists(fs: BlobFileSystem, path: string): Promise<FileHandle | null> {
   try {
-    handle = await fs.open(path, 'r');
+    return await fs.open(path, 'r');
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
   }
+}
+
+/** The whole file in one buffer of its size (fstat, then reads into it). */
+export async function readWholeFile(fs: BlobFileSystem, path: string): Promise<Buffer | null> {
+  const handle = await openIfExists(fs, path);
+  if (handle === null) return null;
   try {
     const { size } = await fs.fstat(handle);
     return await readExactly(handle, 0, size);
