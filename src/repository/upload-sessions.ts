@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { fsyncPath } from '../storage/blob-io.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -118,7 +119,7 @@ export class UploadSessions {
           if (expected !== null && received !== expected) throw new UploadIncompleteError(expected, received);
         }
         // Durable before acknowledged: the bytes, then the offset that counts them.
-        await fsyncFile(this.file(id));
+        await fsyncPath(this.file(id));
       } catch (error) {
         // Keep only what was acknowledged before this chunk.
         await truncate(this.file(id), session.size).catch(() => undefined);
@@ -202,15 +203,5 @@ export class UploadSessions {
 
   private file(id: string): string {
     return join(this.dir, id);
-  }
-}
-
-/** fsync a file's data (fsync acts on the file, whichever descriptor wrote it). */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

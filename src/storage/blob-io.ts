@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { BlobInfo, BlobStore } from './types.js';
 
 /** Store a small blob held in memory (configs, manifests). */
@@ -22,4 +23,17 @@ export async function readBlob(store: BlobStore, digest: string, signal?: AbortS
   const chunks: Buffer[] = [];
   for await (const chunk of await store.open(digest, undefined, signal)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * fsync a file or directory by path: for a file, its data (fsync acts on the file, whichever
+ * descriptor wrote it); for a directory, its entries, so a rename into it survives a power loss.
+ */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

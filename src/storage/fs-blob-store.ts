@@ -1,4 +1,5 @@
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { fsyncPath } from './blob-io.js';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -207,7 +208,7 @@ class FsBlobWriter implements BlobWriter {
     await mkdir(join(target, '..'), { recursive: true });
     // Renaming onto an existing blob replaces identical bytes; the name never shows partial data.
     await rename(this.stagingPath, target);
-    await syncDirectory(join(target, '..'));
+    await fsyncPath(join(target, '..'));
     return info;
   }
 
@@ -236,16 +237,6 @@ function endStream(stream: Writable): Promise<void> {
     stream.once('error', reject);
     stream.end(() => resolve());
   });
-}
-
-/** fsync a directory so a rename into it survives a power loss. */
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function readdirIfExists(path: string): Promise<string[]> {
