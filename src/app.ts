@@ -23,7 +23,8 @@ import type { ReadinessCheck } from './registry/health-routes.js';
 import { assertDebianPackageName } from './sources/debian/debian-name-grammar.js';
 import { SHELL_PACKAGES as DEBIAN_SHELL_PACKAGES } from './sources/debian/resolve/shell-packages.js';
 import { createSource, NIX_PREFIX, type SourceDeps } from './compose-sources.js';
-import { StowageLayerer, closurePopularity, popularityFromNames } from './layering/index.js';
+import { closurePopularity, popularityFromNames } from './layering/index.js';
+import { createLayerer } from './compose-layering.js';
 import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
 import { BuiltImages } from './builder/built-images.js';
@@ -119,7 +120,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     {
       images: builtImages,
       source,
-      layerer: deps.layerer ?? new StowageLayerer(),
+      layerer: deps.layerer ?? createLayerer(config),
       popularity: popularityTable ? (graph) => popularityFromNames(popularityTable.counts, graph) : closurePopularity,
       blobs,
       metadata,

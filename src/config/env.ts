@@ -47,6 +47,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_CACHE_TIMEOUT_MS', path: ['source', 'binaryCache', 'timeoutMs'], type: 'number', description: 'limit for one binary-cache request' },
   { name: 'STOWAGE_CACHE_MAX_NAR_SIZE', path: ['source', 'binaryCache', 'maxNarSize'], type: 'number', description: 'largest NarSize accepted' },
   { name: 'STOWAGE_MAX_LAYERS', path: ['image', 'maxLayers'], type: 'number', description: 'most layers per image, top layer included' },
+  { name: 'STOWAGE_ADAPTIVE_LAYERS', path: ['image', 'adaptiveLayers'], type: 'boolean', description: 'fewest layers within 1% of the layering at maxLayers' },
   { name: 'STOWAGE_COMPRESSION', path: ['image', 'compression'], type: 'string', description: 'layer compression: gzip or zstd' },
   { name: 'STOWAGE_GZIP_LEVEL', path: ['image', 'gzipLevel'], type: 'number', description: 'gzip level for layers' },
   { name: 'STOWAGE_ZSTD_LEVEL', path: ['image', 'zstdLevel'], type: 'number', description: 'zstd level for layers' },

@@ -103,6 +103,11 @@ export const configSchema = z
       .object({
         /** Most layers an image may have, the top layer included (Docker allows 125). */
         maxLayers: z.number().int().min(2).max(125).default(100),
+        /**
+         * Adaptive budget: each image gets the fewest layers (at most `maxLayers`) whose
+         * estimated download cost is within 1% of the layering at `maxLayers`.
+         */
+        adaptiveLayers: z.boolean().default(false),
         compression: z.enum(['gzip', 'zstd']).default('gzip'),
         gzipLevel: z.number().int().min(1).max(9).default(6),
         zstdLevel: z.number().int().min(1).max(19).default(3),
