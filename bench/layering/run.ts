@@ -2,6 +2,7 @@
  * `npm run bench:layering -- [--trace FILE] [--budget N]... [--json] [--only a,b]
  *   [--seeds 1,2,3,4,5 | --seed N] [--pulls N] [--nodes N] [--desktop-apps] [--write-trace FILE]
  *   [--write-doc FILE --doc-section NAME] [--data DIR]`
+ * `npm run bench:layering -- --real-debian ...`: see real-debian.ts.
  *
  * Replays pull traces (by default five generated from `--seeds` 1 to 5: 3,000 pulls on 40 nodes
  * each; `--trace FILE` replays one file instead) for every algorithm and budget (20, 50 and 94
@@ -21,6 +22,12 @@ import { formatSpreadTable, spreads, type TraceResults } from './spread.js';
 import { DEFAULT_TRACE, generateTrace } from './trace-generator.js';
 import { timeLayering } from './timing.js';
 import { formatTrace, readTrace, type Pull } from './trace.js';
+
+// `--real-debian`: real images through a real registry instead (real-debian.ts has its own flags).
+if (process.argv.includes('--real-debian')) {
+  await import('./real-debian.js');
+  process.exit(0);
+}
 
 const { values } = parseArgs({
   options: {
