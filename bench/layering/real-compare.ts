@@ -72,6 +72,8 @@ export interface Comparison {
   /** Images whose registry layers hold exactly the groups the layerer gives the same closure. */
   readonly groupsMatched: number;
   readonly images: number;
+  /** Mean layer count of the manifests pulled, per distinct image (the top layer included). */
+  readonly layersPerImage: number;
 }
 
 export function compare(
@@ -128,7 +130,9 @@ export function compare(
     const built = image.registryLayers.map((l) => [...l.paths].sort().join('\n'));
     return groups.length === built.length && groups.every((g, i) => g === built[i]);
   }).length;
-  return { rows, groupsMatched, images: all.length };
+  const layerCounts = new Map(records.map((r) => [r.image, r.layers.length]));
+  const layersPerImage = [...layerCounts.values()].reduce((a, b) => a + b, 0) / Math.max(1, layerCounts.size);
+  return { rows, groupsMatched, images: all.length, layersPerImage };
 }
 
 const MB = 1e6;

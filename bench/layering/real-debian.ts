@@ -30,7 +30,8 @@ import { PackageSet } from './package-set.js';
 import { compare, formatComparison, RealImages, type Comparison, type RealImage } from './real-compare.js';
 import { RealPuller } from './real-pulls.js';
 import { DEFAULT_REAL_TRACE, generateRealTrace } from './real-trace.js';
-import type { Algorithm } from './simulate.js';
+import { algorithms as graphAlgorithms } from './algorithms.js';
+import { floorBytes, Images, simulate, type Algorithm } from './simulate.js';
 import { formatTrace, imageKey, type Pull } from './trace.js';
 
 const { values } = parseArgs({
@@ -68,9 +69,31 @@ const byName = directReferenceCounts({
 const nameOf = (path: string): string => decodeURIComponent(path.slice(path.lastIndexOf('/') + 1).split('_')[0]!);
 const nixeryPopularity = (image: RealImage): Popularity => new Map(image.graph.nodes.map((n) => [n.path, byName.get(nameOf(n.path)) ?? 1]));
 
+// The usual simulation of the same trace over the Debian graph (Nix identities, the graph's
+// population), for comparison with the one over the registry's own closures.
+const graphImages = new Images(set);
+const graphFloor = floorBytes(trace, graphImages);
+const graphSimulation = (budget: number): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const algorithm of graphAlgorithms(set).filter((a) => ['stowage', 'stowage-adaptive', 'nixery'].includes(a.name))) {
+    const metrics = simulate(trace, graphImages, graphFloor, algorithm, budget);
+    out[algorithm.name] = metrics.bytesPulled / metrics.floorBytes;
+  }
+  return out;
+};
+
 const imageName = (pull: Pull): string => [...new Set(pull.packages)].sort().join('/');
 
-async function runBudget(budget: number): Promise<{ budget: number; comparison: Comparison; algorithm: string; seconds: number }> {
+interface BudgetResult {
+  readonly budget: number;
+  readonly comparison: Comparison;
+  readonly algorithm: string;
+  readonly seconds: number;
+  /** Pulled / floor of the graph simulation (bench/layering's usual one) for the same trace. */
+  readonly graphSimulation: Record<string, number>;
+}
+
+async function runBudget(budget: number): Promise<BudgetResult> {
   const dataDir = await mkdtemp(join(tmpdir(), 'stowage-bench-real-'));
   const config = parseConfig({
     host: '127.0.0.1',
@@ -135,7 +158,7 @@ async function runBudget(budget: number): Promise<{ budget: number; comparison: 
       { name: 'floor', layerer: null, popularity: () => new Map() },
     ];
     const comparison = compare(trace, new RealImages(images), puller.records, algorithms, budget, layerer);
-    return { budget, comparison, algorithm: layerer.name, seconds };
+    return { budget, comparison, algorithm: layerer.name, seconds, graphSimulation: graphSimulation(budget) };
   } finally {
     await app.server.close();
     await rm(dataDir, { recursive: true, force: true });
@@ -147,10 +170,12 @@ for (const budget of budgets) results.push(await runBudget(budget));
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ trace: { pulls: trace.length, nodes: Number(values.nodes), seed: Number(values.seed) }, budgets: results })}\n`);
 } else {
-  for (const { budget, comparison, algorithm, seconds } of results) {
+  for (const { budget, comparison, algorithm, seconds, graphSimulation: graph } of results) {
     process.stdout.write(`\nBudget ${budget} (maxLayers ${budget + 1}), registry layerer ${algorithm}, pulls took ${seconds.toFixed(0)} s (builds included); `);
-    process.stdout.write(`${comparison.groupsMatched}/${comparison.images} images built with exactly the simulated groups; MB = 10^6 bytes\n\n`);
-    process.stdout.write(`${formatComparison(comparison, algorithm)}\n`);
+    process.stdout.write(`${comparison.groupsMatched}/${comparison.images} images built with exactly the simulated groups; ${comparison.layersPerImage.toFixed(1)} layers per image; MB = 10^6 bytes\n\n`);
+    process.stdout.write(`${formatComparison(comparison, algorithm)}\n\n`);
+    const figures = Object.entries(graph).map(([name, r]) => `${name} ${r.toFixed(3)}x`).join(', ');
+    process.stdout.write(`The same trace simulated over the Debian graph (Nix identities, installed sizes), pulled / floor: ${figures}\n`);
   }
 }
 log('done');
