@@ -47,6 +47,7 @@ import { PullRecorder } from './builder/image-expiry.js';
 import { CredentialVerifier, type CredentialCheck } from './auth/credential-verifier.js';
 import { BcryptWorkers } from './auth/bcrypt-workers.js';
 import { TokenSigner } from './auth/token-signer.js';
+import { AccessPolicy } from './auth/access-policy.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps extends SourceDeps {
@@ -178,6 +179,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
         ? new CredentialVerifier(await Htpasswd.load(resolve(config.auth.htpasswdFile)), { compare: new BcryptWorkers().compare, onCheck: deps.onCredentialCheck })
         : null,
       anonymousPull: config.auth.anonymousPull,
+      policy: new AccessPolicy({ anonymousPull: config.auth.anonymousPull, usersConfigured: config.auth.htpasswdFile !== '', rules: config.auth.access, groups: config.auth.groups }),
       realm: config.auth.realm,
       ...(config.auth.token.enabled ? { tokens: tokenAuth(config.auth.token) } : {}),
     },

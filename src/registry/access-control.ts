@@ -3,6 +3,7 @@ import type { CredentialVerifier } from '../auth/credential-verifier.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import type { TokenSigner } from '../auth/token-signer.js';
 import { allows } from '../auth/token-scopes.js';
+import { AccessPolicy } from '../auth/access-policy.js';
 import { RegistryError } from './registry-error.js';
 import { basicCredentials, bearerToken, checkLogin } from './basic-login.js';
 import { routeScope, type RouteScope } from './route-scope.js';
@@ -48,6 +49,13 @@ export interface AuthOptions {
   readonly throttle?: LoginThrottle;
   /** Bearer tokens; Basic only when absent. */
   readonly tokens?: TokenAuth;
+  /** Who may do what where (auth.access); absent = no rules: users may do everything. */
+  readonly policy?: AccessPolicy;
+}
+
+/** The policy the options name, or the one without rules. */
+export function policyOf(options: AuthOptions): AccessPolicy {
+  return options.policy ?? new AccessPolicy({ anonymousPull: options.anonymousPull, usersConfigured: options.verifier !== null });
 }
 
 /**
@@ -61,6 +69,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
   const basic = `Basic realm="${options.realm}", charset="UTF-8"`;
   const throttle = options.throttle ?? new LoginThrottle();
   const tokens = options.tokens;
+  const policy = policyOf(options);
 
   const challengeOf = (request: FastifyRequest, scope: RouteScope | null, error?: string): Record<string, string> => {
     // Outside the API (web UI, status, metrics) a browser must be able to ask for the user: Basic.
@@ -118,6 +127,11 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     if (anonymousRead) return;
     if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
     if (!(await checkLogin(request, credentials, options.verifier, throttle))) throw refuse('invalid username or password');
+    // A valid user, refused by the access rules: 403, as a token would never be granted it.
+    if (scope?.type === 'repository' && scope.action !== '*' && !policy.allows(credentials.user, scope.name, scope.action)) {
+      request.raw.resume();
+      throw new RegistryError('DENIED', `${credentials.user} may not ${scope.action} ${scope.name} (auth.access)`, { user: credentials.user, repository: scope.name, action: scope.action });
+    }
   });
 }
 

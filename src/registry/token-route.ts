@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { grant, parseScopes } from '../auth/token-scopes.js';
-import type { AuthOptions, TokenAuth } from './access-control.js';
+import { policyOf, type AuthOptions, type TokenAuth } from './access-control.js';
 import { basicCredentials, checkLogin } from './basic-login.js';
 import { RegistryError } from './registry-error.js';
 
@@ -14,6 +14,7 @@ import { RegistryError } from './registry-error.js';
  */
 export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
   const config = { access: 'public' as const, repeatableQuery: ['scope'] };
+  const policy = policyOf(auth);
   app.get('/token', { config }, async (request, reply) => {
     const query = request.query as { service?: string; scope?: string | string[]; account?: string };
     if (query.service !== undefined && query.service !== tokens.service) {
@@ -28,7 +29,7 @@ export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, toke
       user = credentials.user;
     }
     const scopes = query.scope === undefined ? [] : typeof query.scope === 'string' ? [query.scope] : query.scope;
-    const access = grant(parseScopes(scopes), { user }, { anonymousPull: auth.anonymousPull, usersConfigured: auth.verifier !== null });
+    const access = grant(parseScopes(scopes), user, policy);
     const { token, claims } = tokens.signer.issue(user ?? '', access);
     reply.header('cache-control', 'no-store');
     return {
