@@ -284,7 +284,7 @@ async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
 }
 
 /** The token flow's signer and settings (auth.token). */
-function tokenAuth(token: { service: string; realm: string; keyFile: string; ttlSeconds: number; challengeAnonymousReads: boolean }) {
+function tokenAuth(token: { service: string; realm: string; keyFile: string; ttlSeconds: number; refreshTtlSeconds: number; challengeAnonymousReads: boolean }) {
   const signer = new TokenSigner({ keyFile: token.keyFile === '' ? '' : resolve(token.keyFile), service: token.service, issuer: token.service, ttlSeconds: token.ttlSeconds });
-  return { signer, service: token.service, realm: token.realm, challengeAnonymousReads: token.challengeAnonymousReads };
+  return { signer, service: token.service, realm: token.realm, refreshTtlSeconds: token.refreshTtlSeconds, challengeAnonymousReads: token.challengeAnonymousReads };
 }

@@ -157,6 +157,8 @@ export const configSchema = z
             /** PEM file of a P-256 private key shared by all replicas; empty = a key made at start. */
             keyFile: z.string().default(''),
             ttlSeconds: z.number().int().min(30).max(86_400).default(300),
+            /** Lifetime of refresh tokens (`POST /token` with `access_type=offline`); they die earlier when the user leaves htpasswd or changes password. */
+            refreshTtlSeconds: z.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
             /** Challenge anonymous /v2/ reads too (Docker Hub's way; clients then pull with anonymous tokens). */
             challengeAnonymousReads: z.boolean().default(false),
           })

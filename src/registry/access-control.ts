@@ -36,6 +36,8 @@ export interface TokenAuth {
   readonly service: string;
   /** The token endpoint's URL in challenges; empty = `/token` on the host the client named. */
   readonly realm: string;
+  /** Lifetime of refresh tokens (OAuth2 `POST /token`, `access_type=offline`); default a week. */
+  readonly refreshTtlSeconds?: number;
   /** Challenge anonymous `/v2/*` reads too (as Docker Hub does): clients fetch anonymous tokens. */
   readonly challengeAnonymousReads: boolean;
 }

@@ -9,8 +9,7 @@ import { RegistryError } from './registry-error.js';
  * The token endpoint of the distribution token spec: `GET /token?service=&scope=...`, with
  * Basic credentials for a user's token or none for an anonymous one. It grants what the caller
  * may have of the scopes asked (see token-scopes.ts) and refuses only wrong credentials, so
- * `docker login` fails on a wrong password. The OAuth2 `POST` form is not served: docker's
- * login uses GET, and containerd falls back to GET when the POST is answered 404.
+ * `docker login` fails on a wrong password. The OAuth2 `POST` form is token-oauth-route.ts.
  */
 export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
   const config = { access: 'public' as const, repeatableQuery: ['scope'] };
