@@ -6,6 +6,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry-server.
 import { FakePackageSource } from '../support/fake-source.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
 import { run, skopeoPull } from '../support/commands.js';
+import { basicAuth } from '../support/raw-http.js';
 import { startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
 import { startContainerd, type Containerd } from '../support/containerd.js';
 import { createPodman, type Podman } from '../support/podman.js';
@@ -79,6 +80,9 @@ describe('pulls with credentials when anonymous pulls are off (imagePullSecrets)
     await expect(containerd.ctr(['images', 'pull', '--plain-http', image], 30_000)).rejects.toThrow(/access denied|insufficient_scope|401/i);
     await containerd.ctr(['images', 'pull', '--plain-http', '--user', `${TEST_USER}:${TEST_PASSWORD}`, image], 60_000);
     expect((await containerd.ctr(['images', 'ls', '-q'])).stdout).toContain(image);
+    // With credentials containerd asks the OAuth2 form of the token endpoint (POST /token).
+    const metrics = await (await fetch(`${registry.url}/metrics`, { headers: { authorization: basicAuth(TEST_USER, TEST_PASSWORD) } })).text();
+    expect(metrics.split('\n').some((row) => row.startsWith('stowage_http_requests_total{') && row.includes('route="/token"') && row.includes('method="POST"') && row.includes('status="200"'))).toBe(true);
     await expect(containerd.ctr(['images', 'pull', '--plain-http', '--user', `${TEST_USER}:wrong`, `${registry.host}/tool:other`], 30_000)).rejects.toThrow();
   });
 });
