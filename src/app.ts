@@ -166,11 +166,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   if (config.metrics.enabled) registerMetrics(server, metrics);
   // Manifests and configs are served from memory once read (bounded; bytes never change by digest).
   const servedBlobs = new CachedBlobReads(blobs);
+  const repositories = new PushedRepositories(metadata, servedBlobs);
+  // In the background; the catalog waits for it (and retries it) if it has not finished.
+  repositories.listing.ensure().then(
+    (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),
+    (error: unknown) => logger.warn({ err: error }, 'listing repositories pushed before the catalog existed failed; the catalog retries'),
+  );
   registerRegistry(server, {
     builder,
     blobs: servedBlobs,
     images: builtImages,
-    repositories: new PushedRepositories(metadata, servedBlobs),
+    repositories,
     pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
