@@ -28,6 +28,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessRule;
   }
+  interface FastifyRequest {
+    /** Who the access control let through: a user, or null (anonymous, or not checked). */
+    caller: string | null;
+  }
 }
 
 /** The Docker token flow (auth.token). */
@@ -84,6 +88,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     return { 'www-authenticate': `Bearer ${parts.join(',')}` };
   };
 
+  app.decorateRequest('caller', null);
   app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request);
     if (access === 'public') return;
@@ -99,6 +104,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     if (tokens !== undefined && token !== null) {
       const claims = tokens.signer.verify(token);
       if (claims === null) throw refuse('the bearer token is invalid or expired', 'invalid_token');
+      request.caller = claims.sub === '' ? null : claims.sub;
       if (access === 'login') return;
       if (scope === null) {
         // Outside the API (status, metrics, web UI): a user's token is as good as the user.
@@ -129,6 +135,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     if (anonymousRead) return;
     if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
     if (!(await checkLogin(request, credentials, options.verifier, throttle))) throw refuse('invalid username or password');
+    request.caller = credentials.user;
     // A valid user, refused by the access rules: 403, as a token would never be granted it.
     if (scope?.type === 'repository' && scope.action !== '*' && !policy.allows(credentials.user, scope.name, scope.action)) {
       request.raw.resume();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +55,17 @@ describe.each([true, false])('access rules with anonymousPull=%s', (anonymousPul
     expect((await inject('GET', pull, basic('alice'))).statusCode).toBe(404);
     expect((await inject('GET', pull, basic('carol'))).statusCode).toBe(anonymousPull ? 404 : 403);
     expect((await inject('GET', pull)).statusCode).toBe(anonymousPull ? 404 : 401);
+  });
+
+  it('mounts a blob only from a repository the caller may pull', async () => {
+    const blob = Buffer.from(`private layer ${String(anonymousPull)}`);
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    const upload = await app.server.inject({ method: 'POST', url: `/v2/team-a/app/blobs/uploads/?digest=${digest}`, headers: { ...basic('alice'), 'content-type': 'application/octet-stream' }, payload: blob });
+    expect(upload.statusCode).toBe(201);
+    const mount = (user: string, into: string) => inject('POST', `/v2/${into}/blobs/uploads/?mount=${digest}&from=team-a/app`, basic(user));
+    expect((await mount('alice', 'team-a/other')).statusCode).toBe(201);
+    // carol may push to shared/*, but reads team-a only when anonymous pulls are on: else a plain upload session.
+    expect((await mount('carol', 'shared/tool')).statusCode).toBe(anonymousPull ? 201 : 202);
   });
 
   it('grants tokens only what the rules allow, and the tokens hold to it', async () => {
