@@ -25,7 +25,6 @@ type Field = (typeof FIELDS)[number];
  */
 export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
   const policy = policyOf(auth);
-  const refreshTtl = tokens.refreshTtlSeconds ?? DEFAULT_REFRESH_TTL_SECONDS;
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES }, (_request, body, done) => {
@@ -58,10 +57,7 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
 
       const access = grant(parseScopes([form.optional('scope') ?? '']), user, policy);
       const { token, claims } = tokens.signer.issue(user, access);
-      if (refreshToken === null && accessType === 'offline') {
-        const binding = auth.verifier?.fingerprint(user);
-        if (binding !== null && binding !== undefined) refreshToken = tokens.signer.issueRefresh(user, binding, refreshTtl);
-      }
+      if (refreshToken === null && accessType === 'offline') refreshToken = refreshTokenFor(auth, tokens, user);
       reply.header('cache-control', 'no-store');
       return {
         access_token: token,
@@ -73,6 +69,12 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
       };
     });
   });
+}
+
+/** A refresh token for `user`, bound to their htpasswd entry; null when the user does not exist. */
+export function refreshTokenFor(auth: AuthOptions, tokens: TokenAuth, user: string): string | null {
+  const binding = auth.verifier?.fingerprint(user) ?? null;
+  return binding === null ? null : tokens.signer.issueRefresh(user, binding, tokens.refreshTtlSeconds ?? DEFAULT_REFRESH_TTL_SECONDS);
 }
 
 interface Form {

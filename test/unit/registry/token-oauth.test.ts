@@ -81,6 +81,16 @@ describe('POST /token (OAuth2 form)', () => {
     expect(swapped.statusCode).toBe(401);
   });
 
+  it('adds a refresh token to a user’s GET /token with offline_token=true (docker login asks it), never to an anonymous one', async () => {
+    const basic = { authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` };
+    const got = (await app.server.inject({ method: 'GET', url: '/token?service=stowage&offline_token=true&client_id=docker', headers: basic })).json() as TokenAnswer;
+    expect(typeof got.refresh_token).toBe('string');
+    const exchanged = await post(app, { grant_type: 'refresh_token', refresh_token: got.refresh_token ?? '', service: 'stowage', client_id: 'docker' });
+    expect(exchanged.statusCode).toBe(200);
+    expect(((await app.server.inject({ method: 'GET', url: '/token?service=stowage&offline_token=true' })).json() as TokenAnswer).refresh_token).toBeUndefined();
+    expect(((await app.server.inject({ method: 'GET', url: '/token?service=stowage', headers: basic })).json() as TokenAnswer).refresh_token).toBeUndefined();
+  });
+
   it('refuses a refresh token once its user is removed from htpasswd or changes password', async () => {
     const { refresh_token: refresh } = (await post(app, { ...PASSWORD_GRANT, access_type: 'offline' })).json() as TokenAnswer;
     const fields = { grant_type: 'refresh_token', refresh_token: refresh ?? '', service: 'stowage', client_id: 'c' };
