@@ -48,6 +48,7 @@ import { PullRecorder } from './builder/image-expiry.js';
 import { CredentialVerifier, type CredentialCheck } from './auth/credential-verifier.js';
 import { BcryptWorkers } from './auth/bcrypt-workers.js';
 import { TokenSigner } from './auth/token-signer.js';
+import { AccessPolicy } from './auth/access-policy.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps extends SourceDeps {
@@ -166,11 +167,17 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   if (config.metrics.enabled) registerMetrics(server, metrics);
   // Manifests and configs are served from memory once read (bounded; bytes never change by digest).
   const servedBlobs = new CachedBlobReads(blobs);
+  const repositories = new PushedRepositories(metadata, servedBlobs);
+  // In the background; the catalog waits for it (and retries it) if it has not finished.
+  repositories.listing.ensure().then(
+    (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),
+    (error: unknown) => logger.warn({ err: error }, 'listing repositories pushed before the catalog existed failed; the catalog retries'),
+  );
   registerRegistry(server, {
     builder,
     blobs: servedBlobs,
     images: builtImages,
-    repositories: new PushedRepositories(metadata, servedBlobs),
+    repositories,
     pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
@@ -179,6 +186,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
         ? new CredentialVerifier(await Htpasswd.load(resolve(config.auth.htpasswdFile)), { compare: new BcryptWorkers().compare, onCheck: deps.onCredentialCheck })
         : null,
       anonymousPull: config.auth.anonymousPull,
+      policy: new AccessPolicy({ anonymousPull: config.auth.anonymousPull, usersConfigured: config.auth.htpasswdFile !== '', rules: config.auth.access, groups: config.auth.groups }),
       realm: config.auth.realm,
       ...(config.auth.token.enabled ? { tokens: tokenAuth(config.auth.token) } : {}),
     },
@@ -283,7 +291,7 @@ async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
 }
 
 /** The token flow's signer and settings (auth.token). */
-function tokenAuth(token: { service: string; realm: string; keyFile: string; ttlSeconds: number; challengeAnonymousReads: boolean }) {
+function tokenAuth(token: { service: string; realm: string; keyFile: string; ttlSeconds: number; refreshTtlSeconds: number; challengeAnonymousReads: boolean }) {
   const signer = new TokenSigner({ keyFile: token.keyFile === '' ? '' : resolve(token.keyFile), service: token.service, issuer: token.service, ttlSeconds: token.ttlSeconds });
-  return { signer, service: token.service, realm: token.realm, challengeAnonymousReads: token.challengeAnonymousReads };
+  return { signer, service: token.service, realm: token.realm, refreshTtlSeconds: token.refreshTtlSeconds, challengeAnonymousReads: token.challengeAnonymousReads };
 }

@@ -49,6 +49,11 @@ export class CredentialVerifier {
     return this.cache.size;
   }
 
+  /** The user's entry fingerprint (see Htpasswd.fingerprint), or null when the user does not exist. */
+  fingerprint(user: string): string | null {
+    return this.users.fingerprint(user);
+  }
+
   /** @throws LoginQueueFullError from the comparison when too many checks wait. */
   async verify(user: string, password: string): Promise<boolean> {
     const cacheKey = createHmac('sha256', this.key).update(user).update('\0').update(password).digest('base64');

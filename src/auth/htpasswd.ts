@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 
 /** Salt and hash of a dummy bcrypt entry; prefixed with a cost, it costs what a real one does. */
@@ -36,6 +37,15 @@ export class Htpasswd {
 
   static fromEntries(entries: Iterable<[string, string]>): Htpasswd {
     return new Htpasswd(new Map(entries));
+  }
+
+  /**
+   * A fingerprint of the user's entry (null for unknown users), the same in every process that
+   * reads the same file: it changes when the password does, so tokens bound to it stop working.
+   */
+  fingerprint(user: string): string | null {
+    const hash = this.hashes.get(user);
+    return hash === undefined ? null : createHash('sha256').update(`stowage-user\0${user}\0${hash}`).digest('base64url').slice(0, 22);
   }
 
   /**

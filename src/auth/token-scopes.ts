@@ -1,3 +1,5 @@
+import { REPOSITORY_ACTIONS, type AccessPolicy, type RepositoryAction } from './access-policy.js';
+
 /**
  * Scopes of the distribution token spec: `repository:<name>:<actions>` and
  * `registry:catalog:*`, as clients ask for them (`scope=` once or more, space-separated) and as
@@ -8,20 +10,6 @@ export interface AccessEntry {
   readonly name: string;
   readonly actions: readonly string[];
 }
-
-/** Who asks: a user from the htpasswd file, or nobody. */
-export interface TokenSubject {
-  readonly user: string | null;
-}
-
-export interface GrantPolicy {
-  /** Anonymous callers may pull (auth.anonymousPull). */
-  readonly anonymousPull: boolean;
-  /** Whether any user exists; without users nobody can push. */
-  readonly usersConfigured: boolean;
-}
-
-const ACTIONS = ['pull', 'push', 'delete'] as const;
 
 /** The scopes requested, from every `scope` value; malformed ones are skipped (the spec: grant what can be granted). */
 export function parseScopes(values: readonly string[]): AccessEntry[] {
@@ -41,17 +29,18 @@ export function parseScopes(values: readonly string[]): AccessEntry[] {
 }
 
 /**
- * What a subject gets of what it asked: anonymous callers pull when anonymous pulls are on;
- * users pull, push and delete (whether deletes are allowed at all is the route's business);
- * the catalog goes with pull rights. Anything else asked is left out, not refused.
+ * What `user` (null = anonymous) gets of what it asked, as the access policy decides per
+ * repository (see access-policy.ts); `*` only with every action. The catalog goes with reading.
+ * Anything else asked is left out, not refused (the spec: grant what can be granted).
  */
-export function grant(requested: readonly AccessEntry[], subject: TokenSubject, policy: GrantPolicy): AccessEntry[] {
-  const rights: readonly string[] = subject.user !== null && policy.usersConfigured ? ACTIONS : policy.anonymousPull ? ['pull'] : [];
+export function grant(requested: readonly AccessEntry[], user: string | null, policy: AccessPolicy): AccessEntry[] {
   const granted: AccessEntry[] = [];
   for (const entry of requested) {
     let actions: string[];
-    if (entry.type === 'repository') actions = entry.actions.filter((action) => rights.includes(action) || (action === '*' && rights.length === ACTIONS.length));
-    else if (entry.type === 'registry' && entry.name === 'catalog') actions = rights.includes('pull') ? entry.actions.filter((action) => action === '*') : [];
+    if (entry.type === 'repository') {
+      const rights = policy.actions(user, entry.name);
+      actions = entry.actions.filter((action) => rights.has(action as RepositoryAction) || (action === '*' && rights.size === REPOSITORY_ACTIONS.length));
+    } else if (entry.type === 'registry' && entry.name === 'catalog') actions = policy.mayListCatalog(user) ? entry.actions.filter((action) => action === '*') : [];
     else actions = [];
     if (actions.length > 0) granted.push({ type: entry.type, name: entry.name, actions: [...new Set(actions)] });
   }

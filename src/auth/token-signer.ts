@@ -13,6 +13,19 @@ export interface TokenClaims {
   readonly access: readonly AccessEntry[];
 }
 
+/** A refresh token's claims: no access, only the right to ask for access tokens as `sub`. */
+export interface RefreshClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly jti: string;
+  readonly use: 'refresh';
+  /** Fingerprint of the user's htpasswd entry when issued. */
+  readonly bind: string;
+}
+
 export interface TokenSignerOptions {
   /** PEM file of a P-256 private key shared by every replica; empty = a key made at start (one replica). */
   readonly keyFile: string;
@@ -65,9 +78,26 @@ export class TokenSigner {
   issue(subject: string, access: readonly AccessEntry[]): { token: string; claims: TokenClaims } {
     const iat = this.now();
     const claims: TokenClaims = { iss: this.options.issuer, sub: subject, aud: this.options.service, exp: iat + this.options.ttlSeconds, nbf: iat - 10, iat, jti: randomUUID(), access };
-    const input = `${this.header}.${b64url(JSON.stringify(claims))}`;
-    const signature = sign('sha256', Buffer.from(input), { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
-    return { token: `${input}.${b64url(signature)}`, claims };
+    return { token: this.sign(claims), claims };
+  }
+
+  /**
+   * A refresh token (OAuth2 `access_type=offline`) for `subject`: signed like an access token
+   * but never accepted as one, valid `ttlSeconds`, and bound to `binding` (a fingerprint of the
+   * user's password entry), so it stops working when the user is removed or the password changes.
+   */
+  issueRefresh(subject: string, binding: string, ttlSeconds: number): string {
+    const iat = this.now();
+    const claims: RefreshClaims = { iss: this.options.issuer, sub: subject, aud: this.options.service, exp: iat + ttlSeconds, iat, jti: randomUUID(), use: 'refresh', bind: binding };
+    return this.sign(claims);
+  }
+
+  /** The claims of a valid refresh token for this service, or null (an access token is not one). */
+  verifyRefresh(token: string): RefreshClaims | null {
+    const claims = this.decode(token) as Partial<RefreshClaims> | null;
+    if (claims === null || claims.use !== 'refresh' || typeof claims.sub !== 'string' || claims.sub === '' || typeof claims.bind !== 'string') return null;
+    if (claims.aud !== this.options.service || typeof claims.exp !== 'number' || claims.exp <= this.now()) return null;
+    return claims as RefreshClaims;
   }
 
   /** The claims of a valid token for this service, or null (bad signature, other audience, expired, malformed). */
@@ -79,22 +109,34 @@ export class TokenSigner {
       this.cache.delete(token);
       return null;
     }
-    const parts = token.split('.');
-    if (parts.length !== 3) return null;
-    const [header, payload, signature] = parts as [string, string, string];
-    let claims: TokenClaims;
-    try {
-      const alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
-      if (alg !== 'ES256') return null;
-      if (!verify('sha256', Buffer.from(`${header}.${payload}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))) return null;
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
-    } catch {
-      return null;
-    }
+    const claims = this.decode(token) as (TokenClaims & { use?: unknown }) | null;
+    if (claims === null || claims.use !== undefined) return null;
     if (claims.aud !== this.options.service || typeof claims.exp !== 'number' || claims.exp <= now || (typeof claims.nbf === 'number' && claims.nbf > now)) return null;
     if (!Array.isArray(claims.access)) return null;
     this.cache.set(token, claims);
     while (this.cache.size > this.maxEntries) this.cache.delete(this.cache.keys().next().value as string);
     return claims;
+  }
+
+  private sign(claims: object): string {
+    const input = `${this.header}.${b64url(JSON.stringify(claims))}`;
+    const signature = sign('sha256', Buffer.from(input), { key: this.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${b64url(signature)}`;
+  }
+
+  /** The payload of a JWT this key signed with ES256, or null. */
+  private decode(token: string): Record<string, unknown> | null {
+    const parts = token.split('.');
+    if (parts.length !== 3) return null;
+    const [header, payload, signature] = parts as [string, string, string];
+    try {
+      const alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: unknown }).alg;
+      if (alg !== 'ES256') return null;
+      if (!verify('sha256', Buffer.from(`${header}.${payload}`), { key: this.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'))) return null;
+      const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
   }
 }

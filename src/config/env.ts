@@ -61,6 +61,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_AUTH_TOKEN_REALM', path: ['auth', 'token', 'realm'], type: 'string', description: 'token endpoint URL in Bearer challenges' },
   { name: 'STOWAGE_AUTH_TOKEN_KEY_FILE', path: ['auth', 'token', 'keyFile'], type: 'string', description: 'P-256 private key (PEM) signing tokens' },
   { name: 'STOWAGE_AUTH_TOKEN_TTL_SECONDS', path: ['auth', 'token', 'ttlSeconds'], type: 'number', description: 'lifetime of issued tokens' },
+  { name: 'STOWAGE_AUTH_TOKEN_REFRESH_TTL_SECONDS', path: ['auth', 'token', 'refreshTtlSeconds'], type: 'number', description: 'lifetime of refresh tokens' },
   { name: 'STOWAGE_AUTH_TOKEN_CHALLENGE_ANONYMOUS_READS', path: ['auth', 'token', 'challengeAnonymousReads'], type: 'boolean', description: 'challenge anonymous /v2/ reads too' },
   { name: 'STOWAGE_DELETES', path: ['push', 'deletes'], type: 'boolean', description: 'whether pushed manifests, tags and blobs may be deleted' },
   { name: 'STOWAGE_UPLOAD_TTL_MS', path: ['push', 'uploadTtlMs'], type: 'number', description: 'upload sessions untouched this long are discarded' },

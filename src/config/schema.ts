@@ -62,6 +62,25 @@ const metadataSchema = z
   })
   .strict();
 
+/** A repository name or glob of `auth.access`: components of name characters and `*`, or a whole-component `**`. */
+const repositoryGlob = z
+  .string()
+  .regex(/^(?:\*\*|[a-z0-9._*-]+)(?:\/(?:\*\*|[a-z0-9._*-]+))*$/, 'must be a repository name or glob: lowercase components of a-z 0-9 . _ - and *, separated by /, or a whole component ** (any depth)')
+  .refine((value) => value.split('/').every((part) => part === '**' || !part.includes('**')), '** must be a whole path component (team/**), not part of one');
+
+/** One per-namespace access rule (auth.access); see src/auth/access-policy.ts for what rules mean. */
+const accessRuleSchema = z
+  .object({
+    repository: repositoryGlob,
+    /** htpasswd users; `*` = any authenticated user. */
+    users: z.array(z.string().min(1)).default([]),
+    /** Names of auth.groups. */
+    groups: z.array(z.string().min(1)).default([]),
+    actions: z.array(z.enum(['pull', 'push', 'delete'])).min(1, 'must name at least one of pull, push, delete'),
+  })
+  .strict()
+  .refine((rule) => rule.users.length > 0 || rule.groups.length > 0, { message: 'must name users or groups', path: ['users'] });
+
 /** The listening socket: TLS, HTTP/2, connection keep-alive and the shutdown drain. */
 const serverSchema = z
   .object({
@@ -128,6 +147,10 @@ export const configSchema = z
         /** Whether pulls need no credentials. */
         anonymousPull: z.boolean().default(true),
         realm: z.string().min(1).default('stowage'),
+        /** Named lists of htpasswd users, for auth.access rules. */
+        groups: z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, 'group names are letters, digits, . _ -'), z.array(z.string().min(1))).default({}),
+        /** Per-namespace rules; empty = every user may pull, push and delete everywhere. With rules, push and delete need a rule. */
+        access: z.array(accessRuleSchema).default([]),
         /** The Docker token flow: `/v2/` challenges with Bearer, `/token` issues ES256 tokens. */
         token: z
           .object({
@@ -139,6 +162,8 @@ export const configSchema = z
             /** PEM file of a P-256 private key shared by all replicas; empty = a key made at start. */
             keyFile: z.string().default(''),
             ttlSeconds: z.number().int().min(30).max(86_400).default(300),
+            /** Lifetime of refresh tokens (`POST /token` with `access_type=offline`); they die earlier when the user leaves htpasswd or changes password. */
+            refreshTtlSeconds: z.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
             /** Challenge anonymous /v2/ reads too (Docker Hub's way; clients then pull with anonymous tokens). */
             challengeAnonymousReads: z.boolean().default(false),
           })
@@ -146,6 +171,16 @@ export const configSchema = z
           .prefault({}),
       })
       .strict()
+      .superRefine((auth, context) => {
+        if (auth.access.length > 0 && auth.htpasswdFile === '') {
+          context.addIssue({ code: 'custom', path: ['access'], message: 'rules need users: set auth.htpasswdFile' });
+        }
+        auth.access.forEach((rule, index) => {
+          rule.groups.forEach((group, at) => {
+            if (!Object.hasOwn(auth.groups, group)) context.addIssue({ code: 'custom', path: ['access', index, 'groups', at], message: `names no group of auth.groups: ${group}` });
+          });
+        });
+      })
       .prefault({}),
     push: z
       .object({

@@ -3,6 +3,7 @@ import type { CredentialVerifier } from '../auth/credential-verifier.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import type { TokenSigner } from '../auth/token-signer.js';
 import { allows } from '../auth/token-scopes.js';
+import { AccessPolicy } from '../auth/access-policy.js';
 import { RegistryError } from './registry-error.js';
 import { basicCredentials, bearerToken, checkLogin } from './basic-login.js';
 import { routeScope, type RouteScope } from './route-scope.js';
@@ -27,6 +28,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: AccessRule;
   }
+  interface FastifyRequest {
+    /** Who the access control let through: a user, or null (anonymous, or not checked). */
+    caller: string | null;
+  }
 }
 
 /** The Docker token flow (auth.token). */
@@ -35,6 +40,8 @@ export interface TokenAuth {
   readonly service: string;
   /** The token endpoint's URL in challenges; empty = `/token` on the host the client named. */
   readonly realm: string;
+  /** Lifetime of refresh tokens (OAuth2 `POST /token`, `access_type=offline`); default a week. */
+  readonly refreshTtlSeconds?: number;
   /** Challenge anonymous `/v2/*` reads too (as Docker Hub does): clients fetch anonymous tokens. */
   readonly challengeAnonymousReads: boolean;
 }
@@ -48,6 +55,13 @@ export interface AuthOptions {
   readonly throttle?: LoginThrottle;
   /** Bearer tokens; Basic only when absent. */
   readonly tokens?: TokenAuth;
+  /** Who may do what where (auth.access); absent = no rules: users may do everything. */
+  readonly policy?: AccessPolicy;
+}
+
+/** The policy the options name, or the one without rules. */
+export function policyOf(options: AuthOptions): AccessPolicy {
+  return options.policy ?? new AccessPolicy({ anonymousPull: options.anonymousPull, usersConfigured: options.verifier !== null });
 }
 
 /**
@@ -61,6 +75,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
   const basic = `Basic realm="${options.realm}", charset="UTF-8"`;
   const throttle = options.throttle ?? new LoginThrottle();
   const tokens = options.tokens;
+  const policy = policyOf(options);
 
   const challengeOf = (request: FastifyRequest, scope: RouteScope | null, error?: string): Record<string, string> => {
     // Outside the API (web UI, status, metrics) a browser must be able to ask for the user: Basic.
@@ -73,6 +88,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     return { 'www-authenticate': `Bearer ${parts.join(',')}` };
   };
 
+  app.decorateRequest('caller', null);
   app.addHook('onRequest', async (request, reply) => {
     const access = accessOf(request);
     if (access === 'public') return;
@@ -88,6 +104,7 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     if (tokens !== undefined && token !== null) {
       const claims = tokens.signer.verify(token);
       if (claims === null) throw refuse('the bearer token is invalid or expired', 'invalid_token');
+      request.caller = claims.sub === '' ? null : claims.sub;
       if (access === 'login') return;
       if (scope === null) {
         // Outside the API (status, metrics, web UI): a user's token is as good as the user.
@@ -118,6 +135,12 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     if (anonymousRead) return;
     if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
     if (!(await checkLogin(request, credentials, options.verifier, throttle))) throw refuse('invalid username or password');
+    request.caller = credentials.user;
+    // A valid user, refused by the access rules: 403, as a token would never be granted it.
+    if (scope?.type === 'repository' && scope.action !== '*' && !policy.allows(credentials.user, scope.name, scope.action)) {
+      request.raw.resume();
+      throw new RegistryError('DENIED', `${credentials.user} may not ${scope.action} ${scope.name} (auth.access)`, { user: credentials.user, repository: scope.name, action: scope.action });
+    }
   });
 }
 

@@ -5,6 +5,7 @@ import { isValidTag, nameProblem } from '../oci/reference.js';
 import { MAX_MANIFEST_BYTES } from '../repository/pushed-repositories.js';
 import { DeletesDisabledError, ManifestTooLargeError, UploadIncompleteError } from '../repository/errors.js';
 import { RegistryError } from './registry-error.js';
+import { policyOf } from './access-control.js';
 import type { RegistryDeps } from './registry-deps.js';
 import { assertValidName, repositoryHasBlob } from './pull-handlers.js';
 
@@ -18,7 +19,9 @@ export async function startUpload(deps: RegistryDeps, request: FastifyRequest, r
   await assertPushAllowed(deps, request, name);
   const query = request.query as { digest?: string; mount?: string; from?: string };
   if (query.mount !== undefined) {
-    const mounted = await tryMount(deps, name, query.mount, query.from);
+    // Mounting reads the source repository: only from one the caller may pull (else a plain upload).
+    const readable = query.from !== undefined && policyOf(deps.auth).allows(request.caller, query.from, 'pull');
+    const mounted = readable && (await tryMount(deps, name, query.mount, query.from));
     if (mounted) return created(reply, name, query.mount);
   }
   if (query.digest !== undefined) {

@@ -9,6 +9,7 @@ import { noteRefusal, registerRequestLog } from './request-log.js';
 import { registerSingleQueryValues } from './single-query.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { registerTokenRoute } from './token-route.js';
+import { registerOAuthTokenRoute } from './token-oauth-route.js';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
 
 /**
@@ -48,7 +49,10 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   });
 
   registerV2Routes(app, deps);
-  if (auth.tokens !== undefined) registerTokenRoute(app, auth, auth.tokens, auth.throttle);
+  if (auth.tokens !== undefined) {
+    registerTokenRoute(app, auth, auth.tokens, auth.throttle);
+    registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle);
+  }
   registerHealthRoutes(app, health);
   registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
 }

@@ -1,21 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import { grant, parseScopes } from '../auth/token-scopes.js';
-import type { AuthOptions, TokenAuth } from './access-control.js';
+import { policyOf, type AuthOptions, type TokenAuth } from './access-control.js';
 import { basicCredentials, checkLogin } from './basic-login.js';
 import { RegistryError } from './registry-error.js';
+import { refreshTokenFor } from './token-oauth-route.js';
 
 /**
  * The token endpoint of the distribution token spec: `GET /token?service=&scope=...`, with
  * Basic credentials for a user's token or none for an anonymous one. It grants what the caller
  * may have of the scopes asked (see token-scopes.ts) and refuses only wrong credentials, so
- * `docker login` fails on a wrong password. The OAuth2 `POST` form is not served: docker's
- * login uses GET, and containerd falls back to GET when the POST is answered 404.
+ * `docker login` fails on a wrong password. With `offline_token=true` a user also gets a
+ * refresh token. The OAuth2 `POST` form is token-oauth-route.ts.
  */
 export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
   const config = { access: 'public' as const, repeatableQuery: ['scope'] };
+  const policy = policyOf(auth);
   app.get('/token', { config }, async (request, reply) => {
-    const query = request.query as { service?: string; scope?: string | string[]; account?: string };
+    const query = request.query as { service?: string; scope?: string | string[]; account?: string; offline_token?: string };
     if (query.service !== undefined && query.service !== tokens.service) {
       throw new RegistryError('BAD_REQUEST', `this registry issues tokens for service "${tokens.service}", not "${query.service}"`, { service: query.service });
     }
@@ -28,14 +30,18 @@ export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, toke
       user = credentials.user;
     }
     const scopes = query.scope === undefined ? [] : typeof query.scope === 'string' ? [query.scope] : query.scope;
-    const access = grant(parseScopes(scopes), { user }, { anonymousPull: auth.anonymousPull, usersConfigured: auth.verifier !== null });
+    const access = grant(parseScopes(scopes), user, policy);
     const { token, claims } = tokens.signer.issue(user ?? '', access);
+    // `offline_token=true` (docker login asks it): a refresh token, which docker keeps as its
+    // identity token and later spends with the OAuth2 form (POST, grant_type=refresh_token).
+    const refreshToken = user !== null && query.offline_token === 'true' ? refreshTokenFor(auth, tokens, user) : null;
     reply.header('cache-control', 'no-store');
     return {
       token,
       access_token: token,
       expires_in: tokens.signer.ttlSeconds,
       issued_at: new Date(claims.iat * 1000).toISOString(),
+      ...(refreshToken !== null ? { refresh_token: refreshToken } : {}),
     };
   });
 }

@@ -5,6 +5,7 @@ import { parseManifest, type Descriptor } from '../oci/manifest-validation.js';
 import { MediaType } from '../oci/media-types.js';
 import { DigestMismatchError } from '../storage/errors.js';
 import { PushedRepositoryKeys } from '../storage/metadata-keys.js';
+import { RepositoryListingBackfill } from './listing-backfill.js';
 import { ManifestInvalidError, ManifestNotFoundError, ManifestReferenceUnknownError, ManifestTooLargeError } from './errors.js';
 
 /**
@@ -29,10 +30,15 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const Keys = PushedRepositoryKeys;
 
 export class PushedRepositories {
+  /** Lists repositories pushed before the `repositories` set existed (see listing-backfill.ts). */
+  readonly listing: RepositoryListingBackfill;
+
   constructor(
     private readonly metadata: MetadataStore,
     private readonly blobs: BlobStore,
-  ) {}
+  ) {
+    this.listing = new RepositoryListingBackfill(metadata);
+  }
 
   /** True once anything has been pushed to `name`: it is then served from storage, not built. */
   async isPushed(name: string): Promise<boolean> {
@@ -139,6 +145,7 @@ export class PushedRepositories {
    * (the catalog pages through them).
    */
   async names(after: string | undefined, limit: number): Promise<string[]> {
+    await this.listing.ensure();
     const all = await this.metadata.members(Keys.repositories);
     return (after === undefined ? all : all.filter((name) => name > after)).slice(0, limit);
   }

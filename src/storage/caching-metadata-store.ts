@@ -33,6 +33,8 @@ export class CachingMetadataStore implements MetadataStore {
 
   /** The remote's listing, when it has one (not served from memory: listings are for GC). */
   readonly keys?: (signal?: AbortSignal) => AsyncIterable<string>;
+  /** The remote's prefix listing, when it has one (migrations read the remote, never the memory). */
+  readonly valueKeys?: (prefix: string, signal?: AbortSignal) => AsyncIterable<string>;
 
   constructor(
     private readonly remote: MetadataStore,
@@ -42,6 +44,7 @@ export class CachingMetadataStore implements MetadataStore {
     this.values = new LruMap(maxBytes, (value, key) => stringBytes(key) + stringBytes(value), options.maxValues ?? 100_000);
     this.sets = new LruMap(maxBytes, (members, key) => stringBytes(key) + setBytes(members), options.maxSets ?? 20_000);
     if (remote.keys) this.keys = (signal) => (remote.keys as NonNullable<MetadataStore['keys']>).call(remote, signal);
+    if (remote.valueKeys) this.valueKeys = (prefix, signal) => (remote.valueKeys as NonNullable<MetadataStore['valueKeys']>).call(remote, prefix, signal);
   }
 
   /** The caches' own counters, for tests and diagnostics. */

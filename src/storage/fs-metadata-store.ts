@@ -147,6 +147,18 @@ export class FsMetadataStore implements MetadataStore {
     }
   }
 
+  /** Reads every value record's key from disk, one directory of the 256 at a time; keeps nothing between them. */
+  async *valueKeys(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
+    for (const shard of await readdirIfExists(join(this.root, 'values'))) {
+      for (const name of await readdirIfExists(join(this.root, 'values', shard))) {
+        signal?.throwIfAborted();
+        if (!name.endsWith('.json')) continue;
+        const record = await readJsonIfExists(join(this.root, 'values', shard, name));
+        if (typeof record?.key === 'string' && typeof record.value === 'string' && record.key.startsWith(prefix)) yield record.key;
+      }
+    }
+  }
+
   private async loadSet(key: string): Promise<ReadonlySet<string>> {
     const cached = this.setCache.get(key);
     if (cached) return cached;

@@ -39,6 +39,10 @@ export class MemoryMetadataStore implements MetadataStore {
     return this.sets.get(key)?.has(member) ?? false;
   }
 
+  async *valueKeys(prefix: string): AsyncIterable<string> {
+    for (const key of [...this.values.keys()]) if (key.startsWith(prefix)) yield key;
+  }
+
   async *keys(): AsyncIterable<string> {
     const keys = new Set(this.values.keys());
     for (const [key, set] of this.sets) if (set.size > 0) keys.add(key);

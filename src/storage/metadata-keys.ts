@@ -18,6 +18,7 @@
  * Pushed repositories (written and read by PushedRepositories):
  *   repo:<name>                      marker: the repository has pushed content
  *   repositories                     set of every repository name with pushed content (the catalog)
+ *   repositories-listed              marker: every `repo:` record is in `repositories` (the one-time backfill ran)
  *   repo-blobs:<name>                set of blob digests linked into the repository
  *   repo-manifests:<name>            set of manifest digests in the repository
  *   repo-tags:<name>                 set of tags
@@ -45,6 +46,7 @@ export const BuiltImageKeys = {
 export const PushedRepositoryKeys = {
   repo: (name: string) => `repo:${name}`,
   repositories: 'repositories',
+  listingComplete: 'repositories-listed',
   blobs: (name: string) => `repo-blobs:${name}`,
   manifests: (name: string) => `repo-manifests:${name}`,
   tags: (name: string) => `repo-tags:${name}`,

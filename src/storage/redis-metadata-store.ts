@@ -68,6 +68,19 @@ export class RedisMetadataStore implements MetadataStore {
     }
   }
 
+  /** SCAN over the value keys under `prefix`, a page of up to 1000 at a time (SCAN may repeat a key). */
+  async *valueKeys(prefix: string, signal?: AbortSignal): AsyncIterable<string> {
+    const start = `${this.keyPrefix}v:`;
+    const pattern = `${`${start}${prefix}`.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+    let cursor = '0';
+    do {
+      signal?.throwIfAborted();
+      const [next, batch] = await this.redis.run('SCAN', (client) => client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000));
+      cursor = next;
+      for (const redisKey of batch) yield redisKey.slice(start.length);
+    } while (cursor !== '0');
+  }
+
   private valueKey(key: string): string {
     return `${this.keyPrefix}v:${key}`;
   }

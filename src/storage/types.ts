@@ -115,6 +115,12 @@ export interface MetadataStore {
    * collection and listings. Optional: a store without it cannot be garbage collected.
    */
   keys?(signal?: AbortSignal): AsyncIterable<string>;
+  /**
+   * Keys holding a value that start with `prefix`, in no particular order, read in pages so
+   * memory stays bounded however many there are; a key may come more than once (Redis SCAN),
+   * so callers must be idempotent. For one-time migrations of the key space. Optional.
+   */
+  valueKeys?(prefix: string, signal?: AbortSignal): AsyncIterable<string>;
 }
 
 /** Mutual exclusion by key, so that each image and each layer is built once at a time. */

@@ -6,6 +6,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry-server.
 import { FakePackageSource } from '../support/fake-source.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
 import { run, skopeoPull } from '../support/commands.js';
+import { basicAuth } from '../support/raw-http.js';
 import { startDockerEngine, type DockerEngine } from '../support/docker-engine.js';
 import { startContainerd, type Containerd } from '../support/containerd.js';
 import { createPodman, type Podman } from '../support/podman.js';
@@ -27,6 +28,13 @@ describe('Docker token flow', { timeout: 240_000 }, () => {
     await Promise.allSettled([registry?.close(), docker?.stop()]);
   });
 
+  /** Tokens issued by the OAuth2 form (POST /token), from the registry's metrics. */
+  const oauthTokens = async (): Promise<number> => {
+    const text = await (await fetch(`${registry.url}/metrics`)).text();
+    const row = text.split('\n').find((line) => line.startsWith('stowage_http_requests_total{') && line.includes('route="/token"') && line.includes('method="POST"') && line.includes('status="200"'));
+    return row === undefined ? 0 : Number(row.split(' ').pop());
+  };
+
   it('docker login fails with a wrong password and succeeds with the right one', async () => {
     await expect(docker.docker(['login', '--username', TEST_USER, '--password', 'not the password', registry.host], 60_000)).rejects.toThrow(/unauthorized|401|invalid username or password/i);
     const right = await docker.docker(['login', '--username', TEST_USER, '--password', TEST_PASSWORD, registry.host], 60_000);
@@ -40,7 +48,11 @@ describe('Docker token flow', { timeout: 240_000 }, () => {
     await docker.docker(['pull', source]);
     await docker.docker(['login', '--username', TEST_USER, '--password', TEST_PASSWORD, registry.host], 60_000);
     await docker.docker(['tag', source, target]);
+    const posts = await oauthTokens();
     await docker.docker(['push', target]);
+    // docker login asked for a refresh token (offline_token=true) and keeps it as its identity
+    // token: the push spends it with the OAuth2 form (POST /token, grant_type=refresh_token).
+    expect(await oauthTokens()).toBeGreaterThan(posts);
     await docker.docker(['rmi', source, target]);
     await docker.docker(['logout', registry.host], 30_000);
     await docker.docker(['pull', target]);
@@ -79,6 +91,9 @@ describe('pulls with credentials when anonymous pulls are off (imagePullSecrets)
     await expect(containerd.ctr(['images', 'pull', '--plain-http', image], 30_000)).rejects.toThrow(/access denied|insufficient_scope|401/i);
     await containerd.ctr(['images', 'pull', '--plain-http', '--user', `${TEST_USER}:${TEST_PASSWORD}`, image], 60_000);
     expect((await containerd.ctr(['images', 'ls', '-q'])).stdout).toContain(image);
+    // With credentials containerd asks the OAuth2 form of the token endpoint (POST /token).
+    const metrics = await (await fetch(`${registry.url}/metrics`, { headers: { authorization: basicAuth(TEST_USER, TEST_PASSWORD) } })).text();
+    expect(metrics.split('\n').some((row) => row.startsWith('stowage_http_requests_total{') && row.includes('route="/token"') && row.includes('method="POST"') && row.includes('status="200"'))).toBe(true);
     await expect(containerd.ctr(['images', 'pull', '--plain-http', '--user', `${TEST_USER}:wrong`, `${registry.host}/tool:other`], 30_000)).rejects.toThrow();
   });
 });

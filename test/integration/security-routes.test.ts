@@ -144,6 +144,13 @@ describe.each([false, true])('access control with anonymousPull=%s', (anonymousP
             if ((await rawRequest(registry.host, method, path, { headers: { authorization: basicAuth('nobody', 'wrong') } })).status !== 401) failures.push(`${method} ${path} took bad credentials`);
             continue;
           }
+          if (path === '/token' && method === 'POST') {
+            // The OAuth2 form checks the password in the body: a grant is required, a wrong password is a 401.
+            if ((await rawRequest(registry.host, method, path)).status !== 400) failures.push(`${method} ${path} took a request without a grant`);
+            const form = { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=nobody&password=wrong&service=stowage&client_id=t' };
+            if ((await rawRequest(registry.host, method, path, form)).status !== 401) failures.push(`${method} ${path} took bad credentials`);
+            continue;
+          }
           if (path === '/token') {
             // The token endpoint is where logins are checked: anonymous callers get a token, bad credentials a 401.
             if ((await rawRequest(registry.host, method, path)).status !== 200) failures.push(`${method} ${path} refused an anonymous caller`);

@@ -1,5 +1,6 @@
 import { connect as http2Connect } from 'node:http2';
 import { connect as tlsConnect } from 'node:tls';
+import { createServer, connect as tcpConnect, type AddressInfo, type Server } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { startDockerEngine, type DockerEngine } from '../support/docker-engine.j
 
 /**
  * Native TLS: the registry serves HTTPS from certificate files, clients that trust the CA pull
- * with no insecure settings, HTTP/2 is offered, and a replaced certificate is picked up by new
+ * with no insecure settings (and refuse it without the CA: docker on a private address, since it
+ * does not verify 127.0.0.0/8), HTTP/2 is offered, and a replaced certificate is picked up by new
  * connections without a restart.
  */
 interface State {
@@ -23,26 +25,51 @@ interface State {
   readonly containerd: Containerd;
   readonly docker: DockerEngine;
   readonly work: string;
+  /** Passes TCP from PRIVATE_ADDRESS to the registry on 127.0.0.1 (TLS goes through untouched). */
+  readonly forwarder: { readonly server: Server; readonly port: number };
 }
 let state: State;
 let dockerCertsDir = '';
+let addressAdded = false;
+
+/** A private address the test adds to the loopback interface: dockerd does not treat it as insecure. */
+const PRIVATE_ADDRESS = '10.213.87.1';
+
+async function forward(from: string, to: string): Promise<{ server: Server; port: number }> {
+  const [toHost, toPort] = to.split(':') as [string, string];
+  const server = createServer((client) => {
+    const upstream = tcpConnect(Number(toPort), toHost);
+    client.pipe(upstream).pipe(client);
+    client.once('error', () => upstream.destroy());
+    upstream.once('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, from, resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
 beforeAll(async () => {
   const ca = await createTestCa();
   const certFile = join(ca.dir, 'tls.crt');
   const keyFile = join(ca.dir, 'tls.key');
-  await ca.issue(certFile, keyFile);
+  await ca.issue(certFile, keyFile, [PRIVATE_ADDRESS]);
+  // Removed in afterAll; a leftover from a killed run is replaced.
+  await run('ip', ['addr', 'del', `${PRIVATE_ADDRESS}/32`, 'dev', 'lo']).catch(() => undefined);
+  await run('ip', ['addr', 'add', `${PRIVATE_ADDRESS}/32`, 'dev', 'lo']);
+  addressAdded = true;
   const [registry, containerd, docker] = await Promise.all([
     startRegistry({ server: { tlsCertFile: certFile, tlsKeyFile: keyFile } }),
     startContainerd(),
     startDockerEngine(),
   ]);
-  state = { ca, certFile, keyFile, registry, containerd, docker, work: await mkdtemp(join(tmpdir(), 'stowage-tls-')) };
+  const forwarder = await forward(PRIVATE_ADDRESS, registry.host);
+  state = { ca, certFile, keyFile, registry, containerd, docker, forwarder, work: await mkdtemp(join(tmpdir(), 'stowage-tls-')) };
 }, 120_000);
 
 afterAll(async () => {
   if (dockerCertsDir) await rm(dockerCertsDir, { recursive: true, force: true });
+  if (addressAdded) await run('ip', ['addr', 'del', `${PRIVATE_ADDRESS}/32`, 'dev', 'lo']).catch(() => undefined);
   if (!state) return;
+  state.forwarder.server.close();
   await Promise.allSettled([state.registry.close(), state.containerd.stop(), state.docker.stop()]);
   await rm(state.work, { recursive: true, force: true });
   await rm(state.ca.dir, { recursive: true, force: true });
@@ -61,9 +88,8 @@ async function peerSerial(port: string): Promise<string> {
 }
 
 describe('native TLS', () => {
-  it('serves clients that trust the CA: skopeo (--src-cert-dir), containerd (hosts.toml) and docker (certs.d)', async () => {
-    const { registry, containerd, docker, work } = state;
-    const [, port] = registry.host.split(':') as [string, string];
+  it('serves clients that trust the CA: skopeo (--src-cert-dir) and containerd (hosts.toml)', async () => {
+    const { registry, containerd, work } = state;
     const image = `${registry.host}/hello:latest`;
 
     // skopeo refuses the server without the CA (so the rest proves the CA is what it trusts)...
@@ -89,12 +115,20 @@ describe('native TLS', () => {
     await writeFile(join(hostsDir, registry.host, 'hosts.toml'), hostsToml(`  ca = "${state.ca.caFile}"\n`));
     await containerd.ctr(['images', 'pull', '--hosts-dir', hostsDir, image], 240_000);
     expect((await containerd.ctr(['images', 'ls', '-q'])).stdout).toContain(image);
+  }, 300_000);
 
+  it('docker verifies the certificate: refused without the CA in certs.d, pulls with it', async () => {
+    // dockerd counts 127.0.0.0/8 as an insecure registry and skips verification there, so the
+    // registry is reached on a private address of the loopback interface (traffic stays on
+    // this machine), which dockerd verifies like any other registry.
+    const { docker } = state;
+    const host = `${PRIVATE_ADDRESS}:${state.forwarder.port}`;
+    const image = `${host}/hello:latest`;
+    const refused = await docker.docker(['pull', image], 120_000).then(() => 'pulled', (error: Error) => error.message);
+    expect(refused).toMatch(/x509: certificate signed by unknown authority/);
     // docker reads /etc/docker/certs.d/<host:port>/ca.crt (there is no per-daemon directory);
-    // this one is named by the test's own port and removed afterwards. dockerd counts
-    // 127.0.0.0/8 as an insecure registry and skips verification there, so this shows docker
-    // pulls over HTTPS (the port speaks nothing else); skopeo and ctr above show verification.
-    dockerCertsDir = join('/etc/docker/certs.d', `127.0.0.1:${port}`);
+    // this one is named by the test's own address and port, and removed afterwards.
+    dockerCertsDir = join('/etc/docker/certs.d', host);
     await mkdir(dockerCertsDir, { recursive: true });
     await writeFile(join(dockerCertsDir, 'ca.crt'), await readFile(state.ca.caFile));
     await docker.docker(['pull', image], 240_000);

@@ -8,10 +8,10 @@ export interface TestCa {
   /** PEM certificate of the CA, for clients to trust. */
   readonly caFile: string;
   /**
-   * Issue a server certificate for 127.0.0.1 (IP SAN), signed by this CA, into `certFile` and
-   * `keyFile` (replacing them, as a certificate rotation does).
+   * Issue a server certificate for 127.0.0.1 and `extraIps` (IP SANs), signed by this CA, into
+   * `certFile` and `keyFile` (replacing them, as a certificate rotation does).
    */
-  issue(certFile: string, keyFile: string): Promise<void>;
+  issue(certFile: string, keyFile: string, extraIps?: readonly string[]): Promise<void>;
 }
 
 const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -22,14 +22,15 @@ export async function createTestCa(): Promise<TestCa> {
   const caFile = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
   await run('openssl', ['req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caFile, '-days', '2', '-subj', '/CN=stowage test CA']);
-  const extensions = join(dir, 'server.ext');
-  await writeFile(extensions, 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n');
   let serial = 0;
   return {
     dir,
     caFile,
-    async issue(certFile, keyFile) {
+    async issue(certFile, keyFile, extraIps = []) {
       serial += 1;
+      const extensions = join(dir, `server-${serial}.ext`);
+      const names = ['127.0.0.1', ...extraIps].map((ip) => `IP:${ip}`).join(',');
+      await writeFile(extensions, `subjectAltName=${names}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n`);
       const request = join(dir, `server-${serial}.csr`);
       const key = join(dir, `server-${serial}.key`);
       const cert = join(dir, `server-${serial}.crt`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TokenSigner } from '../../../src/auth/token-signer.js';
 import { allows, grant, parseScopes } from '../../../src/auth/token-scopes.js';
+import { AccessPolicy } from '../../../src/auth/access-policy.js';
 
 const signer = (now: () => number, options: Partial<{ keyFile: string; service: string; cacheEntries: number }> = {}) =>
   new TokenSigner({ keyFile: '', service: 'stowage', issuer: 'stowage', ttlSeconds: 300, now, ...options });
@@ -21,18 +22,18 @@ describe('token scopes', () => {
 
   it('grants anonymous callers pull only when anonymous pulls are on, users pull, push and delete', () => {
     const asked = parseScopes(['repository:team/app:pull,push,delete', 'registry:catalog:*', 'other:thing:pull']);
-    const policy = { anonymousPull: true, usersConfigured: true };
-    expect(grant(asked, { user: null }, policy)).toEqual([
+    const policy = new AccessPolicy({ anonymousPull: true, usersConfigured: true });
+    expect(grant(asked, null, policy)).toEqual([
       { type: 'repository', name: 'team/app', actions: ['pull'] },
       { type: 'registry', name: 'catalog', actions: ['*'] },
     ]);
-    expect(grant(asked, { user: null }, { ...policy, anonymousPull: false })).toEqual([]);
-    expect(grant(asked, { user: 'alice' }, policy)).toEqual([
+    expect(grant(asked, null, new AccessPolicy({ anonymousPull: false, usersConfigured: true }))).toEqual([]);
+    expect(grant(asked, 'alice', policy)).toEqual([
       { type: 'repository', name: 'team/app', actions: ['pull', 'push', 'delete'] },
       { type: 'registry', name: 'catalog', actions: ['*'] },
     ]);
-    expect(grant(parseScopes(['repository:team/app:*']), { user: null }, policy)).toEqual([]);
-    expect(grant(parseScopes(['repository:team/app:*']), { user: 'alice' }, policy)).toEqual([{ type: 'repository', name: 'team/app', actions: ['*'] }]);
+    expect(grant(parseScopes(['repository:team/app:*']), null, policy)).toEqual([]);
+    expect(grant(parseScopes(['repository:team/app:*']), 'alice', policy)).toEqual([{ type: 'repository', name: 'team/app', actions: ['*'] }]);
   });
 
   it('allows an action only on the repository it names', () => {
