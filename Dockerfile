@@ -22,8 +22,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 FROM debian:12-slim AS runtime
 # true: install Debian's nix-bin and a static busybox (the example package set's only input).
 ARG WITH_NIX=true
+# Always: the Debian source (the routed default) verifies InRelease files with gpgv against
+# debian-archive-keyring and downloads over HTTPS (src/sources/debian/archive/runtime-packages.ts);
+# the archive is the one this image's own apt sources name.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tini \
+ && apt-get install -y --no-install-recommends ca-certificates tini gpgv debian-archive-keyring \
  && if [ "$WITH_NIX" = "true" ]; then apt-get install -y --no-install-recommends nix-bin busybox-static git; fi \
  && rm -rf /var/lib/apt/lists/*
 # Node from the build stage: one binary, the same version the modules were built against.

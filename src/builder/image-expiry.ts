@@ -1,5 +1,5 @@
 import type { MetadataStore } from '../storage/types.js';
-import { LruMap } from '../storage/caching-lru.js';
+import { LruMap } from '../cache/lru-map.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type LayerRecord } from './records.js';
 import { BuiltImageKeys } from '../storage/metadata-keys.js';
 

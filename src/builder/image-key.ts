@@ -4,7 +4,7 @@ import type { ImageRequest } from '../sources/types.js';
 import { LAYER_FORMAT_VERSION } from './layer-builder.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
-export const IMAGE_FORMAT_VERSION = 4; // 4: a default Cmd for single-executable images, and an SBOM artifact per image
+export const IMAGE_FORMAT_VERSION = 5; // 5: dev.stowage.source names the source that built the image, not the routing pair
 
 /** Everything a finished image depends on: two builds with equal parts yield the same image. */
 export interface ImageKeyParts {

@@ -1,6 +1,6 @@
 import type { BlobStore } from '../storage/types.js';
 import { putBlob } from '../storage/blob-io.js';
-import { LruMap } from '../storage/caching-lru.js';
+import { LruMap } from '../cache/lru-map.js';
 import { imageIndexJson, type Platform } from '../oci/image.js';
 import { MediaType } from '../oci/media-types.js';
 import { platformOfSystem } from './platform.js';

@@ -9,7 +9,7 @@ import type { TopLayerEntry } from './top-layer.js';
 import { writeRootFsLayer, writeStorePathLayer, writeSyntheticLayer } from './layer/index.js';
 
 /** Bump when anything that shapes layer bytes changes, so old layer records are not reused. */
-export const LAYER_FORMAT_VERSION = 1;
+export const LAYER_FORMAT_VERSION = 2; // 2: Debian package layers carry dpkg's .list and .md5sums
 
 export interface LayerSettings {
   readonly compression: LayerCompression;

@@ -113,8 +113,10 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
   }
   progress.report({ phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
 
-  const record = await writeManifests(deps, options, job, layers, top, signal);
-  await writeImageSbom(deps, { image: image.canonicalName, revision: request.revision, system, source: deps.source.name, sourceKey: job.sourceKey, closure, record }, signal);
+  // The source that built the image, not the routing in front of it (ClosureGraph.source).
+  const sourceName = closure.source ?? deps.source.name;
+  const record = await writeManifests(deps, options, job, sourceName, layers, top, signal);
+  await writeImageSbom(deps, { image: image.canonicalName, revision: request.revision, system, source: sourceName, sourceKey: job.sourceKey, closure, record }, signal);
   await recordImageInfo(deps.metadata, [record.oci.digest, ...(record.docker ? [record.docker.digest] : [])], {
     image: image.canonicalName,
     revision: request.revision,
@@ -136,6 +138,7 @@ async function writeManifests(
   deps: SystemBuildDeps,
   options: SystemBuildOptions,
   job: SystemBuildJob,
+  sourceName: string,
   layers: readonly ImageLayer[],
   top: TopLayerPlan,
   signal: AbortSignal,
@@ -145,7 +148,7 @@ async function writeManifests(
     ...options.labels,
     'dev.stowage.packages': request.packages.join(' '),
     'dev.stowage.revision': request.revision,
-    'dev.stowage.source': deps.source.name,
+    'dev.stowage.source': sourceName,
     'dev.stowage.system': request.system,
     'org.opencontainers.image.title': image.canonicalName,
   };

@@ -76,6 +76,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_DRAIN_MS', path: ['server', 'drainMs'], type: 'number', description: 'after SIGTERM, serve this long with /readyz failing, then close' },
   { name: 'STOWAGE_KEEP_ALIVE_TIMEOUT_MS', path: ['server', 'keepAliveTimeoutMs'], type: 'number', description: 'idle keep-alive connections close after this long' },
   { name: 'STOWAGE_BODY_IDLE_TIMEOUT_MS', path: ['server', 'bodyIdleTimeoutMs'], type: 'number', description: 'a request body that stalls this long is answered 408 and cut' },
+  { name: 'STOWAGE_TRUST_PROXY', path: ['server', 'trustProxy'], type: 'list', description: 'proxies whose X-Forwarded-For gives the client address (addresses, CIDRs, loopback)' },
   { name: 'STOWAGE_GC_IMAGE_RECORD_TTL_MS', path: ['gc', 'imageRecordTtlMs'], type: 'number', description: 'stowage gc forgets built images not pulled this long; 0 = never' },
   { name: 'STOWAGE_STORAGE_BACKEND', path: ['storage', 'backend'], type: 'string', description: 'blob storage: fs or s3' },
   { name: 'STOWAGE_S3_BUCKET', path: ['storage', 's3', 'bucket'], type: 'string', description: 'S3 bucket for blobs' },

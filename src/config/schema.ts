@@ -1,5 +1,16 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { sourceSchema } from './source-schema.js';
+
+/** What fastify's `trustProxy` (proxy-addr) takes: an address, `address/prefix`, or a named range. */
+function isProxySpec(value: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(value)) return true;
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 const httpUrlOrEmpty = z.string().refine((value) => value === '' || /^https?:\/\/[^\s]+$/.test(value), 'must be an http(s) URL or empty');
 
@@ -95,6 +106,13 @@ const serverSchema = z
     keepAliveTimeoutMs: z.number().int().min(1_000).default(72_000),
     /** A request body that sends nothing for this long is answered 408 and the connection closed. */
     bodyIdleTimeoutMs: z.number().int().min(100).default(60_000),
+    /**
+     * Proxies whose X-Forwarded-For is believed: addresses, CIDR ranges, or `loopback`,
+     * `linklocal`, `uniquelocal`. A request from one of them has as its client address (logs,
+     * the failed-login limit) the nearest X-Forwarded-For hop that is not one of them; empty =
+     * the header is never believed and the socket's address is the client's.
+     */
+    trustProxy: z.array(z.string().refine(isProxySpec, 'must be an IP address, a CIDR range (10.0.0.0/8), loopback, linklocal or uniquelocal')).default([]),
   })
   .strict()
   .superRefine((value, context) => {

@@ -12,7 +12,8 @@ export interface Credentials {
 /**
  * Check a user's Basic credentials: refused while the address is throttled, 429 while too many
  * checks wait for bcrypt, false for a wrong password (counted against the address). Used by the
- * access control for Basic on `/v2/*` and by the token endpoint.
+ * access control for Basic on `/v2/*` and by the token endpoint. The address is `request.ip`:
+ * the socket's, or behind a proxy named in `server.trustProxy` the client it forwards for.
  */
 export async function checkLogin(request: FastifyRequest, credentials: Credentials, verifier: CredentialVerifier | null, throttle: LoginThrottle): Promise<boolean> {
   if (verifier === null) return false;

@@ -15,6 +15,8 @@ export interface HttpServerSettings {
   readonly tlsKeyFile: string;
   readonly http2: boolean;
   readonly keepAliveTimeoutMs: number;
+  /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs, named ranges); empty = none. */
+  readonly trustProxy: readonly string[];
 }
 
 /**
@@ -42,6 +44,10 @@ export async function createHttpServer(settings: HttpServerSettings, logger: Fas
     requestTimeout: 0,
     connectionTimeout: 0,
     keepAliveTimeout: settings.keepAliveTimeoutMs,
+    // request.ip (the failed-login limit's key, logs) comes from X-Forwarded-For only when the
+    // connection is from a configured proxy, and is then the nearest hop that is not one: a
+    // client cannot pick its own address by sending the header.
+    trustProxy: settings.trustProxy.length > 0 ? [...settings.trustProxy] : false,
   };
   const tls = settings.tlsCertFile !== '' && settings.tlsKeyFile !== '';
   let server: FastifyInstance;

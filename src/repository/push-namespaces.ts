@@ -1,6 +1,6 @@
 import { IMAGE_NAME_OPTIONS, parseImageName, SHELL_META_PACKAGE, type ImageNameOptions } from '../image-name/image-name.js';
 import type { PackageSource } from '../sources/types.js';
-import { LruMap } from '../storage/caching-lru.js';
+import { LruMap } from '../cache/lru-map.js';
 
 /**
  * Which repository names may be pushed to, so that a push can never change what a package-list

@@ -10,7 +10,7 @@ export interface SbomSubject {
   readonly image: string;
   readonly revision: string;
   readonly system: string;
-  /** Package source name (`nix`, `catalog+nix`, `debian`...), named in the creation comment. */
+  /** Name of the package source that resolved the closure (`nix`, `catalog`, `debian`), named in the creation comment. */
   readonly source: string;
   /** The package-set state the closure was resolved from (`nix:git:<commit>`), when it is stable. */
   readonly sourceKey?: string | null;

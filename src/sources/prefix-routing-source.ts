@@ -4,7 +4,7 @@ import type { ClosureGraph, ImageRequest, PackageSetRevision, PackageSource, Pac
  * Two package universes behind one registry: requests whose image name started with the
  * prefix (`ImageRequest.universe`, e.g. `nix`) go to `prefixed`, every other request to
  * `fallback`. A name therefore means exactly one image. Closures carry the reader of the
- * source that resolved them; `reader` is the fallback's.
+ * source that resolved them, and its name; `reader` is the fallback's.
  */
 export class PrefixRoutingSource implements PackageSource {
   readonly name: string;
@@ -26,7 +26,7 @@ export class PrefixRoutingSource implements PackageSource {
   async resolve(request: ImageRequest, options: ResolveOptions): Promise<ClosureGraph> {
     const source = this.pick(request);
     const graph = await source.resolve(request, options);
-    return graph.reader ? graph : { ...graph, reader: source.reader };
+    return { ...graph, reader: graph.reader ?? source.reader, source: graph.source ?? source.name };
   }
 
   /** The fallback's tags, then the prefixed universe's others. */

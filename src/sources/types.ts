@@ -48,6 +48,13 @@ export interface ClosureGraph {
    */
   readonly reader?: StoreReader;
   /**
+   * The name of the source that resolved this closure, set by sources that route requests to
+   * others (`debian` for a routed Debian name, not the routing pair): images name it in their
+   * `dev.stowage.source` label and SBOM, so one image says the same whatever routed it.
+   * Absent = the source that was asked.
+   */
+  readonly source?: string;
+  /**
    * Present when the closure's paths are not store paths but packages whose files belong at
    * their real places in the root filesystem (Debian `.deb`s): the layers are then written from
    * `rootFs.reader` and the top layer comes from `rootFs.topLayer`. Absent = Nix store layout.

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { BlobInfo, BlobStore, BlobWriter, ByteRange, SizedBlob, StoredBlob } from './types.js';
-import { LruMap } from './caching-lru.js';
+import { LruMap } from '../cache/lru-map.js';
 
 export interface CachedBlobReadsOptions {
   /** Most blobs kept. */

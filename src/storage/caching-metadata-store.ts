@@ -1,6 +1,6 @@
 import type { MetadataStore } from './types.js';
 import { StorageUnavailableError } from './errors.js';
-import { LruMap, setBytes, stringBytes } from './caching-lru.js';
+import { LruMap, setBytes, stringBytes } from '../cache/lru-map.js';
 import type { FsMetadataCacheStats } from './fs-metadata-store.js';
 
 export interface CachingMetadataStoreOptions {

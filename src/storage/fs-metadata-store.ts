@@ -3,7 +3,7 @@ import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetadataStore } from './types.js';
 import { KeyedMutex } from './keyed-mutex.js';
-import { LruMap, setBytes, stringBytes } from './caching-lru.js';
+import { LruMap, setBytes, stringBytes } from '../cache/lru-map.js';
 import { isOrphaned } from './stale-files.js';
 
 export interface FsMetadataStoreOptions {

@@ -14,7 +14,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobInfo, BlobStore, BlobWriter, ByteRange, StoredBlob } from './types.js';
 import { BlobNotFoundError } from './errors.js';
 import { assertRangeWithin } from './range.js';
-import { LruMap } from './caching-lru.js';
+import { LruMap } from '../cache/lru-map.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { s3Call, s3CallOrNull } from './s3-client.js';
 import { S3BlobWriter, type S3WriterOptions } from './s3-blob-writer.js';

@@ -10,12 +10,14 @@ import { PathPackageSet } from '../../src/sources/nix/package-set-revisions.js';
 import { binaryCacheFor } from '../support/binary-cache-fixtures.js';
 import { EXAMPLE_REVISION, makeExampleCache, nixEnv, SYSTEM, type ExampleCache } from '../support/binary-cache.js';
 import { EXAMPLE_PACKAGE_SET } from '../support/registry-server.js';
+import { startDebianTestSource, type DebianTestSource } from '../support/debian-test-archive.js';
 import { describePackageSourceContract } from './package-source-contract.js';
 
 /**
  * Every PackageSource on the example package set (examples/pkgs): Nix evaluating it, the
  * catalog over a binary cache that `nix copy` made of it, and the source routing by tag
- * between the two (once per route).
+ * between the two (once per route); and the Debian source over a signed loopback archive of
+ * real `.deb`s (test/support/debian-test-archive.ts), as the composition root makes it.
  */
 const PACKAGES = ['hello', 'libjson'];
 
@@ -70,5 +72,16 @@ describePackageSourceContract('revision routing (a catalog tag)', async () => ({
 describePackageSourceContract('revision routing (the fallback’s tag)', async () => ({
   source: new RevisionRoutingSource(await catalogSource(), await nixSource()),
   request: { packages: PACKAGES, revision: LATEST_REVISION, system: SYSTEM },
+  unknownRevision: '1999-01',
+}));
+
+let debian: Promise<DebianTestSource> | undefined;
+afterAll(async () => {
+  await (await debian)?.close();
+});
+
+describePackageSourceContract('debian (a signed loopback archive)', async () => ({
+  source: (await (debian ??= startDebianTestSource())).source,
+  request: { packages: ['greeter', 'other-tool'], revision: 'stable', system: SYSTEM },
   unknownRevision: '1999-01',
 }));

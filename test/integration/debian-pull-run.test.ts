@@ -67,6 +67,17 @@ describe('Debian images pulled and run with podman', () => {
     expect(out).not.toContain('warning');
   });
 
+  it("answers dpkg -L and dpkg -S from the packages' info files, and dpkg --verify from their md5sums", { timeout: 120_000 }, async () => {
+    const out = await runIn('shell/git/curl', [
+      'dpkg -L git | grep -x /usr/bin/git',
+      'dpkg -S /usr/bin/git /bin/bash',
+      // libc6 is Multi-Arch: same: its files are libc6:amd64.list and .md5sums.
+      'dpkg -L libc6 | grep -c /libc.so.6',
+      'dpkg --verify git curl bash libc6 && echo verified',
+    ].join(' && ') + ' 2>&1');
+    expect(out.split('\n')).toEqual(['/usr/bin/git', 'git: /usr/bin/git', 'bash: /bin/bash', expect.stringMatching(/^[1-9]\d*$/), 'verified', '']);
+  });
+
   it('has the usr-merged layout and the shell as command', async () => {
     await skopeoPull(registry.host, 'shell/git/curl:latest', join(work, 'gc'));
     const layout = join(work, 'gc');
@@ -126,14 +137,17 @@ describe('Debian images pulled and run with podman', () => {
       await second.close();
     }
     expect(downloads.length).toBe(before);
-    // Rebuilt from the same .debs, every layer has the same bytes (the config differs only in
-    // its source label: `debian` here, the routed pair there).
-    const layers = async (dir: string) => {
+    // Rebuilt from the same .debs, every layer has the same bytes, and so has the config: its
+    // source label names Debian whether the routed default or a plain Debian source built it.
+    const manifestOf = async (dir: string) => {
       const blob = (digest: string) => readFile(join(work, dir, 'blobs', ...digest.split(':')), 'utf8');
       const index = JSON.parse(await readFile(join(work, dir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-      const manifest = JSON.parse(await blob(index.manifests[0]?.digest ?? '')) as { layers: Array<{ digest: string }> };
-      return manifest.layers.map((layer) => layer.digest);
+      const manifest = JSON.parse(await blob(index.manifests[0]?.digest ?? '')) as { config: { digest: string }; layers: Array<{ digest: string }> };
+      const config = JSON.parse(await blob(manifest.config.digest)) as { config: { Labels: Record<string, string> } };
+      return { layers: manifest.layers.map((layer) => layer.digest), config: manifest.config.digest, source: config.config.Labels['dev.stowage.source'] };
     };
-    expect(await layers('rebuilt')).toEqual(await layers('gc'));
+    const rebuilt = await manifestOf('rebuilt');
+    expect(rebuilt).toEqual(await manifestOf('gc'));
+    expect(rebuilt.source).toBe('debian');
   }, 600_000);
 });

@@ -18,18 +18,21 @@ export const STORE = {
  * until released or aborted; `broken` fails like a Nix build; any tag is a revision.
  */
 export class FakePackageSource implements PackageSource {
-  readonly name = 'fake';
   readonly reader: LocalStoreReader;
   resolveCalls = 0;
   /** Packages that do not exist for a system, to test indexes that skip it. */
   missingOn: Record<string, string[]> = {};
   private releaseSlow: (() => void) | undefined;
 
-  private constructor(readonly storeDir: string) {
+  private constructor(
+    readonly storeDir: string,
+    readonly name: string,
+  ) {
     this.reader = new LocalStoreReader(storeDir);
   }
 
-  static async create(): Promise<FakePackageSource> {
+  /** `name` is what the source calls itself (image labels name it). */
+  static async create(name = 'fake'): Promise<FakePackageSource> {
     const dir = await mkdtemp(join(tmpdir(), 'stowage-fake-store-'));
     const base = (path: string) => join(dir, path.slice('/nix/store/'.length));
     await mkdir(join(base(STORE.lib), 'lib'), { recursive: true });
@@ -42,11 +45,11 @@ export class FakePackageSource implements PackageSource {
     await symlink('minishell', join(base(STORE.shell), 'bin/sh'));
     await mkdir(join(base(STORE.extra), 'share'), { recursive: true });
     await writeFile(join(base(STORE.extra), 'share/data'), Buffer.alloc(64 * 1024, 1));
-    return new FakePackageSource(dir);
+    return new FakePackageSource(dir, name);
   }
 
   async cacheKey(request: ImageRequest): Promise<string> {
-    return `fake:${request.revision}:${JSON.stringify(this.missingOn)}`;
+    return `${this.name}:${request.revision}:${JSON.stringify(this.missingOn)}`;
   }
 
   /** The packages `resolve` knows (what push namespaces ask). */

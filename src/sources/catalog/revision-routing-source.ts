@@ -5,7 +5,7 @@ import type { CatalogPackageSource } from './catalog-package-source.js';
 /**
  * Two sources at once: tags the catalog knows (for the request's system) go to the catalog
  * source, every other tag (`latest`) to the fallback, typically the Nix source. Closures carry
- * the reader of the source that resolved them, so each image's layers are read from the right
+ * the reader (and name) of the source that resolved them, so each image's layers are read from the right
  * place; `reader` is the fallback's, for callers that do not look at the closure.
  */
 export class RevisionRoutingSource implements PackageSource {
@@ -28,7 +28,7 @@ export class RevisionRoutingSource implements PackageSource {
   async resolve(request: ImageRequest, options: ResolveOptions): Promise<ClosureGraph> {
     const source = await this.pick(request.revision, request.system);
     const graph = await this.withKnownRevisions(() => source.resolve(request, options));
-    return graph.reader ? graph : { ...graph, reader: source.reader };
+    return { ...graph, reader: graph.reader ?? source.reader, source: graph.source ?? source.name };
   }
 
   async revisions(signal?: AbortSignal): Promise<string[]> {

@@ -6,6 +6,7 @@ import { extract as createExtract, type Header } from 'tar-stream';
 import { createNarDecompressor } from '../binary-cache/decompress.js';
 import type { RootFsEntry, RootFsReader } from '../types.js';
 import { MalformedDebError, readDebMembers, tarMember } from './deb-archive.js';
+import { dpkgInfoEntries } from './dpkg-info.js';
 import type { DebianPackage } from './types.js';
 
 /** What the reader needs of a fetcher: the verified cache file of a package. */
@@ -36,33 +37,57 @@ export class DebReader implements RootFsReader {
    * the control tar.
    */
   async control(path: string, signal?: AbortSignal): Promise<string> {
-    const pkg = this.packages.get(path);
-    if (!pkg) throw new Error(`no Debian package is known for closure path ${path}`);
+    const pkg = this.packageOf(path);
     const file = await this.files.fetch(pkg, signal);
-    const { member, compression } = tarMember(file, await readDebMembers(file), 'control.tar');
-    const raw = createReadStream(file, { start: member.offset, end: member.offset + Math.max(member.size, 1) - 1 });
-    for await (const entry of dataTarEntries(file, raw, createNarDecompressor(compression), signal, false)) {
-      if (entry.kind === 'file' && entry.path === 'control') {
-        const chunks: Buffer[] = [];
-        for await (const chunk of entry.open() as AsyncIterable<Buffer>) chunks.push(chunk);
-        return Buffer.concat(chunks).toString('utf8');
-      }
-    }
-    throw new MalformedDebError(file, 'its control tar has no control file');
+    const control = await controlFile(file, 'control', signal);
+    if (control === null) throw new MalformedDebError(file, 'its control tar has no control file');
+    return control;
   }
 
+  /**
+   * The package's files, then the `.list` and `.md5sums` dpkg keeps for it under
+   * /var/lib/dpkg/info (dpkg-info.ts), so `dpkg -L` and `dpkg -S` work in the image.
+   */
   async *entries(path: string, signal?: AbortSignal): AsyncGenerator<RootFsEntry> {
-    const pkg = this.packages.get(path);
-    if (!pkg) throw new Error(`no Debian package is known for closure path ${path}`);
+    const pkg = this.packageOf(path);
     const file = await this.files.fetch(pkg, signal);
     const { member, compression } = tarMember(file, await readDebMembers(file), 'data.tar');
     const raw = createReadStream(file, { start: member.offset, end: member.offset + Math.max(member.size, 1) - 1 });
-    yield* dataTarEntries(file, raw, createNarDecompressor(compression), signal);
+    const names: string[] = [];
+    yield* dataTarEntries(file, raw, createNarDecompressor(compression), signal, true, (name) => names.push(name));
+    yield* dpkgInfoEntries(pkg, names, await controlFile(file, 'md5sums', signal));
+  }
+
+  private packageOf(path: string): DebianPackage {
+    const pkg = this.packages.get(path);
+    if (!pkg) throw new Error(`no Debian package is known for closure path ${path}`);
+    return pkg;
   }
 }
 
+/** One file of a `.deb`'s control tar (`control`, `md5sums`), or null when it has none. */
+async function controlFile(file: string, name: string, signal?: AbortSignal): Promise<string | null> {
+  const { member, compression } = tarMember(file, await readDebMembers(file), 'control.tar');
+  const raw = createReadStream(file, { start: member.offset, end: member.offset + Math.max(member.size, 1) - 1 });
+  for await (const entry of dataTarEntries(file, raw, createNarDecompressor(compression), signal, false)) {
+    if (entry.kind === 'file' && entry.path === name) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry.open() as AsyncIterable<Buffer>) chunks.push(chunk);
+      return Buffer.concat(chunks).toString('utf8');
+    }
+  }
+  return null;
+}
+
 /** Entries of a data tar coming out of `streams` (file stream, then decompressors), usr-merged. */
-async function* dataTarEntries(file: string, raw: Readable, decoders: readonly Duplex[], signal?: AbortSignal, usrMerge = true): AsyncGenerator<RootFsEntry> {
+async function* dataTarEntries(
+  file: string,
+  raw: Readable,
+  decoders: readonly Duplex[],
+  signal?: AbortSignal,
+  usrMerge = true,
+  onName: (tarName: string) => void = () => {},
+): AsyncGenerator<RootFsEntry> {
   const extract = createExtract();
   // tar-stream's extract is a streamx Writable, which pipeline() drives like a Node one.
   const feeding = pipeline([raw, ...decoders, extract as unknown as Writable]).catch((error: unknown) => {
@@ -73,6 +98,7 @@ async function* dataTarEntries(file: string, raw: Readable, decoders: readonly D
     for await (const entry of extract) {
       signal?.throwIfAborted();
       const header = entry.header;
+      onName(header.name);
       const path = usrMerge ? mergedPath(file, header.name) : plainPath(file, header.name);
       let opened = false;
       const item = path === null ? null : toEntry(file, path, header, () => {

@@ -11,6 +11,7 @@ import type {
   StoreReader,
 } from '../types.js';
 import { DebReader, type DebFileSource } from './deb-reader.js';
+import { assertDebianPackageName } from './debian-name-grammar.js';
 import { debianTopLayer } from './image-files.js';
 import { debianPathOf } from './package-path.js';
 import type { DebianClosure, DebianIndexProvider, DebianIndexSnapshot, DebianPackage } from './types.js';
@@ -54,6 +55,8 @@ export class DebianPackageSource implements PackageSource {
   }
 
   async resolve(request: ImageRequest, options: ResolveOptions): Promise<ClosureGraph> {
+    // Image names are checked on the way in; a caller that skips that still gets the error.
+    for (const component of request.packages) assertDebianPackageName(component);
     const snapshot = await this.snapshot(request, options.signal);
     const names = request.packages.map((component) => this.debianName(component));
     const closure = this.options.resolveClosure(snapshot, names);

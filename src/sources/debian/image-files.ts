@@ -42,7 +42,8 @@ export interface DebianTopLayerInput {
 
 /**
  * What dpkg and the maintainer scripts would have left behind, for an image made by
- * unpacking packages only: the usr-merge links, `/var/lib/dpkg/status`, the CA bundle that
+ * unpacking packages only: the usr-merge links, `/var/lib/dpkg/status` (and the info
+ * database's format; each package's own info files are in its layer), the CA bundle that
  * ca-certificates' postinst assembles, update-alternatives links, `/etc/passwd` and
  * `/etc/group` (base-passwd's master files when it is in the image, as its postinst copies
  * them), nsswitch, os-release (when base-files is absent), `/tmp` 1777 and `/root`.
@@ -60,6 +61,9 @@ export async function debianTopLayer(input: DebianTopLayerInput): Promise<RootFs
     { kind: 'directory', path: 'tmp', mode: 0o1777 },
     { kind: 'directory', path: 'root', mode: 0o700 },
     { kind: 'directory', path: 'var/lib/dpkg/info', mode: 0o755 },
+    // The multiarch database format: dpkg then looks for `libc6:amd64.list`, the names the
+    // package layers give Multi-Arch: same packages' info files (dpkg-info.ts).
+    { kind: 'file', path: 'var/lib/dpkg/info/format', mode: 0o644, content: '1\n' },
     { kind: 'directory', path: 'var/lib/dpkg/updates', mode: 0o755 },
     { kind: 'file', path: 'var/lib/dpkg/status', mode: 0o644, content: dpkgStatus(input.packages, await controlsOf(input)) },
     { kind: 'file', path: 'var/lib/dpkg/available', mode: 0o644, content: '' },

@@ -1,5 +1,5 @@
 import { RevisionNotFoundError } from '../errors.js';
-import { LruMap } from '../../storage/caching-lru.js';
+import { LruMap } from '../../cache/lru-map.js';
 import type { GitRefListing } from './git-repository.js';
 import { DEFAULT_BRANCH_TAG, isCommitIdLike, isValidRefName } from './ref-name.js';
 

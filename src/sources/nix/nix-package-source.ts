@@ -8,7 +8,7 @@ import { parsePathInfo } from './path-info.js';
 import { NixPackageListing } from './package-listing.js';
 import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
 import type { PackageSetAt, PackageSetRevisions } from './package-set-revisions.js';
-import { LruMap } from '../../storage/caching-lru.js';
+import { LruMap } from '../../cache/lru-map.js';
 
 export interface NixPackageSourceOptions {
   /** The package set at each revision: a path (only `latest`) or a git repository. */

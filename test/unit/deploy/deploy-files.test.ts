@@ -4,6 +4,8 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { ENV_BINDINGS, configFromEnv } from '../../../src/config/env.js';
 import { parseConfig } from '../../../src/config/load.js';
+import { DEFAULT_DEBIAN_KEYRING } from '../../../src/sources/debian/archive/gpgv.js';
+import { DEBIAN_SOURCE_RUNTIME_PACKAGES } from '../../../src/sources/debian/archive/runtime-packages.js';
 import { REPO_ROOT } from '../../support/registry-server.js';
 
 /**
@@ -102,6 +104,26 @@ describe('Dockerfile', () => {
     for (const env of instructions.filter((i) => i.keyword === 'ENV')) {
       for (const [, name] of env.args.matchAll(/(STOWAGE_\w+)=/g)) expect(BINDINGS.has(name as string), `${name} is known`).toBe(true);
     }
+  });
+
+  it('installs what the Debian source needs at runtime in the runtime stage, with or without Nix', () => {
+    const runtime = instructions.slice(instructions.findLastIndex((i) => i.keyword === 'FROM'));
+    // Unconditional apt-get installs only: a package behind `if [ "$WITH_NIX" ... ]` does not count.
+    const installed = runtime
+      .filter((i) => i.keyword === 'RUN')
+      .flatMap((i) => i.args.split(/&&|;/))
+      .map((command) => command.trim())
+      .filter((command) => command.startsWith('apt-get install'))
+      .flatMap((command) => command.split(/\s+/).slice(2).filter((word) => !word.startsWith('-')));
+    expect(DEBIAN_SOURCE_RUNTIME_PACKAGES.length).toBeGreaterThan(0);
+    for (const pkg of DEBIAN_SOURCE_RUNTIME_PACKAGES) expect(installed, pkg).toContain(pkg);
+    expect(installed).not.toContain('nix-bin');
+    // The keyring the source verifies with by default is the one that package installs.
+    expect(parseConfig({}).source.debian.keyring).toBe(DEFAULT_DEBIAN_KEYRING);
+    expect(DEFAULT_DEBIAN_KEYRING).toBe('/usr/share/keyrings/debian-archive-keyring.gpg');
+    // Tests need them too: setup installs every one.
+    const setup = /packages=\(([^)]*)\)/.exec(read('scripts/setup.sh'))?.[1]?.split(/\s+/) ?? [];
+    for (const pkg of DEBIAN_SOURCE_RUNTIME_PACKAGES) expect(setup, `setup.sh installs ${pkg}`).toContain(pkg);
   });
 
   it('keeps the build context small', () => {

@@ -3,7 +3,7 @@ import type { MetadataStore } from '../../../src/storage/types.js';
 import { CachingMetadataStore } from '../../../src/storage/caching-metadata-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { StorageUnavailableError } from '../../../src/storage/errors.js';
-import { LruMap } from '../../../src/storage/caching-lru.js';
+import { LruMap } from '../../../src/cache/lru-map.js';
 
 /** A memory store that can be switched off like an unreachable Redis. */
 function flakyRemote(): { store: MetadataStore; down: (value: boolean) => void; reads: () => number } {

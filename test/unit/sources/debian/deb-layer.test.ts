@@ -18,10 +18,13 @@ function stanza(name: string, version: string): DebianPackage {
   };
 }
 
+const TOOL_MD5SUMS = 'd41d8cd98f00b204e9800998ecf8427e  usr/share/doc/tool/README\n';
+
 /** Build a real `.deb` with dpkg-deb (xz or zstd data tar) from a tree laid out by `fill`. */
-async function buildDeb(work: string, name: string, compression: 'xz' | 'zstd' | 'gzip', fill: (root: string) => Promise<void>): Promise<string> {
+async function buildDeb(work: string, name: string, compression: 'xz' | 'zstd' | 'gzip', fill: (root: string) => Promise<void>, md5sums?: string): Promise<string> {
   const root = join(work, name);
   await mkdir(join(root, 'DEBIAN'), { recursive: true });
+  if (md5sums !== undefined) await writeFile(join(root, 'DEBIAN/md5sums'), md5sums);
   await writeFile(join(root, 'DEBIAN/control'), `Package: ${name}\nVersion: 1:1.0-1\nArchitecture: amd64\nMaintainer: Test <t@example.invalid>\nDescription: test package\n long text\n`);
   await fill(root);
   const deb = join(work, `${name}.deb`);
@@ -48,13 +51,14 @@ describe('Debian packages as root-filesystem layers', () => {
       await writeFile(join(root, 'lib/x86_64-linux-gnu/libt.so.1'), Buffer.alloc(200_000, 7));
       await symlink('../../usr/share/doc/tool/README', join(root, 'lib/x86_64-linux-gnu/readme'));
       await writeFile(join(root, 'usr/share/doc/tool/README'), 'read me\n');
-    });
+    }, TOOL_MD5SUMS);
     const other = await buildDeb(work, 'other', 'zstd', async (root) => {
       await mkdir(join(root, 'usr/share/doc/other'), { recursive: true });
       await writeFile(join(root, 'usr/share/doc/other/README'), 'other\n');
     });
     for (const [name, file] of [['tool', tool], ['other', other]] as const) {
-      const pkg = stanza(name, '1:1.0-1');
+      // `other` is Multi-Arch: same, so dpkg names its info files `other:amd64.*`.
+      const pkg = { ...stanza(name, '1:1.0-1'), multiArch: name === 'other' ? 'same' : '' };
       packages.set(debianPathOf(pkg), pkg);
       debs.set(name, file);
     }
@@ -105,5 +109,19 @@ describe('Debian packages as root-filesystem layers', () => {
     const control = await reader.control('/debian/tool_1%3a1.0-1_amd64');
     expect(control).toContain('Maintainer: Test <t@example.invalid>');
     expect(control).toContain(' long text');
+  });
+
+  it("records dpkg's file list (paths as shipped) and the package's md5sums in its own layer", async () => {
+    const store = new MemoryBlobStore();
+    const items = byName(await untar(await layerTar(store, await write(store))));
+    const list = items.get('var/lib/dpkg/info/tool.list')?.content.toString().split('\n');
+    expect(list?.slice(0, 3)).toEqual(['/.', '/bin', '/bin/tool']);
+    expect(list).toEqual(expect.arrayContaining(['/bin/tool2', '/lib/x86_64-linux-gnu/libt.so.1', '/usr/share/doc/tool/README', '']));
+    expect(list?.some((line) => line.endsWith('/') && line !== '/')).toBe(false);
+    expect(items.get('var/lib/dpkg/info/tool.list')?.header.mode).toBe(0o644);
+    expect(items.get('var/lib/dpkg/info/tool.md5sums')?.content.toString()).toBe(TOOL_MD5SUMS);
+    // Multi-Arch: same names carry the architecture; no md5sums shipped, none written.
+    expect(items.get('var/lib/dpkg/info/other:amd64.list')?.content.toString()).toBe('/.\n/usr\n/usr/share\n/usr/share/doc\n/usr/share/doc/other\n/usr/share/doc/other/README\n');
+    expect([...items.keys()].filter((name) => name.startsWith('var/lib/dpkg/info/other'))).toEqual(['var/lib/dpkg/info/other:amd64.list']);
   });
 });

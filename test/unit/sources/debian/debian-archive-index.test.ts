@@ -7,7 +7,8 @@ import { DebianArchiveIndex, type DebianArchiveIndexOptions } from '../../../../
 import { defaultRevisions, revisionMapOf } from '../../../../src/sources/debian/archive/revisions.js';
 import { DebianArchitectureError, DebianArchiveUnavailableError } from '../../../../src/sources/debian/errors.js';
 import { RevisionNotFoundError } from '../../../../src/sources/errors.js';
-import { makeSigningKey, publishSuite, stanza, startFakeArchive, type FakeArchive, type TestSigningKey } from '../../../support/debian-archive-fixtures.js';
+import { publishSuite, stanza, type FakeArchive, type TestSigningKey } from '../../../support/debian-archive-fixtures.js';
+import { startSignedArchive, type SignedArchive } from '../../../support/debian-test-archive.js';
 
 describe('Debian archive index provider', () => {
   let key: TestSigningKey;
@@ -31,14 +32,12 @@ describe('Debian archive index provider', () => {
       ...options,
     });
 
+  let signed: SignedArchive;
   beforeAll(async () => {
-    key = await makeSigningKey();
-    archive = await startFakeArchive();
+    signed = await startSignedArchive();
+    ({ key, archive } = signed);
   });
-  afterAll(async () => {
-    await archive.close();
-    await key.cleanup();
-  });
+  afterAll(() => signed.close());
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stowage-dai-'));
     clock = 0;

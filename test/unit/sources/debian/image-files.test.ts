@@ -42,6 +42,8 @@ describe('the Debian top layer', () => {
     const text = status?.kind === 'file' ? status.content : '';
     expect(text.split('\n\n').map((stanza) => stanza.split('\n')[0])).toEqual(['base-passwd', 'bash', 'ca-certificates', 'gawk', 'jq', 'mawk'].map((name) => `Package: ${name}`));
     expect(text).toContain('Package: jq\nStatus: install ok installed\nVersion: 1.0-1\nMaintainer: Someone <s@example.invalid>\nDescription: the jq package\n more\n');
+    // Format 1 (multiarch): dpkg reads Multi-Arch: same packages' files as libc6:amd64.list.
+    expect(file(top.entries, 'var/lib/dpkg/info/format')).toEqual({ kind: 'file', path: 'var/lib/dpkg/info/format', mode: 0o644, content: '1\n' });
   });
 
   it('assembles the CA bundle in sorted order from the certificates only', async () => {

@@ -6,7 +6,8 @@ import { ArchiveHttpClient } from '../../../../src/sources/debian/archive/archiv
 import { IndexCache } from '../../../../src/sources/debian/archive/index-cache.js';
 import { fetchSuiteIndex, type SuiteIndexRequest } from '../../../../src/sources/debian/archive/suite-index.js';
 import { DebianArchiveUnavailableError, DebianIndexIntegrityError } from '../../../../src/sources/debian/errors.js';
-import { makeSigningKey, publishSuite, stanza, startFakeArchive, type FakeArchive, type TestSigningKey } from '../../../support/debian-archive-fixtures.js';
+import { publishSuite, stanza, type FakeArchive, type TestSigningKey } from '../../../support/debian-archive-fixtures.js';
+import { startSignedArchive, type SignedArchive } from '../../../support/debian-test-archive.js';
 
 describe('fetching and verifying one suite', () => {
   let key: TestSigningKey;
@@ -24,14 +25,12 @@ describe('fetching and verifying one suite', () => {
     ...overrides,
   });
 
+  let signed: SignedArchive;
   beforeAll(async () => {
-    key = await makeSigningKey();
-    archive = await startFakeArchive();
+    signed = await startSignedArchive();
+    ({ key, archive } = signed);
   });
-  afterAll(async () => {
-    await archive.close();
-    await key.cleanup();
-  });
+  afterAll(() => signed.close());
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'stowage-suite-'));
     archive.files.clear();
