@@ -1,4 +1,5 @@
 import { el, fetchJson, formatBytes, timeElement, explorerUrl, splitReference, fillRegistryHost, describePhase } from './common.js';
+import { BuildLogView } from './build-log.js';
 
 // The image comes from the path: /images/<name>[:<tag>] (or /images/?name=... from the form without JS).
 const fromPath = decodeURIComponent(location.pathname.replace(/^\/images\/?/, '')).replace(/\/+$/, '');
@@ -14,6 +15,11 @@ const progressSection = document.getElementById('progress-section');
 const progressBar = document.getElementById('build-progress');
 const phaseLine = document.getElementById('build-phase');
 const platformsBox = document.getElementById('platforms');
+const logView = new BuildLogView({
+  list: document.getElementById('build-log'),
+  elapsed: document.getElementById('build-elapsed-time'),
+  counts: document.getElementById('build-counts'),
+});
 
 document.title = `${reference} · stowage`;
 document.getElementById('crumb').textContent = reference;
@@ -75,10 +81,16 @@ function follow(url) {
   document.getElementById('build-error').hidden = true;
   setProgress({ phase: 'queued', layersDone: 0, layersTotal: 0 });
   phaseLine.textContent = 'Starting the build…';
+  logView.start();
   events = new EventSource(url);
   events.addEventListener('status', (event) => {
     const status = JSON.parse(event.data);
     statuses.set(status.system, status);
+    logView.status(status);
+    showStatuses();
+  });
+  events.addEventListener('log', (event) => {
+    logView.add(JSON.parse(event.data));
     showStatuses();
   });
   events.addEventListener('done', () => {
@@ -102,12 +114,17 @@ function follow(url) {
 function stop() {
   events?.close();
   events = null;
+  const durations = [...statuses.values()].map((status) => status.durationMs).filter(Number.isFinite);
+  logView.stop(durations.length > 0 ? Math.max(...durations) : undefined);
 }
 
 function showStatuses() {
   const list = [...statuses.values()];
   if (list.length === 0) return;
-  const lines = list.map((status) => (list.length > 1 ? `${status.system}: ${describePhase(status)}` : describePhase(status)));
+  // While Nix works, the latest log line says what it is doing.
+  const latest = logView.latest();
+  const describe = (status) => (status.phase === 'resolving' && latest ? `Resolving the closure: ${latest}` : describePhase(status));
+  const lines = list.map((status) => (list.length > 1 ? `${status.system}: ${describe(status)}` : describe(status)));
   phaseLine.textContent = lines.join(' · ');
   // The slowest system decides the bar.
   const slowest = list.reduce((a, b) => (fraction(a) <= fraction(b) ? a : b));

@@ -1,4 +1,6 @@
 import { BuildFailedError } from '../sources/errors.js';
+import type { SourceProgress } from '../sources/types.js';
+import type { BuildLogKind } from './build-log.js';
 import type { BuildTracker } from './build-tracker.js';
 
 /** Hooks for metrics; each is called synchronously and must not throw. */
@@ -26,6 +28,16 @@ export class SystemProgress {
   report(patch: ProgressPatch): void {
     this.tracker.update(this.image, this.revision, this.system, patch);
   }
+
+  /** Add a line to this build's live log. */
+  log(kind: BuildLogKind, text: string): void {
+    this.tracker.log(this.image, this.revision, this.system, kind, text);
+  }
+
+  /** What the package source reports (ResolveOptions.onProgress), into this build's log. */
+  readonly fromSource = (event: SourceProgress): void => {
+    this.log(event.kind, event.text);
+  };
 
   /**
    * Report the build queued, start it, then report it done or failed (with the error and the
@@ -57,6 +69,18 @@ export class SystemProgress {
     const timer = setInterval(() => this.report({ bytesWritten: counter.bytesWritten }), 500);
     return () => clearInterval(timer);
   }
+}
+
+/** 1536 → "1.5 KiB", for log lines. */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit] as string}`;
 }
 
 /** One line of every system's progress on `image` at `revision`, for BuildInProgressError. */

@@ -12,7 +12,9 @@ import { imageFromRequest, type WebDeps } from './web-deps.js';
  *   POST /api/v1/builds/<name>?tag=T         start building in the background: 202 (or 200 when
  *                                            it is already built); the body names the events URL
  *   GET  /api/v1/build-events/<name>?tag=T   Server-Sent Events until the build ends:
- *        status  a BuildStatus (phase, layer k of N, bytes written) each time it changes
+ *        status  a BuildStatus (phase, layer k of N, bytes written, elapsed time) each time it changes
+ *        log     a BuildLogLine (derivation built, download, layer written, tool output) with
+ *                `counts` of each kind so far; on connecting, the lines kept so far come first
  *        done    {image, tag, digest} when the image is built (also at once if it already was)
  *        failed  {error, log} with the tail of Nix's log when there is one
  *        idle    nothing is built or building: start a build first
@@ -54,15 +56,24 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     const unsubscribe = deps.builder.tracker.subscribe((status) => {
       if (matches(status)) stream.send('status', status);
     });
-    reply.raw.once('close', unsubscribe);
+    const unsubscribeLog = deps.builder.tracker.subscribeLog((line, counts) => {
+      if (line.image === image.canonicalName && line.revision === tag) stream.send('log', { ...line, counts });
+    });
+    reply.raw.once('close', () => {
+      unsubscribe();
+      unsubscribeLog();
+    });
     const finish = (event: string, data: unknown): void => {
       unsubscribe();
+      unsubscribeLog();
       stream.send(event, data);
       stream.close();
     };
 
     const current = deps.builder.tracker.get(image.canonicalName, tag);
     for (const status of current) stream.send('status', status);
+    const history = deps.builder.tracker.logOf(image.canonicalName, tag);
+    for (const line of history.lines) stream.send('log', { ...line, counts: history.counts[line.system] });
     const pending = deps.builder.pending(image);
     if (pending) {
       pending.then(
