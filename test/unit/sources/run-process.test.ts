@@ -55,3 +55,29 @@ describe('runProcess', () => {
     await expect(running).rejects.toThrow('cancelled by caller');
   });
 });
+
+describe('runProcess stderr lines', () => {
+  it('calls onStderrLine with each line as it arrives, the last unterminated one at exit, long ones cut', async () => {
+    const lines: string[] = [];
+    // Written in pieces that split lines, with a pause, and a 10 KiB line.
+    const script = 'printf "one\\ntw" >&2; sleep 0.2; printf "o\\r\\nthree" >&2; printf "\\n%s\\nlast" "$(head -c 10240 /dev/zero | tr "\\0" z)" >&2';
+    const result = await runProcess('sh', ['-c', script], { env, timeoutMs: 5_000, signal: new AbortController().signal, onStderrLine: (line) => lines.push(line) });
+    expect(result.exitCode).toBe(0);
+    expect(lines.slice(0, 3)).toEqual(['one', 'two', 'three']);
+    expect(lines[3]).toBe('z'.repeat(4096));
+    expect(lines[4]).toBe('last');
+    expect(lines).toHaveLength(5);
+  });
+
+  it('keeps running when the listener throws', async () => {
+    const result = await runProcess('sh', ['-c', 'echo a >&2; echo b >&2; echo out'], {
+      env,
+      timeoutMs: 5_000,
+      signal: new AbortController().signal,
+      onStderrLine: () => {
+        throw new Error('listener broke');
+      },
+    });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'out\n' });
+  });
+});
