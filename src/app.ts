@@ -165,11 +165,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   if (config.metrics.enabled) registerMetrics(server, metrics);
   // Manifests and configs are served from memory once read (bounded; bytes never change by digest).
   const servedBlobs = new CachedBlobReads(blobs);
-  registerRegistry(server, {
+  const repositories = new PushedRepositories(metadata, servedBlobs);
+  const { permissions } = registerRegistry(server, {
     builder,
     blobs: servedBlobs,
     images: builtImages,
-    repositories: new PushedRepositories(metadata, servedBlobs),
+    repositories,
     pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
@@ -191,7 +192,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     const publicDir = findPublicDir();
     // Its routes are reads: where anonymous pulls are off, the browser asks for credentials.
     if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
-    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir });
+    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir, repositories, permissions });
   }
   server.addHook('onClose', () => storage.close());
   return { server, builder, logger, blobs, metadata, source, metrics, drain };

@@ -4,6 +4,7 @@ import type { ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
 import { EventStream } from './sse.js';
+import { RegistryError } from '../registry/registry-error.js';
 import { imageFromRequest, type WebDeps } from './web-deps.js';
 
 /**
@@ -31,6 +32,10 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request, reply) => {
+    // The registry serves a pushed name as pushed: building it would make an image nobody pulls.
+    if (await deps.repositories.isPushed(request.params['*'])) {
+      throw new RegistryError('DENIED', `${request.params['*']} is a pushed repository: it is served as pushed, not built`);
+    }
     const image = imageFromRequest(request, deps.imageNames);
     const links = urlsOf(image);
     const running = deps.builder.pending(image) !== undefined;

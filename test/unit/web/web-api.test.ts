@@ -159,8 +159,11 @@ describe('building from the UI', () => {
     expect(again.json().status).toBe('built');
     const url = await listen(app);
     const events = await readSse(`${url}/api/v1/build-events/shell/tool`).done;
-    // The last known status (done) comes first, then the end of the stream.
-    expect(events.filter((event) => event.event !== 'status').map((event) => event.event)).toEqual(['done']);
+    // The last known status (done) and the build's kept log come first, then the end of the stream.
+    expect(events.filter((event) => event.event !== 'status' && event.event !== 'log').map((event) => event.event)).toEqual(['done']);
+    const layerLines = events.filter((event) => event.event === 'log' && (event.data as { kind: string }).kind === 'layer');
+    expect(layerLines.length).toBeGreaterThan(0);
+    expect(events.findIndex((event) => event.event === 'log')).toBeLessThan(events.findIndex((event) => event.event === 'done'));
   });
 
   it('streams a failure with the tail of the Nix log', async () => {
