@@ -105,7 +105,7 @@ function deleteAccess(view, refresh) {
 
 function platformsCell(entry) {
   if (entry.kind !== 'index') return entry.kind === 'artifact' ? el('span', { class: 'muted' }, entry.artifactType ?? 'artifact') : '–';
-  return el('ul', { class: 'plain' }, ...entry.platforms.map((platform) => el('li', { 'data-platform': platform.platform }, `${platform.platform} `, el('span', { class: 'muted' }, formatBytes(platform.size)))));
+  return el('ul', { class: 'plain' }, ...entry.platforms.map((platform) => el('li', { 'data-platform': platform.platform, 'data-size': platform.size }, `${platform.platform} `, el('span', { class: 'muted' }, formatBytes(platform.size)))));
 }
 
 function tagsTable(view, allowed, refresh) {
