@@ -339,7 +339,7 @@ describe('pushed repositories, the live build log and copy buttons in a browser'
     const finished = events.filter((event) => event.type === 'status' && event.data.phase === 'done').map((event) => event.data.durationMs ?? -1);
     expect(finished).toHaveLength(1);
     expect(await page.locator('#build-elapsed-time').innerText()).toBe(formatDuration(finished[0] as number));
-  });
+  }, 180_000);
 
   it('copies a pull command to the clipboard', async () => {
     const { page, context } = session;
