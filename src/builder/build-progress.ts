@@ -87,10 +87,13 @@ export function formatSize(bytes: number): string {
 export function describeProgress(tracker: BuildTracker, image: string, revision: string): string {
   const statuses = tracker.get(image, revision);
   if (statuses.length === 0) return 'starting';
+  const { lines } = tracker.logOf(image, revision);
   return statuses
     .map((status) => {
       const layers = status.phase === 'layers' ? ` ${status.layersDone} of ${status.layersTotal} layers` : '';
-      return `${status.system}: ${status.phase}${layers}`;
+      // While Nix works, its latest line says what the wait is for ("building hello-2.12.1").
+      const latest = status.phase === 'resolving' ? lines.filter((line) => line.system === status.system).at(-1) : undefined;
+      return `${status.system}: ${status.phase}${layers}${latest ? ` (${latest.text})` : ''}`;
     })
     .join(', ');
 }

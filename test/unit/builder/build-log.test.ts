@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedLog, MAX_LOG_TEXT } from '../../../src/builder/build-log.js';
 import { BuildTracker } from '../../../src/builder/build-tracker.js';
-import { SystemProgress } from '../../../src/builder/build-progress.js';
+import { describeProgress, SystemProgress } from '../../../src/builder/build-progress.js';
 
 /** A clock the test moves by hand. */
 function manualClock(start = Date.parse('2026-01-01T00:00:00Z')): { now: () => number; advance(ms: number): void } {
@@ -98,5 +98,18 @@ describe('BuildTracker logs and elapsed time', () => {
     expect(tracker.logOf('a', 'latest').lines).toEqual([]);
     tracker.update('a', 'latest', 's', { phase: 'queued' });
     expect(tracker.logOf('a', 'latest').lines).toEqual([]);
+  });
+});
+
+describe('describeProgress', () => {
+  it('names what Nix is doing while a build resolves, and the layers after', () => {
+    const tracker = new BuildTracker(10, { clock: manualClock().now });
+    const progress = new SystemProgress(tracker, 'hello', 'latest', 'x86_64-linux');
+    progress.report({ phase: 'resolving' });
+    expect(describeProgress(tracker, 'hello', 'latest')).toBe('x86_64-linux: resolving');
+    progress.fromSource({ kind: 'build', text: 'building hello-2.12.1' });
+    expect(describeProgress(tracker, 'hello', 'latest')).toBe('x86_64-linux: resolving (building hello-2.12.1)');
+    progress.report({ phase: 'layers', layersDone: 1, layersTotal: 3 });
+    expect(describeProgress(tracker, 'hello', 'latest')).toBe('x86_64-linux: layers 1 of 3 layers');
   });
 });
