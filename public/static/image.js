@@ -1,4 +1,4 @@
-import { el, fetchJson, formatBytes, timeElement, explorerUrl, splitReference, fillRegistryHost, describePhase } from './common.js';
+import { el, fetchJson, timeElement, explorerUrl, splitReference, fillRegistryHost, describePhase } from './common.js';
 import { BuildLogView } from './build-log.js';
 import { renderPlatform } from './layers.js';
 import { pullCommands } from './copy.js';
@@ -53,7 +53,7 @@ async function load() {
   if (view.kind === 'pushed') {
     // Pushed content is served as pushed, never built: its tags instead of a Build button.
     buildButton.hidden = true;
-    renderPushed(view, { name, tag, stateLine, platformsBox, showPullCommands, reload: load });
+    renderPushed(view, { name, tag, stateLine, platformsBox, showPullCommands });
     return;
   }
   document.getElementById('image-packages').replaceChildren(
