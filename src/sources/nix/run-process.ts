@@ -88,7 +88,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
 }
 
 /** Splits a byte stream into lines, holding at most MAX_LINE_BYTES of an unfinished one. */
-class LineSplitter {
+export class LineSplitter {
   private partial = Buffer.alloc(0);
   private skipping = false;
 
@@ -97,7 +97,7 @@ class LineSplitter {
   push(chunk: Buffer): void {
     let data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
     for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10)) {
-      if (!this.skipping) this.emit(data.subarray(0, newline));
+      if (!this.skipping) this.emit(data.subarray(0, Math.min(newline, MAX_LINE_BYTES)));
       this.skipping = false;
       data = data.subarray(newline + 1);
     }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runProcess } from '../../../src/sources/nix/run-process.js';
+import { LineSplitter, runProcess } from '../../../src/sources/nix/run-process.js';
 import { SourceTimeoutError } from '../../../src/sources/errors.js';
 
 const env = { PATH: '/usr/bin:/bin' };
@@ -79,5 +79,30 @@ describe('runProcess stderr lines', () => {
       },
     });
     expect(result).toMatchObject({ exitCode: 0, stdout: 'out\n' });
+  });
+});
+
+describe('LineSplitter', () => {
+  it('cuts a long line at 4 KiB however the chunks fall, and drops its rest up to the newline', () => {
+    for (const split of [10, 3000, 4096, 5000, 10_240]) {
+      const lines: string[] = [];
+      const splitter = new LineSplitter((line) => lines.push(line));
+      const bytes = Buffer.from(`${'y'.repeat(10_240)}\nnext\n`);
+      splitter.push(bytes.subarray(0, split));
+      splitter.push(bytes.subarray(split));
+      splitter.end();
+      expect(lines.map((line) => line.length), `split at ${split}`).toEqual([4096, 4]);
+    }
+  });
+
+  it('joins a line split across chunks, also inside a multi-byte character', () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line));
+    const bytes = Buffer.from('grüße\r\nzwei');
+    splitter.push(bytes.subarray(0, 3));
+    splitter.push(bytes.subarray(3));
+    expect(lines).toEqual(['grüße']);
+    splitter.end();
+    expect(lines).toEqual(['grüße', 'zwei']);
   });
 });
