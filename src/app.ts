@@ -173,7 +173,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),
     (error: unknown) => logger.warn({ err: error }, 'listing repositories pushed before the catalog existed failed; the catalog retries'),
   );
-  registerRegistry(server, {
+  const { permissions } = registerRegistry(server, {
     builder,
     blobs: servedBlobs,
     images: builtImages,
@@ -200,7 +200,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     const publicDir = findPublicDir();
     // Its routes are reads: where anonymous pulls are off, the browser asks for credentials.
     if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
-    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir });
+    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir, repositories, permissions });
   }
   server.addHook('onClose', () => storage.close());
   return { server, builder, logger, blobs, metadata, source, metrics, drain };

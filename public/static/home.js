@@ -1,4 +1,5 @@
 import { el, fetchJson, formatBytes, formatDuration, timeElement, explorerUrl, splitReference, registryInfo, fillRegistryHost } from './common.js';
+import { enableCopyButtons } from './copy.js';
 
 const searchForm = document.getElementById('search-form');
 const searchInput = document.getElementById('package-search');
@@ -151,8 +152,16 @@ async function showBuilds() {
     }),
   );
   document.getElementById('images-empty').hidden = images.length > 0;
+  const { repositories } = await fetchJson('/api/v1/repositories').catch(() => ({ repositories: [] }));
+  document.getElementById('pushed-repositories').replaceChildren(
+    ...repositories.map((name) => el('li', {}, el('a', { href: `/images/${name}`, 'aria-label': `Pushed repository ${name}` }, name))),
+  );
+  document.getElementById('pushed-empty').hidden = repositories.length > 0;
 }
 
+// ctr speaks HTTPS unless told otherwise: the flag is only for a registry served over plain HTTP.
+if (location.protocol === 'https:') for (const flag of document.querySelectorAll('[data-plain-http]')) flag.remove();
+enableCopyButtons();
 void fillRegistryHost().catch(() => undefined);
 void showPackageSet();
 const initialQuery = new URLSearchParams(location.search).get('q') ?? '';

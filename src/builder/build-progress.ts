@@ -1,4 +1,6 @@
 import { BuildFailedError } from '../sources/errors.js';
+import type { SourceProgress } from '../sources/types.js';
+import type { BuildLogKind } from './build-log.js';
 import type { BuildTracker } from './build-tracker.js';
 
 /** Hooks for metrics; each is called synchronously and must not throw. */
@@ -26,6 +28,16 @@ export class SystemProgress {
   report(patch: ProgressPatch): void {
     this.tracker.update(this.image, this.revision, this.system, patch);
   }
+
+  /** Add a line to this build's live log. */
+  log(kind: BuildLogKind, text: string): void {
+    this.tracker.log(this.image, this.revision, this.system, kind, text);
+  }
+
+  /** What the package source reports (ResolveOptions.onProgress), into this build's log. */
+  readonly fromSource = (event: SourceProgress): void => {
+    this.log(event.kind, event.text);
+  };
 
   /**
    * Report the build queued, start it, then report it done or failed (with the error and the
@@ -59,14 +71,29 @@ export class SystemProgress {
   }
 }
 
+/** 1536 → "1.5 KiB", for log lines. */
+export function formatSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit] as string}`;
+}
+
 /** One line of every system's progress on `image` at `revision`, for BuildInProgressError. */
 export function describeProgress(tracker: BuildTracker, image: string, revision: string): string {
   const statuses = tracker.get(image, revision);
   if (statuses.length === 0) return 'starting';
+  const { lines } = tracker.logOf(image, revision);
   return statuses
     .map((status) => {
       const layers = status.phase === 'layers' ? ` ${status.layersDone} of ${status.layersTotal} layers` : '';
-      return `${status.system}: ${status.phase}${layers}`;
+      // While Nix works, its latest line says what the wait is for ("building hello-2.12.1").
+      const latest = status.phase === 'resolving' ? lines.filter((line) => line.system === status.system).at(-1) : undefined;
+      return `${status.system}: ${status.phase}${layers}${latest ? ` (${latest.text})` : ''}`;
     })
     .join(', ');
 }

@@ -1,3 +1,5 @@
+import { BoundedLog, type BuildLogCounts, type BuildLogKind, type BuildLogLine } from './build-log.js';
+
 /**
  * What every recent build is doing, so a user watching a slow first build sees it move and a
  * client told "retry later" learns why. Pure bookkeeping in memory: status of finished builds
@@ -13,6 +15,8 @@ export interface BuildStatus {
   readonly startedAt: string;
   readonly finishedAt?: string;
   readonly durationMs?: number;
+  /** Time since the build started when this status was recorded (the page counts on from it). */
+  readonly elapsedMs?: number;
   /** Layers finished (built or found in the cache) of `layersTotal`. */
   readonly layersDone: number;
   readonly layersTotal: number;
@@ -26,34 +30,100 @@ export interface BuildStatus {
 }
 
 export type BuildListener = (status: BuildStatus) => void;
+export type BuildLogListener = (line: BuildLogLine, counts: BuildLogCounts) => void;
+
+export interface BuildTrackerOptions {
+  /** Milliseconds since the epoch; injected by tests. */
+  readonly clock?: () => number;
+  /** Log lines kept per build (the last ones). */
+  readonly logLines?: number;
+}
 
 export class BuildTracker {
   private readonly statuses = new Map<string, BuildStatus>();
+  private readonly logs = new Map<string, BoundedLog>();
   private readonly listeners = new Set<BuildListener>();
+  private readonly logListeners = new Set<BuildLogListener>();
+  private readonly clock: () => number;
+  private readonly logLines: number;
 
-  constructor(private readonly retain = 200) {}
+  constructor(
+    private readonly retain = 200,
+    options: BuildTrackerOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+    this.logLines = options.logLines ?? 200;
+  }
 
   /** Record a change to the build of `image` at `revision` for `system`. */
   update(image: string, revision: string, system: string, patch: Partial<Omit<BuildStatus, 'image' | 'revision' | 'system'>>): BuildStatus {
     const key = statusKey(image, revision, system);
     const previous = this.statuses.get(key);
     const fresh = previous === undefined || previous.phase === 'done' || previous.phase === 'failed' ? patch.phase === 'queued' : false;
+    const now = this.clock();
     const base: BuildStatus =
       previous && !fresh
         ? previous
-        : { image, revision, system, phase: 'queued', startedAt: new Date().toISOString(), layersDone: 0, layersTotal: 0 };
+        : { image, revision, system, phase: 'queued', startedAt: new Date(now).toISOString(), layersDone: 0, layersTotal: 0 };
+    if (base !== previous) this.logs.delete(key);
     const finished = (patch.phase === 'done' || patch.phase === 'failed') && base.finishedAt === undefined;
-    const now = new Date();
+    const elapsedMs = now - Date.parse(base.startedAt);
     const next: BuildStatus = {
       ...base,
-      ...(finished ? { finishedAt: now.toISOString(), durationMs: now.getTime() - Date.parse(base.startedAt) } : {}),
+      ...(base.finishedAt === undefined ? { elapsedMs } : {}),
+      ...(finished ? { finishedAt: new Date(now).toISOString(), durationMs: elapsedMs } : {}),
       ...patch,
     };
     this.statuses.delete(key);
     this.statuses.set(key, next);
-    while (this.statuses.size > this.retain) this.statuses.delete(this.statuses.keys().next().value as string);
+    while (this.statuses.size > this.retain) {
+      const oldest = this.statuses.keys().next().value as string;
+      this.statuses.delete(oldest);
+      this.logs.delete(oldest);
+    }
     for (const listener of this.listeners) listener(next);
     return next;
+  }
+
+  /**
+   * Add a line to the log of the build of `image` at `revision` for `system`; ignored when no
+   * such build is tracked. Only the last `logLines` lines are kept.
+   */
+  log(image: string, revision: string, system: string, kind: BuildLogKind, text: string): BuildLogLine | undefined {
+    const key = statusKey(image, revision, system);
+    const status = this.statuses.get(key);
+    if (status === undefined) return undefined;
+    let log = this.logs.get(key);
+    if (!log) {
+      log = new BoundedLog(this.logLines);
+      this.logs.set(key, log);
+    }
+    const line = log.append({ image, revision, system, kind, text, elapsedMs: this.clock() - Date.parse(status.startedAt) });
+    const counts = log.counts;
+    for (const listener of this.logListeners) listener(line, counts);
+    return line;
+  }
+
+  /** The kept log lines of every system's build of `image` at `revision`, oldest first, with each system's counts. */
+  logOf(image: string, revision: string): { lines: BuildLogLine[]; counts: Record<string, BuildLogCounts>; dropped: number } {
+    const lines: BuildLogLine[] = [];
+    const counts: Record<string, BuildLogCounts> = {};
+    let dropped = 0;
+    for (const status of this.get(image, revision)) {
+      const log = this.logs.get(statusKey(image, revision, status.system));
+      if (!log) continue;
+      lines.push(...log.lines());
+      counts[status.system] = log.counts;
+      dropped += log.dropped;
+    }
+    lines.sort((a, b) => a.elapsedMs - b.elapsedMs);
+    return { lines, counts, dropped };
+  }
+
+  /** Be told of every log line; returns the function that stops it. */
+  subscribeLog(listener: BuildLogListener): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
   }
 
   /** Latest status of every system's build of `image` at `revision`, or an empty list. */

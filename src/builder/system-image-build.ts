@@ -15,7 +15,7 @@ import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planRootFsTopLayer, planTopLayer, type TopLayerPlan } from './top-layer.js';
 import { defaultCmd } from './default-cmd.js';
 import { writeImageSbom } from './sbom-artifact.js';
-import type { BuildObserver, SystemProgress } from './build-progress.js';
+import { formatSize, type BuildObserver, type SystemProgress } from './build-progress.js';
 
 export interface SystemBuildDeps extends CachedBuildDeps {
   readonly source: PackageSource;
@@ -71,12 +71,15 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
   progress.report({ phase: 'resolving' });
 
   // With the key the image is cached under, so a branch that moved meanwhile can't mix states.
-  const closure = await deps.source.resolve(request, { signal, cacheKey: job.sourceKey });
+  const closure = await deps.source.resolve(request, { signal, cacheKey: job.sourceKey, onProgress: progress.fromSource });
   const reader = closure.reader ?? deps.source.reader;
   const groups = groupClosure(deps, options, closure);
   const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
   const settings = { compression: image.compression, level: options.levels[image.compression] };
   progress.report({ phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });
+  progress.log('log', `closure of ${closure.paths.length} paths in ${groups.length + 1} layers`);
+  const logLayer = (built: boolean, size: number, what: string): void =>
+    progress.log('layer', `layer ${layers.length + 1} of ${groups.length + 1} ${built ? 'written' : 'found in the cache'}: ${formatSize(size)}, ${what}`);
 
   // Layers go through a counting store so progress can show the bytes written so far.
   const counting = new CountingBlobStore(deps.blobs);
@@ -93,6 +96,7 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
         ? await layerBuilder.rootFsLayer(closure.rootFs.reader, group, narHashes, settings, signal)
         : await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
       if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
+      logLayer(built, record.size, group.paths.length === 1 ? basename(group.paths[0] as string) : `${group.paths.length} paths`);
       builtLayers += built ? 1 : 0;
       deps.observer?.layer?.({ built, size: record.size });
       layers.push({ ...record, comment: describeLayer(group.paths) });
@@ -104,6 +108,7 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
       : await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
     const topLayer = await layerBuilder.syntheticLayer(top.entries, settings, signal);
     if (topLayer.built) log.info({ digest: topLayer.record.digest, size: topLayer.record.size, top: true }, 'layer built');
+    logLayer(topLayer.built, topLayer.record.size, 'the top layer');
     builtLayers += topLayer.built ? 1 : 0;
     deps.observer?.layer?.({ built: topLayer.built, size: topLayer.record.size });
     layers.push({ ...topLayer.record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });

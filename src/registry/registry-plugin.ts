@@ -11,14 +11,16 @@ import { LoginThrottle } from '../auth/login-throttle.js';
 import { registerTokenRoute } from './token-route.js';
 import { registerOAuthTokenRoute } from './token-oauth-route.js';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
+import { routePermissions, type RoutePermissions } from './route-permission.js';
 
 /**
  * Everything HTTP: the `/v2/` API, access control on every route, the error envelope for every
  * failure (including unknown routes and fastify's own client errors), one log line per request,
  * and the headers every response carries. Register it before other routes (web, metrics) so its
- * hooks and error handler cover them.
+ * hooks and error handler cover them. Returns the permission checks the web UI asks before it
+ * offers an action, made with the same login throttle as the routes.
  */
-export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): void {
+export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): { permissions: RoutePermissions } {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
@@ -55,4 +57,5 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   }
   registerHealthRoutes(app, health);
   registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
+  return { permissions: routePermissions(auth, deps.deletesEnabled) };
 }

@@ -19,10 +19,13 @@ export interface StoredManifest {
   readonly digest: string;
   readonly mediaType: string;
   readonly body: Buffer;
+  /** When the manifest was last pushed (ISO 8601); absent for manifests pushed before it was recorded. */
+  readonly pushedAt?: string;
 }
 
 interface ManifestInfo extends Descriptor {
   readonly subject?: string;
+  readonly pushedAt?: string;
 }
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -36,6 +39,8 @@ export class PushedRepositories {
   constructor(
     private readonly metadata: MetadataStore,
     private readonly blobs: BlobStore,
+    /** Milliseconds since the epoch, for push times; injected by tests. */
+    private readonly clock: () => number = Date.now,
   ) {
     this.listing = new RepositoryListingBackfill(metadata);
   }
@@ -96,6 +101,7 @@ export class PushedRepositories {
       ...(parsed.artifactType !== undefined ? { artifactType: parsed.artifactType } : {}),
       ...(parsed.annotations !== undefined ? { annotations: parsed.annotations } : {}),
       ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
+      pushedAt: new Date(this.clock()).toISOString(),
     };
     await this.metadata.set(Keys.info(name, digest), JSON.stringify(info));
     await this.metadata.addToSet(Keys.manifests(name), digest);
@@ -115,7 +121,7 @@ export class PushedRepositories {
     const info = await this.info(name, digest);
     const body = await readBlob(this.blobs, digest).catch(() => null);
     if (body === null) return null;
-    return { digest, mediaType: info?.mediaType ?? MediaType.ociManifest, body };
+    return { digest, mediaType: info?.mediaType ?? MediaType.ociManifest, body, ...(info?.pushedAt !== undefined ? { pushedAt: info.pushedAt } : {}) };
   }
 
   /** Delete a tag, or a manifest with every tag pointing at it. @throws ManifestNotFoundError */
@@ -160,7 +166,7 @@ export class PushedRepositories {
     for (const referrer of await this.metadata.members(Keys.referrers(name, digest))) {
       const info = await this.info(name, referrer);
       if (!info || (artifactType !== undefined && info.artifactType !== artifactType)) continue;
-      const { subject: _subject, ...descriptor } = info;
+      const { subject: _subject, pushedAt: _pushedAt, ...descriptor } = info;
       result.push(descriptor);
     }
     return result;

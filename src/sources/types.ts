@@ -127,6 +127,21 @@ export interface ResolveOptions {
    * always built from that state.
    */
   readonly cacheKey?: string | null;
+  /**
+   * Told what the source does for this request as it happens, for the build's live log: the
+   * derivations Nix builds, the paths or packages downloaded, other lines of the tools' output.
+   * A source may keep calling it after `resolve` returned, while the closure's files are read
+   * (a Debian source fetches its `.deb`s as the layers are written). Must not throw.
+   */
+  readonly onProgress?: (event: SourceProgress) => void;
+}
+
+/** One thing a source reports doing (ResolveOptions.onProgress). */
+export interface SourceProgress {
+  /** `build`: a derivation is built; `download`: a path or package is fetched; `log`: any other line. */
+  readonly kind: 'build' | 'download' | 'log';
+  /** One line for people, without terminal escapes. */
+  readonly text: string;
 }
 
 /** Resolves package lists into closures. */

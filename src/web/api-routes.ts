@@ -3,6 +3,7 @@ import { describeImage } from './image-explorer.js';
 import { searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
 import { RegistryError } from '../registry/registry-error.js';
+import { pushedRepositoryAnswer } from './repository-routes.js';
 
 const MAX_SEARCH_RESULTS = 100;
 const MAX_SIZE_NAMES = 50;
@@ -14,6 +15,8 @@ const MAX_SIZE_NAMES = 50;
  *   GET /api/v1/package-sizes?names=  closure sizes of packages already in the store
  *   GET /api/v1/images                every image built here (`name:tag`)
  *   GET /api/v1/images/<name>?tag=    one image: manifest, config, layers and who shares them
+ *                                     (`kind: 'built'`), or a pushed repository's tags (`kind:
+ *                                     'pushed'`, repository-routes.ts): a pushed name is never built
  */
 export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
   const defaultSystem = deps.imageNames.systems[0] as string;
@@ -55,8 +58,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.get('/api/v1/images', readRoute, async () => ({ images: await deps.images.all() }));
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', readRoute, async (request, reply) => {
+    const pushed = await pushedRepositoryAnswer(deps, request, request.params['*']);
+    if (pushed !== null) return pushed;
     const image = imageFromRequest(request, deps.imageNames);
-    return { registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
+    return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
   });
 }
 

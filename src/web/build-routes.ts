@@ -4,6 +4,7 @@ import type { ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
 import { EventStream } from './sse.js';
+import { RegistryError } from '../registry/registry-error.js';
 import { imageFromRequest, type WebDeps } from './web-deps.js';
 
 /**
@@ -12,7 +13,9 @@ import { imageFromRequest, type WebDeps } from './web-deps.js';
  *   POST /api/v1/builds/<name>?tag=T         start building in the background: 202 (or 200 when
  *                                            it is already built); the body names the events URL
  *   GET  /api/v1/build-events/<name>?tag=T   Server-Sent Events until the build ends:
- *        status  a BuildStatus (phase, layer k of N, bytes written) each time it changes
+ *        status  a BuildStatus (phase, layer k of N, bytes written, elapsed time) each time it changes
+ *        log     a BuildLogLine (derivation built, download, layer written, tool output) with
+ *                `counts` of each kind so far; on connecting, the lines kept so far come first
  *        done    {image, tag, digest} when the image is built (also at once if it already was)
  *        failed  {error, log} with the tail of Nix's log when there is one
  *        idle    nothing is built or building: start a build first
@@ -29,6 +32,10 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request, reply) => {
+    // The registry serves a pushed name as pushed: building it would make an image nobody pulls.
+    if (await deps.repositories.isPushed(request.params['*'])) {
+      throw new RegistryError('DENIED', `${request.params['*']} is a pushed repository: it is served as pushed, not built`);
+    }
     const image = imageFromRequest(request, deps.imageNames);
     const links = urlsOf(image);
     const running = deps.builder.pending(image) !== undefined;
@@ -54,15 +61,24 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     const unsubscribe = deps.builder.tracker.subscribe((status) => {
       if (matches(status)) stream.send('status', status);
     });
-    reply.raw.once('close', unsubscribe);
+    const unsubscribeLog = deps.builder.tracker.subscribeLog((line, counts) => {
+      if (line.image === image.canonicalName && line.revision === tag) stream.send('log', { ...line, counts });
+    });
+    reply.raw.once('close', () => {
+      unsubscribe();
+      unsubscribeLog();
+    });
     const finish = (event: string, data: unknown): void => {
       unsubscribe();
+      unsubscribeLog();
       stream.send(event, data);
       stream.close();
     };
 
     const current = deps.builder.tracker.get(image.canonicalName, tag);
     for (const status of current) stream.send('status', status);
+    const history = deps.builder.tracker.logOf(image.canonicalName, tag);
+    for (const line of history.lines) stream.send('log', { ...line, counts: history.counts[line.system] });
     const pending = deps.builder.pending(image);
     if (pending) {
       pending.then(

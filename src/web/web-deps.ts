@@ -6,6 +6,7 @@ import type { BlobStore } from '../storage/types.js';
 import type { BuiltImageReader } from '../builder/built-images.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from '../registry/registry-error.js';
+import type { PushedRepositoryReader } from './repository-view.js';
 
 /** What the web UI's routes need. */
 export interface WebDeps {
@@ -19,6 +20,23 @@ export interface WebDeps {
   readonly publicHost: string;
   /** Directory of index.html, image.html and static/. */
   readonly publicDir: string;
+  /** Content pushed by clients, shown as repositories with tags rather than as package lists. */
+  readonly repositories: PushedRepositoryReader;
+  /** What the registry's routes would let the caller do (the Delete buttons): registry/route-permission.ts. */
+  readonly permissions: WebPermissions;
+}
+
+export interface Permission {
+  readonly allowed: boolean;
+  /** Why not, for the page to say. */
+  readonly reason?: string;
+  /** Other credentials could change the answer (the page offers to sign in). */
+  readonly signIn?: boolean;
+}
+
+export interface WebPermissions {
+  /** Whether the registry's `DELETE /v2/<name>/manifests/<reference>` would let this request's credentials through. */
+  mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
 }
 
 /** The image named by a wildcard route and `?tag=` (default `latest`). @throws RegistryError, InvalidImageNameError */

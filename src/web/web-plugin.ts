@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { registerApiRoutes } from './api-routes.js';
 import { registerBuildRoutes } from './build-routes.js';
+import { registerRepositoryRoutes } from './repository-routes.js';
 import type { WebDeps } from './web-deps.js';
 
 export type { WebDeps } from './web-deps.js';
@@ -48,4 +49,5 @@ export function registerWeb(app: FastifyInstance, deps: WebDeps): void {
 
   registerApiRoutes(app, deps);
   registerBuildRoutes(app, deps);
+  registerRepositoryRoutes(app, deps);
 }

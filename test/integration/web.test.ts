@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { REPO_ROOT, startRegistry, type RunningRegistry } from '../support/registry-server.js';
 import { openBrowser, type BrowserSession } from '../support/browser.js';
+import { RECORD_EVENTS, type RecordedEvent } from '../support/page-events.js';
 
 /**
  * The web UI in headless Chromium against a real registry building the example package set with
@@ -10,11 +11,6 @@ import { openBrowser, type BrowserSession } from '../support/browser.js';
  * `shell/hello` with live progress over Server-Sent Events, and the layer picture. Screenshots
  * are kept in test-artifacts/.
  */
-
-interface RecordedEvent {
-  readonly type: string;
-  readonly data: { phase?: string; layersDone?: number; layersTotal?: number; bytesWritten?: number };
-}
 
 /**
  * The few DOM members the page functions below use: the project compiles without the DOM lib.
@@ -31,22 +27,6 @@ declare const document: {
   readonly activeElement: PageElement | null;
 };
 declare const window: { readonly __sse: RecordedEvent[] };
-
-/** Record every Server-Sent Event the page receives, in order, on window.__sse. */
-const RECORD_EVENTS = `
-  (() => {
-    const Original = window.EventSource;
-    window.__sse = [];
-    window.EventSource = class extends Original {
-      constructor(...args) {
-        super(...args);
-        for (const type of ['status', 'done', 'failed', 'idle']) {
-          this.addEventListener(type, (event) => window.__sse.push({ type, data: JSON.parse(event.data) }));
-        }
-      }
-    };
-  })();
-`;
 
 /** Press Tab until the element matching `selector` has focus; fails after `limit` presses. */
 async function tabTo(page: Page, selector: string, limit = 40): Promise<number> {
@@ -113,7 +93,8 @@ describe('the web UI in a browser', () => {
     const { page } = session;
     await page.goto(`${registry.url}/images/shell/hello`);
     await page.waitForFunction(() => document.getElementById('image-state')?.textContent?.startsWith('Not built yet') ?? false);
-    expect(await page.locator('#pull-command').innerText()).toBe(`docker pull ${registry.host}/shell/hello:latest`);
+    expect(await page.locator('[data-command="docker"] code').innerText()).toBe(`docker pull ${registry.host}/shell/hello:latest`);
+    expect(await page.locator('[data-command="kubectl"] code').innerText()).toBe(`kubectl run hello --restart=Never --image=${registry.host}/shell/hello:latest`);
     const build = page.getByRole('button', { name: 'Build image' });
     await build.focus();
     await page.keyboard.press('Enter');
@@ -130,6 +111,9 @@ describe('the web UI in a browser', () => {
     expect(events.some((event) => (event.data.bytesWritten ?? 0) > 0)).toBe(true);
     expect(events[events.length - 1]?.type).toBe('done');
     expect(await page.locator('#build-progress').getAttribute('value')).toBe('100');
+    // The build log shows each layer as it was written or found in the cache.
+    expect(await page.locator('#build-log .log-line[data-kind="layer"]').count()).toBe(events.filter((event) => event.type === 'log' && event.data.kind === 'layer').length);
+    expect(await page.locator('#build-log .log-line[data-kind="layer"]').count()).toBeGreaterThan(0);
 
     // The layer picture: one bar per layer of the manifest the registry serves.
     const stack = page.getByRole('list', { name: /^Layers of shell\/hello:latest/ });

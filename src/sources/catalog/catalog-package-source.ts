@@ -1,3 +1,4 @@
+import { reportingStoreReader } from '../reporting-store-reader.js';
 import type { ClosureGraph, ImageRequest, PackageSetRevision, PackageSource, PackageSummary, ResolveOptions, StoreReader } from '../types.js';
 import { PackageNotFoundError, RevisionNotFoundError } from '../errors.js';
 import { assertValidAttrPath } from '../attr-path.js';
@@ -46,7 +47,7 @@ export class CatalogPackageSource implements PackageSource {
     return `catalog:${identity}`;
   }
 
-  async resolve(request: ImageRequest, { signal }: ResolveOptions): Promise<ClosureGraph> {
+  async resolve(request: ImageRequest, { signal, onProgress }: ResolveOptions): Promise<ClosureGraph> {
     const catalog = await this.options.catalog();
     if (!catalog.has(request.revision, request.system)) throw new RevisionNotFoundError(request.revision, catalog.tags(request.system));
     for (const name of request.packages) assertValidAttrPath(name);
@@ -59,8 +60,12 @@ export class CatalogPackageSource implements PackageSource {
     }
     if (missing.length > 0) throw new PackageNotFoundError(missing);
     const roots = [...new Set(request.packages.flatMap((name) => packageRoots[name] ?? []))];
+    onProgress?.({ kind: 'log', text: `reading the closure of ${roots.length} outputs from the binary cache` });
     const paths = await closureFromCache(this.options.cache, roots, signal);
-    return { paths, roots, packageRoots, reader: this.reader };
+    if (!onProgress) return { paths, roots, packageRoots, reader: this.reader };
+    const narBytes = paths.reduce((total, info) => total + info.narSize, 0);
+    onProgress({ kind: 'log', text: `closure of ${paths.length} store paths (${(narBytes / (1024 * 1024)).toFixed(1)} MiB unpacked)` });
+    return { paths, roots, packageRoots, reader: reportingStoreReader(this.reader, paths, 'the binary cache', onProgress) };
   }
 
   async listPackages({ revision, system }: PackageSetRevision): Promise<PackageSummary[]> {

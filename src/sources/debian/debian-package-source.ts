@@ -14,6 +14,7 @@ import { DebReader, type DebFileSource } from './deb-reader.js';
 import { assertDebianPackageName } from './debian-name-grammar.js';
 import { debianTopLayer } from './image-files.js';
 import { debianPathOf } from './package-path.js';
+import { reportingDebFiles } from './deb-progress.js';
 import type { DebianClosure, DebianIndexProvider, DebianIndexSnapshot, DebianPackage } from './types.js';
 
 /** Nix system → Debian architecture. */
@@ -60,7 +61,12 @@ export class DebianPackageSource implements PackageSource {
     const snapshot = await this.snapshot(request, options.signal);
     const names = request.packages.map((component) => this.debianName(component));
     const closure = this.options.resolveClosure(snapshot, names);
-    return this.graphOf(snapshot, closure, request);
+    const report = options.onProgress;
+    if (report) {
+      const bytes = closure.packages.reduce((total, pkg) => total + pkg.size, 0);
+      report({ kind: 'log', text: `resolved ${closure.packages.length} Debian packages (${(bytes / (1024 * 1024)).toFixed(1)} MiB of .debs)` });
+    }
+    return this.graphOf(snapshot, closure, request, report ? reportingDebFiles(this.options.files, report) : this.options.files);
   }
 
   revisions(): Promise<string[]> {
@@ -100,7 +106,7 @@ export class DebianPackageSource implements PackageSource {
     return this.options.index.snapshot(request.revision, architectureOf(request.system), signal);
   }
 
-  private graphOf(snapshot: DebianIndexSnapshot, closure: DebianClosure, request: ImageRequest): ClosureGraph {
+  private graphOf(snapshot: DebianIndexSnapshot, closure: DebianClosure, request: ImageRequest, files: DebFileSource): ClosureGraph {
     const byName = new Map(closure.packages.map((pkg) => [pkg.name, pkg]));
     const pathOfName = (name: string): string | undefined => {
       const pkg = byName.get(name);
@@ -120,7 +126,7 @@ export class DebianPackageSource implements PackageSource {
       const path = root === undefined ? undefined : pathOfName(root);
       if (path) packageRoots[component] = [path];
     });
-    const reader = new DebReader(this.options.files, new Map(closure.packages.map((pkg): [string, DebianPackage] => [debianPathOf(pkg), pkg])));
+    const reader = new DebReader(files, new Map(closure.packages.map((pkg): [string, DebianPackage] => [debianPathOf(pkg), pkg])));
     const counts = this.popularityOf(snapshot);
     const popularity = counts ? new Map(closure.packages.map((pkg) => [debianPathOf(pkg), counts.get(pkg.name) ?? 0])) : undefined;
     return {

@@ -7,6 +7,7 @@ import { runProcess, type RunResult } from './run-process.js';
 import { parsePathInfo } from './path-info.js';
 import { NixPackageListing } from './package-listing.js';
 import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
+import { parseNixBuildLine } from './nix-progress.js';
 import type { PackageSetAt, PackageSetRevisions } from './package-set-revisions.js';
 import { LruMap } from '../../cache/lru-map.js';
 
@@ -60,12 +61,14 @@ export class NixPackageSource implements PackageSource {
     return `nix:${await this.options.packageSets.key(request.revision, signal)}`;
   }
 
-  async resolve(request: ImageRequest, { signal, cacheKey }: ResolveOptions): Promise<ClosureGraph> {
+  async resolve(request: ImageRequest, { signal, cacheKey, onProgress }: ResolveOptions): Promise<ClosureGraph> {
     for (const name of request.packages) assertValidAttrPath(name);
+    const report = onProgress ?? (() => undefined);
     const pinned = cacheKey?.startsWith('nix:') ? cacheKey.slice('nix:'.length) : undefined;
     const at = await this.options.packageSets.locate(request.revision, signal, pinned);
     const args = this.expressionArgs(request, at);
 
+    report({ kind: 'log', text: `evaluating ${request.packages.join(' ')} in the package set` });
     const evaluated = parseEvalResult(
       await this.runChecked('nix-instantiate', ['--eval', '--strict', '--json', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'eval'], 'evaluating the package set', signal),
     );
@@ -76,8 +79,16 @@ export class NixPackageSource implements PackageSource {
     const roots = [...new Set(request.packages.flatMap((name) => packageRoots[name] ?? []))];
 
     const invalid = await this.runChecked('nix-store', ['--check-validity', '--print-invalid', ...roots], 'checking the store', signal);
-    if (invalid.trim() !== '') {
-      await this.runChecked('nix-build', ['--no-out-link', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'build'], 'building the packages', signal);
+    const missingOutputs = invalid.split('\n').filter((line) => line.trim() !== '').length;
+    if (missingOutputs > 0) {
+      report({ kind: 'log', text: `${missingOutputs} of ${roots.length} outputs are not in the store: realising them with nix-build` });
+      const onLine = (line: string): void => {
+        const event = parseNixBuildLine(line);
+        if (event) report(event);
+      };
+      await this.runChecked('nix-build', ['--no-out-link', '-E', RESOLVE_EXPRESSION, ...args, '--argstr', 'mode', 'build'], 'building the packages', signal, onLine);
+    } else {
+      report({ kind: 'log', text: `all ${roots.length} outputs are already in the store` });
     }
     const pathInfo = await this.runChecked('nix', [...NIX_COMMAND_FLAGS, 'path-info', '--json', '--recursive', ...roots], 'reading the closure', signal);
     const paths: StorePathInfo[] = parsePathInfo(pathInfo);
@@ -105,7 +116,7 @@ export class NixPackageSource implements PackageSource {
     ];
   }
 
-  private async runChecked(command: string, args: readonly string[], what: string, signal: AbortSignal | undefined): Promise<string> {
+  private async runChecked(command: string, args: readonly string[], what: string, signal: AbortSignal | undefined, onStderrLine?: (line: string) => void): Promise<string> {
     this.options.onNixCommand?.(command);
     const executable = this.options.nixBinDir ? join(this.options.nixBinDir, command) : command;
     let result: RunResult;
@@ -114,6 +125,7 @@ export class NixPackageSource implements PackageSource {
         env: this.options.env,
         timeoutMs: this.options.timeoutMs,
         signal: signal ?? new AbortController().signal,
+        ...(onStderrLine ? { onStderrLine } : {}),
       });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -7,6 +7,8 @@ export interface RunOptions {
   readonly signal: AbortSignal;
   /** Stdout beyond this many bytes fails the run instead of exhausting memory. */
   readonly maxStdoutBytes?: number;
+  /** Called with each complete line of stderr as it arrives (lines past 4 KiB are cut). */
+  readonly onStderrLine?: (line: string) => void;
 }
 
 export interface RunResult {
@@ -17,6 +19,7 @@ export interface RunResult {
 }
 
 const STDERR_TAIL_BYTES = 16 * 1024;
+const MAX_LINE_BYTES = 4 * 1024;
 
 /**
  * Run a command to completion. Stdout and stderr are drained concurrently so a chatty child can
@@ -37,6 +40,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     let stdoutBytes = 0;
     let stderrTail = Buffer.alloc(0);
     let failure: unknown;
+    const lines = options.onStderrLine ? new LineSplitter(options.onStderrLine) : null;
 
     const killGroup = (reason: unknown): void => {
       failure ??= reason;
@@ -61,6 +65,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       else stdout.push(chunk);
     });
     child.stderr.on('data', (chunk: Buffer) => {
+      lines?.push(chunk);
       stderrTail = Buffer.concat([stderrTail, chunk]);
       if (stderrTail.length > STDERR_TAIL_BYTES) stderrTail = stderrTail.subarray(-STDERR_TAIL_BYTES);
     });
@@ -68,6 +73,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child.on('close', (code) => {
       clearTimeout(timer);
       options.signal.removeEventListener('abort', onAbort);
+      lines?.end();
       if (failure !== undefined) {
         reject(failure);
         return;
@@ -79,4 +85,42 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       });
     });
   });
+}
+
+/** Splits a byte stream into lines, holding at most MAX_LINE_BYTES of an unfinished one. */
+export class LineSplitter {
+  private partial = Buffer.alloc(0);
+  private skipping = false;
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let data = this.partial.length > 0 ? Buffer.concat([this.partial, chunk]) : chunk;
+    for (let newline = data.indexOf(10); newline >= 0; newline = data.indexOf(10)) {
+      if (!this.skipping) this.emit(data.subarray(0, Math.min(newline, MAX_LINE_BYTES)));
+      this.skipping = false;
+      data = data.subarray(newline + 1);
+    }
+    if (data.length > MAX_LINE_BYTES) {
+      // A line this long is cut: its start is reported, the rest up to the newline dropped.
+      if (!this.skipping) this.emit(data.subarray(0, MAX_LINE_BYTES));
+      this.skipping = true;
+      data = Buffer.alloc(0);
+    }
+    this.partial = Buffer.from(data);
+  }
+
+  end(): void {
+    if (this.partial.length > 0 && !this.skipping) this.emit(this.partial);
+    this.partial = Buffer.alloc(0);
+  }
+
+  private emit(bytes: Buffer): void {
+    const line = bytes.toString('utf8').replace(/\r$/, '');
+    try {
+      this.onLine(line);
+    } catch {
+      // A listener's failure must not break the run it watches.
+    }
+  }
 }

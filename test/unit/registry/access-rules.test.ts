@@ -68,6 +68,21 @@ describe.each([true, false])('access rules with anonymousPull=%s', (anonymousPul
     expect((await mount('carol', 'shared/tool')).statusCode).toBe(anonymousPull ? 201 : 202);
   });
 
+  it('offers the web UI Delete only to a user the rules let delete, as the DELETE route decides', async () => {
+    // A pushed manifest, so the repository page exists; carol may push to shared/* but not delete.
+    const config = Buffer.from('{}');
+    const digest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+    const upload = await app.server.inject({ method: 'POST', url: `/v2/shared/tool/blobs/uploads/?digest=${digest}`, headers: { ...basic('carol'), 'content-type': 'application/octet-stream' }, payload: config });
+    expect(upload.statusCode).toBe(201);
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest, size: config.length }, layers: [] });
+    const put = await app.server.inject({ method: 'PUT', url: '/v2/shared/tool/manifests/v1', headers: { ...basic('carol'), 'content-type': 'application/vnd.oci.image.manifest.v1+json' }, payload: manifest });
+    expect(put.statusCode).toBe(201);
+    const view = await inject('GET', '/api/v1/repositories/shared/tool', basic('carol'));
+    expect(view.statusCode).toBe(200);
+    expect((view.json() as { deletes: { allowed: boolean } }).deletes.allowed).toBe(false);
+    expect((await inject('DELETE', '/v2/shared/tool/manifests/v1', basic('carol'))).statusCode).toBe(403);
+  });
+
   it('grants tokens only what the rules allow, and the tokens hold to it', async () => {
     const token = async (user: string, scope: string) => {
       const response = await inject('GET', `/token?service=stowage&scope=${encodeURIComponent(scope)}`, basic(user));

@@ -3,7 +3,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runProcess } from '../../../src/sources/nix/run-process.js';
+import { LineSplitter, runProcess } from '../../../src/sources/nix/run-process.js';
 import { SourceTimeoutError } from '../../../src/sources/errors.js';
 
 const env = { PATH: '/usr/bin:/bin' };
@@ -53,5 +53,56 @@ describe('runProcess', () => {
     const running = runProcess('sleep', ['30'], { env, timeoutMs: 60_000, signal: controller.signal });
     setTimeout(() => controller.abort(new Error('cancelled by caller')), 50);
     await expect(running).rejects.toThrow('cancelled by caller');
+  });
+});
+
+describe('runProcess stderr lines', () => {
+  it('calls onStderrLine with each line as it arrives, the last unterminated one at exit, long ones cut', async () => {
+    const lines: string[] = [];
+    // Written in pieces that split lines, with a pause, and a 10 KiB line.
+    const script = 'printf "one\\ntw" >&2; sleep 0.2; printf "o\\r\\nthree" >&2; printf "\\n%s\\nlast" "$(head -c 10240 /dev/zero | tr "\\0" z)" >&2';
+    const result = await runProcess('sh', ['-c', script], { env, timeoutMs: 5_000, signal: new AbortController().signal, onStderrLine: (line) => lines.push(line) });
+    expect(result.exitCode).toBe(0);
+    expect(lines.slice(0, 3)).toEqual(['one', 'two', 'three']);
+    expect(lines[3]).toBe('z'.repeat(4096));
+    expect(lines[4]).toBe('last');
+    expect(lines).toHaveLength(5);
+  });
+
+  it('keeps running when the listener throws', async () => {
+    const result = await runProcess('sh', ['-c', 'echo a >&2; echo b >&2; echo out'], {
+      env,
+      timeoutMs: 5_000,
+      signal: new AbortController().signal,
+      onStderrLine: () => {
+        throw new Error('listener broke');
+      },
+    });
+    expect(result).toMatchObject({ exitCode: 0, stdout: 'out\n' });
+  });
+});
+
+describe('LineSplitter', () => {
+  it('cuts a long line at 4 KiB however the chunks fall, and drops its rest up to the newline', () => {
+    for (const split of [10, 3000, 4096, 5000, 10_240]) {
+      const lines: string[] = [];
+      const splitter = new LineSplitter((line) => lines.push(line));
+      const bytes = Buffer.from(`${'y'.repeat(10_240)}\nnext\n`);
+      splitter.push(bytes.subarray(0, split));
+      splitter.push(bytes.subarray(split));
+      splitter.end();
+      expect(lines.map((line) => line.length), `split at ${split}`).toEqual([4096, 4]);
+    }
+  });
+
+  it('joins a line split across chunks, also inside a multi-byte character', () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((line) => lines.push(line));
+    const bytes = Buffer.from('grüße\r\nzwei');
+    splitter.push(bytes.subarray(0, 3));
+    splitter.push(bytes.subarray(3));
+    expect(lines).toEqual(['grüße']);
+    splitter.end();
+    expect(lines).toEqual(['grüße', 'zwei']);
   });
 });

@@ -151,6 +151,33 @@ describe('building from the UI', () => {
     expect(layers.some((status) => status.layersDone > 0 && (status.bytesWritten ?? 0) > 0)).toBe(true);
   });
 
+  it('streams what the source reports while it resolves, before the layers, and replays it to a late reader', async () => {
+    // The source seam: a source's progress events become log lines of the build, live.
+    const resolve = source.resolve.bind(source);
+    Object.assign(source, {
+      resolve: async (request: Parameters<typeof resolve>[0], options: Parameters<typeof resolve>[1]) => {
+        options.onProgress?.({ kind: 'build', text: 'building slow-1.0' });
+        options.onProgress?.({ kind: 'download', text: 'downloading libslow-2.0 from the cache' });
+        return resolve(request, options);
+      },
+    });
+    const app = await makeApp();
+    const url = await listen(app);
+    expect((await fetch(`${url}/api/v1/builds/shell/slow`, { method: 'POST' })).status).toBe(202);
+    const events = readSse(`${url}/api/v1/build-events/shell/slow`);
+    const first = await events.until((event) => event.event === 'log' && (event.data as { kind: string }).kind === 'download');
+    expect(first.data).toMatchObject({ image: 'shell/slow', revision: 'latest', text: 'downloading libslow-2.0 from the cache', counts: { build: 1, download: 1 } });
+    source.release();
+    const all = await events.done;
+    const logAt = all.findIndex((event) => event.event === 'log' && (event.data as { text: string }).text === 'building slow-1.0');
+    const layersAt = all.findIndex((event) => event.event === 'status' && (event.data as { phase: string }).phase === 'layers');
+    expect(logAt).toBeGreaterThanOrEqual(0);
+    expect(logAt).toBeLessThan(layersAt);
+    expect(all.some((event) => event.event === 'log' && (event.data as { kind: string }).kind === 'layer')).toBe(true);
+    const late = await readSse(`${url}/api/v1/build-events/shell/slow`).done;
+    expect(late.filter((event) => event.event === 'log').map((event) => (event.data as { text: string }).text).slice(0, 2)).toEqual(['building slow-1.0', 'downloading libslow-2.0 from the cache']);
+  });
+
   it('answers 200 for an image that is already built, and the stream says done at once', async () => {
     const app = await makeApp();
     await app.server.inject({ method: 'GET', url: '/v2/shell/tool/manifests/latest' });
@@ -159,8 +186,11 @@ describe('building from the UI', () => {
     expect(again.json().status).toBe('built');
     const url = await listen(app);
     const events = await readSse(`${url}/api/v1/build-events/shell/tool`).done;
-    // The last known status (done) comes first, then the end of the stream.
-    expect(events.filter((event) => event.event !== 'status').map((event) => event.event)).toEqual(['done']);
+    // The last known status (done) and the build's kept log come first, then the end of the stream.
+    expect(events.filter((event) => event.event !== 'status' && event.event !== 'log').map((event) => event.event)).toEqual(['done']);
+    const layerLines = events.filter((event) => event.event === 'log' && (event.data as { kind: string }).kind === 'layer');
+    expect(layerLines.length).toBeGreaterThan(0);
+    expect(events.findIndex((event) => event.event === 'log')).toBeLessThan(events.findIndex((event) => event.event === 'done'));
   });
 
   it('streams a failure with the tail of the Nix log', async () => {

@@ -40,6 +40,19 @@ describe('DebianPackageSource', () => {
     expect(popularity.get('/debian/libc6_2.36-9+deb12u9_amd64')).toBeGreaterThan(popularity.get('/debian/curl_7.88.1-10+deb12u8_amd64') ?? 0);
   });
 
+  it('reports the resolution, then each .deb as the layers read it, through onProgress', async () => {
+    const source = new DebianPackageSource({ index: await provider(), resolveClosure: (s, n) => resolveClosure(s, n), files });
+    const events: Array<{ kind: string; text: string }> = [];
+    const closure = await source.resolve(request(['curl']), { signal: new AbortController().signal, onProgress: (event) => events.push(event) });
+    expect(events).toEqual([{ kind: 'log', text: expect.stringMatching(/^resolved 3 Debian packages \(\d+\.\d MiB of \.debs\)$/) as unknown as string }]);
+    // Reading a package's files fetches its .deb: reported before the fetch (which fails here).
+    const entries = closure.rootFs?.reader.entries('/debian/libssl3_3.0.17-1~deb12u2_amd64');
+    await expect((async () => {
+      for await (const _entry of entries ?? []) break;
+    })()).rejects.toThrow('no .debs in this test');
+    expect(events[1]).toEqual({ kind: 'download', text: expect.stringMatching(/^fetching libssl3 3\.0\.17-1~deb12u2 \(amd64, /) as unknown as string });
+  });
+
   it('keys images by index state: a security update changes the key and only the updated path', async () => {
     const source = new DebianPackageSource({ index: await provider(), resolveClosure: (s, n) => resolveClosure(s, n), files });
     expect(await source.cacheKey(request(['git'], 'latest'))).not.toBe(await source.cacheKey(request(['git'], 'bookworm')));

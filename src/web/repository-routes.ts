@@ -1,0 +1,46 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { nameProblem } from '../oci/reference.js';
+import { RegistryError } from '../registry/registry-error.js';
+import { describePushedRepository, type PushedRepositoryView } from './repository-view.js';
+import type { Permission, WebDeps } from './web-deps.js';
+
+const MAX_NAMES = 200;
+
+export interface PushedRepositoryAnswer extends PushedRepositoryView {
+  readonly registry: string;
+  /** Whether the registry's DELETE route would let this caller delete the repository's tags. */
+  readonly deletes: Permission;
+}
+
+/**
+ * Pushed repositories, as the UI shows them:
+ *   GET /api/v1/repositories?last=      names of pushed repositories, ascending, a page at a time
+ *   GET /api/v1/repositories/<name>     its tags with digest, media type, platforms, size and push
+ *                                       time, and `deletes`: whether the credentials sent may delete
+ * Deleting is the registry's own `DELETE /v2/<name>/manifests/<tag>`; `deletes` only tells the page
+ * whether to offer it (route-permission.ts decides as that route's access control does).
+ */
+export function registerRepositoryRoutes(app: FastifyInstance, deps: WebDeps): void {
+  // What pulls could learn (tags/list, manifests): readable by whoever may pull.
+  const readRoute = { config: { access: 'read' as const } };
+
+  app.get<{ Querystring: { last?: string } }>('/api/v1/repositories', readRoute, async (request) => {
+    const names = await deps.repositories.names(request.query.last, MAX_NAMES + 1);
+    const page = names.slice(0, MAX_NAMES);
+    return { repositories: page, next: names.length > MAX_NAMES ? (page[page.length - 1] ?? null) : null };
+  });
+
+  app.get<{ Params: { '*': string } }>('/api/v1/repositories/*', readRoute, async (request) => {
+    const name = request.params['*'];
+    const answer = await pushedRepositoryAnswer(deps, request, name);
+    if (answer === null) throw new RegistryError('NAME_UNKNOWN', `nothing has been pushed to ${name}`, { name });
+    return answer;
+  });
+}
+
+/** The pushed repository `name` as the page shows it, or null when nothing was pushed there. */
+export async function pushedRepositoryAnswer(deps: WebDeps, request: FastifyRequest, name: string): Promise<PushedRepositoryAnswer | null> {
+  if (nameProblem(name) !== null || !(await deps.repositories.isPushed(name))) return null;
+  const view = await describePushedRepository(deps.repositories, name);
+  return { ...view, registry: deps.publicHost || request.host, deletes: await deps.permissions.mayDelete(request, name) };
+}

@@ -1,0 +1,135 @@
+/** A manifest as pushed (the registry's PushedRepositories gives it). */
+export interface PushedManifest {
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly body: Buffer;
+  /** ISO 8601; absent for manifests pushed before push times were recorded. */
+  readonly pushedAt?: string;
+}
+
+/** What the UI reads of pushed repositories. */
+export interface PushedRepositoryReader {
+  isPushed(name: string): Promise<boolean>;
+  /** Every tag of `name`, in no particular order. */
+  tags(name: string): Promise<string[]>;
+  /** A manifest by tag or digest, or null. */
+  getManifest(name: string, reference: string): Promise<PushedManifest | null>;
+  /** Up to `limit` repository names sorting after `after`, ascending. */
+  names(after: string | undefined, limit: number): Promise<string[]>;
+}
+
+/** Tags one page shows at most: each costs a manifest read (two or more for an index). */
+export const MAX_TAGS_SHOWN = 100;
+/** Platforms of one index read at most. */
+const MAX_PLATFORMS = 32;
+
+export interface PlatformSize {
+  /** `linux/amd64`, `linux/arm64/v8`, or `unknown`. */
+  readonly platform: string;
+  readonly digest: string;
+  /** Config plus layers of that platform's image; null when its manifest is not in the repository. */
+  readonly size: number | null;
+}
+
+export interface PushedTagView {
+  readonly tag: string;
+  readonly digest: string;
+  readonly mediaType: string;
+  /** `index`: a multi-platform image; `artifact`: a manifest with an artifactType or a config that is not an image's. */
+  readonly kind: 'image' | 'index' | 'artifact';
+  readonly artifactType: string | null;
+  /** Bytes the tag's content takes: config plus layers, for an index its platforms' (each blob once). */
+  readonly size: number;
+  readonly layers: number | null;
+  readonly platforms: readonly PlatformSize[];
+  readonly pushedAt: string | null;
+}
+
+export interface PushedRepositoryView {
+  readonly kind: 'pushed';
+  readonly name: string;
+  readonly tags: readonly PushedTagView[];
+  /** Tags in the repository, shown or not. */
+  readonly totalTags: number;
+}
+
+interface Blob {
+  readonly digest?: unknown;
+  readonly size?: unknown;
+  readonly mediaType?: unknown;
+  readonly platform?: { readonly os?: unknown; readonly architecture?: unknown; readonly variant?: unknown };
+}
+
+interface ManifestBody {
+  readonly mediaType?: unknown;
+  readonly artifactType?: unknown;
+  readonly config?: Blob;
+  readonly layers?: readonly Blob[];
+  readonly manifests?: readonly Blob[];
+}
+
+type Repositories = Pick<PushedRepositoryReader, 'tags' | 'getManifest'>;
+
+/** The tags of pushed repository `name` (the first MAX_TAGS_SHOWN by name) with what each holds. */
+export async function describePushedRepository(repositories: Repositories, name: string): Promise<PushedRepositoryView> {
+  const all = (await repositories.tags(name)).sort();
+  const tags: PushedTagView[] = [];
+  for (const tag of all.slice(0, MAX_TAGS_SHOWN)) {
+    const manifest = await repositories.getManifest(name, tag);
+    // Deleted between listing and reading: not shown.
+    if (manifest !== null) tags.push(await describeTag(repositories, name, tag, manifest));
+  }
+  return { kind: 'pushed', name, tags, totalTags: all.length };
+}
+
+async function describeTag(repositories: Repositories, name: string, tag: string, manifest: PushedManifest): Promise<PushedTagView> {
+  const body = parseBody(manifest.body);
+  const base = { tag, digest: manifest.digest, mediaType: manifest.mediaType, pushedAt: manifest.pushedAt ?? null };
+  const artifactType = typeof body.artifactType === 'string' ? body.artifactType : null;
+  if (Array.isArray(body.manifests)) {
+    const platforms: PlatformSize[] = [];
+    const blobs = new Map<string, number>();
+    for (const child of body.manifests.slice(0, MAX_PLATFORMS)) {
+      if (typeof child.digest !== 'string') continue;
+      const stored = await repositories.getManifest(name, child.digest);
+      const childBlobs = stored === null ? null : blobsOf(parseBody(stored.body));
+      for (const [digest, size] of childBlobs ?? []) blobs.set(digest, size);
+      platforms.push({ platform: platformOf(child), digest: child.digest, size: childBlobs === null ? null : sum(childBlobs.values()) });
+    }
+    return { ...base, kind: 'index', artifactType, size: sum(blobs.values()), layers: null, platforms };
+  }
+  const blobs = blobsOf(body);
+  const image = artifactType === null && typeof body.config?.mediaType === 'string' && /image\.config|container\.image/.test(body.config.mediaType);
+  return { ...base, kind: image ? 'image' : 'artifact', artifactType, size: sum(blobs.values()), layers: body.layers?.length ?? 0, platforms: [] };
+}
+
+/** Config and layers by digest, with their sizes. */
+function blobsOf(body: ManifestBody): Map<string, number> {
+  const blobs = new Map<string, number>();
+  for (const blob of [body.config, ...(body.layers ?? [])]) {
+    if (blob && typeof blob.digest === 'string' && typeof blob.size === 'number') blobs.set(blob.digest, blob.size);
+  }
+  return blobs;
+}
+
+function platformOf(descriptor: Blob): string {
+  const { os, architecture, variant } = descriptor.platform ?? {};
+  if (typeof os !== 'string' || typeof architecture !== 'string') return 'unknown';
+  return [os, architecture, ...(typeof variant === 'string' ? [variant] : [])].join('/');
+}
+
+function parseBody(bytes: Buffer): ManifestBody {
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as ManifestBody) : {};
+  } catch {
+    // Stored manifests were validated on push; an unreadable one is shown without sizes.
+    return {};
+  }
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}
