@@ -12,19 +12,22 @@
  * --parallelism at once, gzip blocks on as many threads); `single`, everything in one layer
  * (block-parallel gzip alone). Configurations run interleaved: one warm-up round, then
  * --repeat rounds; medians are reported with the min-max, and every round must give the same
- * digests. Targets (issue 15): stowage gzip image at most 1.1x pigz; peak RSS under 250 MB.
+ * digests. Each stowage build runs in a fresh process (stowage-child.ts), whose peak RSS is
+ * the build's own. Targets (issue 15): stowage gzip image at most 1.1x pigz; peak RSS under 250 MB.
  */
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeflateWorkers, DEFAULT_COMPRESSION_LEVEL, type LayerCompression } from '../../src/builder/layer/index.js';
-import { LocalStoreReader } from '../../src/sources/local-store-reader.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_COMPRESSION_LEVEL, type LayerCompression } from '../../src/builder/layer/index.js';
 import { DEFAULT_ATTRIBUTES, resolveClosure } from './closure.js';
 import { generateClosure } from './generated-closure.js';
 import { timePipeline, type PipelineCompressor } from './pipeline.js';
 import { printTable, summarise, type Config, type Sample } from './report.js';
-import { layersOf, timeStowage } from './stowage-build.js';
-import { rm } from 'node:fs/promises';
+import { run } from './processes.js';
+import type { ChildBuild } from './stowage-child.js';
+import { layersOf, type StowageRun } from './stowage-build.js';
 
 const { values } = parseArgs({
   options: {
@@ -73,11 +76,12 @@ if (values.paths) {
   storePaths = await resolveClosure(path.resolve(values.pkgs), values.attrs.split(','));
 }
 
+const cleanups: Array<() => Promise<void>> = [];
 try {
-  const reader = new LocalStoreReader(storeDir);
+  const work = await mkdtemp(path.join(tmpdir(), 'stowage-bench-build-'));
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
   const imageLayers = await layersOf(storeDir, storePaths, Number(values['max-layers']) - 1);
   const singleLayer = [{ paths: storePaths, bytes: imageLayers.reduce((total, layer) => total + layer.bytes, 0) }];
-  const gzipCompressors = new DeflateWorkers(parallelism);
   const pipelines: PipelineCompressor[] = compressions.flatMap((compression) => (compression === 'gzip' ? ['gzip' as const, 'pigz' as const] : ['zstd' as const]));
   const configs: Config[] = [
     ...pipelines.map((compressor) => ({ kind: 'pipeline' as const, compressor })),
@@ -106,11 +110,21 @@ try {
       const level = config.compressor === 'zstd' ? DEFAULT_COMPRESSION_LEVEL.zstd : DEFAULT_COMPRESSION_LEVEL.gzip;
       return { ...(await timePipeline(storePaths, config.compressor, level, storeDir)), uncompressed: 0, peakRssBytes: null, digests: '' };
     }
-    const layers = config.shape === 'image' ? imageLayers : singleLayer;
-    const level = DEFAULT_COMPRESSION_LEVEL[config.compression];
-    return timeStowage({ reader, layers, compression: config.compression, level, parallelism, gzipCompressors });
+    // In a fresh process each time, so that the peak RSS measured is the build's own.
+    const child: ChildBuild = {
+      storeDir,
+      layers: config.shape === 'image' ? imageLayers : singleLayer,
+      compression: config.compression,
+      level: DEFAULT_COMPRESSION_LEVEL[config.compression],
+      parallelism,
+    };
+    const buildFile = path.join(work, 'build.json');
+    await writeFile(buildFile, JSON.stringify(child));
+    const { stdout } = await run(process.execPath, ['--expose-gc', fileURLToPath(new URL('./stowage-child.js', import.meta.url)), buildFile]);
+    return JSON.parse(stdout) as StowageRun;
   }
 } finally {
+  for (const cleanup of cleanups) await cleanup();
   if (generated && !values.keep) await rm(storeDir, { recursive: true, force: true });
 }
 
