@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from './config/schema.js';
@@ -27,6 +28,7 @@ import { closurePopularity, popularityFromNames } from './layering/index.js';
 import { createLayerer } from './compose-layering.js';
 import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
 import { ImageBuilder } from './builder/image-builder.js';
+import { DeflateWorkers } from './builder/layer/index.js';
 import { BuiltImages } from './builder/built-images.js';
 import { BuildQueue } from './builder/build-queue.js';
 import { BuildTracker } from './builder/build-tracker.js';
@@ -115,6 +117,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const popularityTable = popularityFile ? await loadPopularityTable(popularityFile) : null;
   if (popularityFile) logger.info({ popularityFile, names: popularityTable?.counts.size }, 'layering with package-set popularity');
 
+  // Layers of one image side by side, and their gzip blocks on as many threads (one per core).
+  const layerParallelism = config.builds.layerParallelism || availableParallelism();
   const imageNames = imageNameOptionsOf(config);
   const builtImages = new BuiltImages(metadata, imageNames);
   const builder = new ImageBuilder(
@@ -131,9 +135,11 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       tracker: new BuildTracker(),
       logger: logger.child({ module: 'builder' }),
       observer: buildObserver(metrics),
+      gzipCompressors: new DeflateWorkers(layerParallelism),
     },
     {
       maxLayers: config.image.maxLayers,
+      layerParallelism,
       levels: { gzip: config.image.gzipLevel, zstd: config.image.zstdLevel },
       timeoutMs: config.builds.timeoutMs,
       ...(popularityTable ? { popularityKey: popularityTable.fingerprint } : {}),

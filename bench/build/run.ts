@@ -1,173 +1,138 @@
 /**
- * Layer build benchmark: stowage's streaming layer writer against `tar | gzip` / `tar | zstd`
- * on the same store paths.
+ * Layer build benchmark: stowage's layer writer against `tar | gzip -6`, `tar | pigz -6` and
+ * `tar | zstd -3` on the same store paths, in one run.
  *
- *   npm run bench:build                       closure of examples/pkgs hello, busybox, bigdata
- *   npm run bench:build -- --paths /nix/store/a-x /nix/store/b-y
- *   npm run bench:build -- --repeat 7 --json
+ *   npm run bench:build                          generated closure: >= 1.1 GB, 20,000+ files
+ *   npm run bench:build -- --keep                keep the generated closure for the next run
+ *   npm run bench:build -- --closure nix         closure of examples/pkgs hello, busybox, bigdata
+ *   npm run bench:build -- --paths /nix/store/a-x /nix/store/b-y --repeat 5 --json
  *
- * Configurations run interleaved: one warm-up round, then `--repeat` rounds; the median of
- * each is reported (the machine may be shared, so interleaving spreads outside load evenly). Stowage builds every layer into a fresh MemoryBlobStore.
+ * Stowage configurations: `image`, the closure grouped into at most --max-layers layers by the
+ * registry's layerer and built as an image build does (layers side by side, largest first,
+ * --parallelism at once, gzip blocks on as many threads); `single`, everything in one layer
+ * (block-parallel gzip alone). Configurations run interleaved: one warm-up round, then
+ * --repeat rounds; medians are reported with the min-max, and every round must give the same
+ * digests. Each stowage build runs in a fresh process (stowage-child.ts), whose peak RSS is
+ * the build's own. Targets (issue 15): stowage gzip image at most 1.1x pigz; peak RSS under 250 MB.
  */
-import { availableParallelism, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
-import { writeStorePathLayer, DEFAULT_COMPRESSION_LEVEL, type LayerCompression } from '../../src/builder/layer/index.js';
-import { LocalStoreReader } from '../../src/sources/local-store-reader.js';
-import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
+import { parseArgs } from 'node:util';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_COMPRESSION_LEVEL, type LayerCompression } from '../../src/builder/layer/index.js';
 import { DEFAULT_ATTRIBUTES, resolveClosure } from './closure.js';
-import { timePipeline } from './pipeline.js';
-
-/** One row of the results: a compression and a layer shape. */
-interface Result {
-  compression: LayerCompression;
-  level: number;
-  /** `single`: all paths in one layer, as the pipeline does; `per-path`: one layer each. */
-  layers: 'single' | 'per-path';
-  layerCount: number;
-  stowageSeconds: number;
-  pipelineSeconds: number;
-  /** stowage / pipeline time; the target is at most 1.2. */
-  ratio: number;
-  /** CPU time (all threads; all processes of the pipeline), steadier than wall time on a busy host. */
-  stowageCpuSeconds: number;
-  pipelineCpuSeconds: number;
-  cpuRatio: number;
-  stowageBytes: number;
-  pipelineBytes: number;
-  uncompressedBytes: number;
-}
+import { generateClosure } from './generated-closure.js';
+import { timePipeline, type PipelineCompressor } from './pipeline.js';
+import { printTable, summarise, type Config, type Sample } from './report.js';
+import { run } from './processes.js';
+import type { ChildBuild } from './stowage-child.js';
+import { layersOf, type StowageRun } from './stowage-build.js';
 
 const { values } = parseArgs({
   options: {
+    closure: { type: 'string', default: 'generated' },
     paths: { type: 'string', multiple: true },
     pkgs: { type: 'string', default: 'examples/pkgs' },
     attrs: { type: 'string', default: DEFAULT_ATTRIBUTES.join(',') },
-    repeat: { type: 'string', default: '5' },
+    'store-dir': { type: 'string', default: path.join(tmpdir(), 'stowage-bench-closure') },
+    'generate-bytes': { type: 'string', default: '1100000000' },
+    'generate-files': { type: 'string', default: '20000' },
+    keep: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '3' },
     compression: { type: 'string', default: 'gzip,zstd' },
+    parallelism: { type: 'string', default: String(availableParallelism()) },
+    'max-layers': { type: 'string', default: '100' },
     json: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
 
 const repeat = Math.max(1, Number.parseInt(values.repeat, 10));
+const parallelism = Math.max(1, Number.parseInt(values.parallelism, 10));
 const compressions = values.compression.split(',').map(parseCompression);
-const storePaths = values.paths?.flatMap((value) => value.split(/[\s,]+/)).filter(Boolean)
-  ?? (await resolveClosure(path.resolve(values.pkgs), values.attrs.split(',')));
-const reader = new LocalStoreReader();
+const generated = values.paths === undefined && values.closure === 'generated';
+const log = (message: string): void => {
+  if (!values.json) console.error(message);
+};
 
-/** Timed configurations, interleaved run by run so that load from other processes hits all alike. */
-const configs = compressions.flatMap((compression) => [
-  { compression, kind: 'pipeline' as const },
-  { compression, kind: 'single' as const },
-  { compression, kind: 'per-path' as const },
-]);
-const samples = configs.map(() => [] as Sample[]);
-for (let round = 0; round <= repeat; round++) {
-  for (const [i, config] of configs.entries()) {
-    const sample = await measure(config.compression, config.kind);
-    // Round 0 warms the page cache and the JIT and is not counted.
-    if (round > 0) samples[i]?.push(sample);
-  }
-}
-const results: Result[] = compressions.flatMap((compression) => {
-  const medianOf = (kind: Sample['kind']): Sample => median(samples[configs.findIndex((c) => c.compression === compression && c.kind === kind)] ?? []);
-  const pipeline = medianOf('pipeline');
-  return (['single', 'per-path'] as const).map((layers) => {
-    const stowage = medianOf(layers);
-    return {
-      compression,
-      level: DEFAULT_COMPRESSION_LEVEL[compression],
-      layers,
-      layerCount: layers === 'single' ? 1 : storePaths.length,
-      stowageSeconds: stowage.seconds,
-      pipelineSeconds: pipeline.seconds,
-      ratio: stowage.seconds / pipeline.seconds,
-      stowageCpuSeconds: stowage.cpuSeconds,
-      pipelineCpuSeconds: pipeline.cpuSeconds,
-      cpuRatio: stowage.cpuSeconds / pipeline.cpuSeconds,
-      stowageBytes: stowage.size,
-      pipelineBytes: pipeline.size,
-      uncompressedBytes: stowage.uncompressed,
-    };
+let storeDir = '/nix/store';
+let storePaths: readonly string[];
+let files: number | null = null;
+if (values.paths) {
+  storePaths = values.paths.flatMap((value) => value.split(/[\s,]+/)).filter(Boolean);
+} else if (generated) {
+  log(`generating (or reusing) the closure in ${values['store-dir']} ...`);
+  const closure = await generateClosure({
+    dir: values['store-dir'],
+    bytes: Number(values['generate-bytes']),
+    smallFiles: Number(values['generate-files']),
+    storePaths: 300,
   });
-});
-
-if (values.json) {
-  console.log(JSON.stringify({ storePaths, repeat, node: process.version, cpus: availableParallelism(), loadavg: loadavg(), results }, null, 2));
+  storeDir = closure.dir;
+  storePaths = closure.storePaths;
+  files = closure.files;
 } else {
-  printTable(storePaths.length, results);
+  storePaths = await resolveClosure(path.resolve(values.pkgs), values.attrs.split(','));
 }
 
-interface Sample {
-  kind: 'pipeline' | 'single' | 'per-path';
-  seconds: number;
-  cpuSeconds: number;
-  size: number;
-  uncompressed: number;
-}
-
-async function measure(compression: LayerCompression, kind: Sample['kind']): Promise<Sample> {
-  if (kind === 'pipeline') {
-    const run = await timePipeline(storePaths, compression, DEFAULT_COMPRESSION_LEVEL[compression]);
-    return { kind, ...run, uncompressed: 0 };
+const cleanups: Array<() => Promise<void>> = [];
+try {
+  const work = await mkdtemp(path.join(tmpdir(), 'stowage-bench-build-'));
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
+  const imageLayers = await layersOf(storeDir, storePaths, Number(values['max-layers']) - 1);
+  const singleLayer = [{ paths: storePaths, bytes: imageLayers.reduce((total, layer) => total + layer.bytes, 0) }];
+  const pipelines: PipelineCompressor[] = compressions.flatMap((compression) => (compression === 'gzip' ? ['gzip' as const, 'pigz' as const] : ['zstd' as const]));
+  const configs: Config[] = [
+    ...pipelines.map((compressor) => ({ kind: 'pipeline' as const, compressor })),
+    ...compressions.flatMap((compression) => [
+      { kind: 'stowage' as const, compression, shape: 'image' as const },
+      ...(compression === 'gzip' ? [{ kind: 'stowage' as const, compression, shape: 'single' as const }] : []),
+    ]),
+  ];
+  const samples = configs.map(() => [] as Sample[]);
+  for (let round = 0; round <= repeat; round++) {
+    for (const [i, config] of configs.entries()) {
+      const sample = await measure(config);
+      log(`round ${round}${round === 0 ? ' (warm-up)' : ''}: ${describe(config)} ${sample.seconds.toFixed(2)} s`);
+      // Round 0 warms the page cache and the JIT and is not counted.
+      if (round > 0) samples[i]?.push(sample);
+    }
   }
-  const groups = kind === 'single' ? [storePaths] : storePaths.map((storePath) => [storePath]);
-  return { kind, ...(await buildLayers(groups, compression)) };
-}
+  const rows = summarise(configs, samples);
+  const machine = { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? '', memoryBytes: totalmem(), node: process.version, loadavg: loadavg() };
+  const closureInfo = { generated, storePaths: storePaths.length, files, bytes: singleLayer[0]?.bytes ?? 0, imageLayers: imageLayers.length };
+  if (values.json) console.log(JSON.stringify({ machine, closure: closureInfo, repeat, parallelism, results: rows }, null, 2));
+  else printTable(machine, closureInfo, repeat, parallelism, rows);
 
-/** Build each group as one layer, sequentially, as an image build does. */
-async function buildLayers(groups: readonly (readonly string[])[], compression: LayerCompression) {
-  const store = new MemoryBlobStore();
-  const cpu = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  let size = 0;
-  let uncompressed = 0;
-  for (const group of groups) {
-    const blob = await writeStorePathLayer({ reader, storePaths: group, compression, store });
-    size += blob.size;
-    uncompressed += blob.uncompressedSize;
+  async function measure(config: Config): Promise<Sample> {
+    if (config.kind === 'pipeline') {
+      const level = config.compressor === 'zstd' ? DEFAULT_COMPRESSION_LEVEL.zstd : DEFAULT_COMPRESSION_LEVEL.gzip;
+      return { ...(await timePipeline(storePaths, config.compressor, level, storeDir)), uncompressed: 0, peakRssBytes: null, digests: '' };
+    }
+    // In a fresh process each time, so that the peak RSS measured is the build's own.
+    const child: ChildBuild = {
+      storeDir,
+      layers: config.shape === 'image' ? imageLayers : singleLayer,
+      compression: config.compression,
+      level: DEFAULT_COMPRESSION_LEVEL[config.compression],
+      parallelism,
+    };
+    const buildFile = path.join(work, 'build.json');
+    await writeFile(buildFile, JSON.stringify(child));
+    const { stdout } = await run(process.execPath, ['--expose-gc', fileURLToPath(new URL('./stowage-child.js', import.meta.url)), buildFile]);
+    return JSON.parse(stdout) as StowageRun;
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const used = process.cpuUsage(cpu);
-  return { seconds, cpuSeconds: (used.user + used.system) / 1e6, size, uncompressed };
+} finally {
+  for (const cleanup of cleanups) await cleanup();
+  if (generated && !values.keep) await rm(storeDir, { recursive: true, force: true });
 }
 
-/** The sample with the median time. */
-function median(samples: readonly Sample[]): Sample {
-  const sorted = [...samples].sort((a, b) => a.seconds - b.seconds);
-  const middle = sorted[Math.floor(sorted.length / 2)];
-  if (!middle) throw new Error('no samples');
-  return middle;
+function describe(config: Config): string {
+  return config.kind === 'pipeline' ? `tar | ${config.compressor}` : `stowage ${config.compression} ${config.shape}`;
 }
 
 function parseCompression(value: string): LayerCompression {
   if (value === 'gzip' || value === 'zstd') return value;
   throw new Error(`unknown compression ${value}; use gzip or zstd`);
-}
-
-function printTable(pathCount: number, rows: readonly Result[]): void {
-  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(2);
-  const header = ['compression', 'layers', 'stowage s', 'pipeline s', 'ratio', 'stowage cpu s', 'pipeline cpu s', 'cpu ratio', 'stowage MiB', 'pipeline MiB', 'tar MiB'];
-  const body = rows.map((row) => [
-    `${row.compression} -${row.level}`,
-    row.layers === 'single' ? '1' : `${row.layerCount} (per path)`,
-    row.stowageSeconds.toFixed(3),
-    row.pipelineSeconds.toFixed(3),
-    `${row.ratio.toFixed(2)}x`,
-    row.stowageCpuSeconds.toFixed(3),
-    row.pipelineCpuSeconds.toFixed(3),
-    `${row.cpuRatio.toFixed(2)}x`,
-    mib(row.stowageBytes),
-    mib(row.pipelineBytes),
-    mib(row.uncompressedBytes),
-  ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
-  const line = (cells: readonly string[]): string => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  const load = loadavg().map((value) => value.toFixed(2)).join(' ');
-  console.log(`${pathCount} store paths, median of ${repeat} interleaved runs, ${availableParallelism()} CPUs, load ${load}`);
-  console.log('pipeline: tar -C / -c --sort=name <paths> | gzip -6 (or zstd -3) | wc -c\n');
-  console.log(line(header));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
-  for (const cells of body) console.log(line(cells));
 }

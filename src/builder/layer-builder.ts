@@ -6,10 +6,14 @@ import type { LayerCompression } from '../oci/media-types.js';
 import { cachedBuild, type CachedBuildDeps, type CachedResult } from './cached-build.js';
 import { MetadataKeys, type LayerRecord } from './records.js';
 import type { TopLayerEntry } from './top-layer.js';
-import { writeRootFsLayer, writeStorePathLayer, writeSyntheticLayer } from './layer/index.js';
+import { writeRootFsLayer, writeStorePathLayer, writeSyntheticLayer, type DeflateCompressors } from './layer/index.js';
 
-/** Bump when anything that shapes layer bytes changes, so old layer records are not reused. */
-export const LAYER_FORMAT_VERSION = 2; // 2: Debian package layers carry dpkg's .list and .md5sums
+/**
+ * Bump when anything that shapes layer bytes changes, so old layer records are not reused.
+ * 2: Debian package layers carry dpkg's .list and .md5sums.
+ * 3: gzip layers over 1 MiB are compressed in parallel blocks (new digests, same diff_ids).
+ */
+export const LAYER_FORMAT_VERSION = 3;
 
 export interface LayerSettings {
   readonly compression: LayerCompression;
@@ -22,7 +26,7 @@ export interface LayerSettings {
  * same group of paths shares the blob.
  */
 export class LayerBuilder {
-  constructor(private readonly deps: CachedBuildDeps & { readonly blobs: BlobStore }) {}
+  constructor(private readonly deps: CachedBuildDeps & { readonly blobs: BlobStore; readonly gzipCompressors?: DeflateCompressors }) {}
 
   storePathLayer(
     reader: StoreReader,
@@ -33,7 +37,7 @@ export class LayerBuilder {
   ): Promise<CachedResult<LayerRecord>> {
     const paths = layer.paths.map((path) => [path, narHashes.get(path) ?? '']);
     return this.cached({ kind: 'paths', paths }, settings, signal, async () =>
-      writeStorePathLayer({ reader, storePaths: layer.paths, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal }),
+      writeStorePathLayer({ reader, storePaths: layer.paths, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal, ...this.output() }),
     );
   }
 
@@ -47,14 +51,19 @@ export class LayerBuilder {
   ): Promise<CachedResult<LayerRecord>> {
     const paths = layer.paths.map((path) => [path, hashes.get(path) ?? '']);
     return this.cached({ kind: 'root-fs', paths }, settings, signal, async () =>
-      writeRootFsLayer({ reader, paths: layer.paths, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal }),
+      writeRootFsLayer({ reader, paths: layer.paths, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal, ...this.output() }),
     );
   }
 
   syntheticLayer(entries: readonly TopLayerEntry[], settings: LayerSettings, signal: AbortSignal): Promise<CachedResult<LayerRecord>> {
     return this.cached({ kind: 'top', entries }, settings, signal, async () =>
-      writeSyntheticLayer({ entries, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal }),
+      writeSyntheticLayer({ entries, compression: settings.compression, level: settings.level, store: this.deps.blobs, signal, ...this.output() }),
     );
+  }
+
+  /** What every layer write takes besides its content. */
+  private output(): { gzipCompressors?: DeflateCompressors } {
+    return this.deps.gzipCompressors ? { gzipCompressors: this.deps.gzipCompressors } : {};
   }
 
   private cached(

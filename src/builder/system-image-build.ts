@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Layer, Layerer, LayeringGraph, Popularity } from '../layering/types.js';
@@ -9,7 +10,10 @@ import { MediaType, type LayerCompression } from '../oci/media-types.js';
 import type { ParsedImageName } from '../image-name/image-name.js';
 import type { CachedBuildDeps } from './cached-build.js';
 import { LayerBuilder } from './layer-builder.js';
-import type { ImageRecord } from './records.js';
+import type { CachedResult } from './cached-build.js';
+import { mapBounded } from './bounded-map.js';
+import type { DeflateCompressors } from './layer/index.js';
+import type { ImageRecord, LayerRecord } from './records.js';
 import { CountingBlobStore } from './counting-blob-store.js';
 import { recordImageInfo, type ImageInfoLayer } from './image-info.js';
 import { planRootFsTopLayer, planTopLayer, type TopLayerPlan } from './top-layer.js';
@@ -25,6 +29,8 @@ export interface SystemBuildDeps extends CachedBuildDeps {
   readonly logger: Logger;
   /** Told of cache hits and misses, for metrics. */
   readonly observer?: BuildObserver;
+  /** The threads gzip layers are compressed on (default: one pool per process). */
+  readonly gzipCompressors?: DeflateCompressors;
 }
 
 export interface SystemBuildOptions {
@@ -32,6 +38,8 @@ export interface SystemBuildOptions {
   readonly maxLayers: number;
   readonly levels: Readonly<Record<LayerCompression, number>>;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Layers of one image built at once (default: one per core). */
+  readonly layerParallelism?: number;
 }
 
 /** One system's image to build: the name, its request for that system, and where to report. */
@@ -89,32 +97,55 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
   const infoLayers: ImageInfoLayer[] = [];
   const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
   let builtLayers = 0;
-  let top: TopLayerPlan;
+  let layersDone = 0;
+  let top: TopLayerPlan | undefined;
+  // One task per layer, the top layer last; independent, so they run side by side.
+  const tasks: Array<(taskSignal: AbortSignal) => Promise<CachedResult<LayerRecord>>> = [
+    ...groups.map((group) => (taskSignal: AbortSignal) =>
+      closure.rootFs
+        ? layerBuilder.rootFsLayer(closure.rootFs.reader, group, narHashes, settings, taskSignal)
+        : layerBuilder.storePathLayer(reader, group, narHashes, settings, taskSignal),
+    ),
+    async (taskSignal: AbortSignal) => {
+      top = closure.rootFs
+        ? await planRootFsTopLayer(closure.rootFs, image.shell, taskSignal)
+        : await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), taskSignal);
+      return layerBuilder.syntheticLayer(top.entries, settings, taskSignal);
+    },
+  ];
+  const narSizes = [...groups.map((group) => narSizeOf(group.paths, sizes)), 0];
+  let results: CachedResult<LayerRecord>[];
   try {
-    for (const group of groups) {
-      const { record, built } = closure.rootFs
-        ? await layerBuilder.rootFsLayer(closure.rootFs.reader, group, narHashes, settings, signal)
-        : await layerBuilder.storePathLayer(reader, group, narHashes, settings, signal);
-      if (built) log.info({ digest: record.digest, size: record.size, paths: group.paths.length }, 'layer built');
-      logLayer(built, record.size, group.paths.length === 1 ? basename(group.paths[0] as string) : `${group.paths.length} paths`);
-      builtLayers += built ? 1 : 0;
-      deps.observer?.layer?.({ built, size: record.size });
-      layers.push({ ...record, comment: describeLayer(group.paths) });
-      infoLayers.push({ digest: record.digest, size: record.size, kind: 'store', storePaths: group.paths, narSize: narSizeOf(group.paths, sizes) });
-      progress.report({ layersDone: layers.length, bytesWritten: counting.bytesWritten });
-    }
-    top = closure.rootFs
-      ? await planRootFsTopLayer(closure.rootFs, image.shell, signal)
-      : await planTopLayer(reader, closure.roots, closure.paths.map((info) => info.path), signal);
-    const topLayer = await layerBuilder.syntheticLayer(top.entries, settings, signal);
-    if (topLayer.built) log.info({ digest: topLayer.record.digest, size: topLayer.record.size, top: true }, 'layer built');
-    logLayer(topLayer.built, topLayer.record.size, 'the top layer');
-    builtLayers += topLayer.built ? 1 : 0;
-    deps.observer?.layer?.({ built: topLayer.built, size: topLayer.record.size });
-    layers.push({ ...topLayer.record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });
-    infoLayers.push({ digest: topLayer.record.digest, size: topLayer.record.size, kind: 'top', storePaths: [], narSize: 0 });
+    results = await mapBounded(
+      tasks,
+      async (task, index, taskSignal) => {
+        const result = await task(taskSignal);
+        const isTop = index === groups.length;
+        if (result.built) log.info({ digest: result.record.digest, size: result.record.size, ...(isTop ? { top: true } : { paths: groups[index]?.paths.length }) }, 'layer built');
+        const paths = groups[index]?.paths ?? [];
+        logLayer(result.built, result.record.size, isTop ? 'the top layer' : paths.length === 1 ? basename(paths[0] as string) : `${paths.length} paths`);
+        builtLayers += result.built ? 1 : 0;
+        deps.observer?.layer?.({ built: result.built, size: result.record.size });
+        layersDone += 1;
+        progress.report({ layersDone, bytesWritten: counting.bytesWritten });
+        return result;
+      },
+      // The biggest layers start first, so the build does not end waiting on one of them alone.
+      { limit: options.layerParallelism ?? availableParallelism(), signal, startOrder: largestFirst(narSizes) },
+    );
   } finally {
     stopReporting();
+  }
+  if (top === undefined) throw new Error('the top layer was not planned');
+  for (const [index, { record }] of results.entries()) {
+    const group = groups[index];
+    if (group) {
+      layers.push({ ...record, comment: describeLayer(group.paths) });
+      infoLayers.push({ digest: record.digest, size: record.size, kind: 'store', storePaths: group.paths, narSize: narSizes[index] ?? 0 });
+    } else {
+      layers.push({ ...record, comment: 'stowage: /bin, /usr/bin, /etc, /tmp' });
+      infoLayers.push({ digest: record.digest, size: record.size, kind: 'top', storePaths: [], narSize: 0 });
+    }
   }
   progress.report({ phase: 'manifest', layersDone: layers.length, bytesWritten: counting.bytesWritten });
 
@@ -173,6 +204,11 @@ async function writeManifests(
     docker = { ...dockerInfo, mediaType: MediaType.dockerManifest };
   }
   return { oci: { ...oci, mediaType: MediaType.ociManifest }, docker, config, layers: layers.map((layer) => layer.digest) };
+}
+
+/** Indexes of `sizes`, largest first (ties in index order, so the order is stable). */
+function largestFirst(sizes: readonly number[]): number[] {
+  return sizes.map((_size, index) => index).sort((a, b) => (sizes[b] ?? 0) - (sizes[a] ?? 0) || a - b);
 }
 
 /** History comment naming a layer's store paths (abbreviated for big layers). */

@@ -67,6 +67,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_UPLOAD_TTL_MS', path: ['push', 'uploadTtlMs'], type: 'number', description: 'upload sessions untouched this long are discarded' },
   { name: 'STOWAGE_PUSH_NAMESPACES', path: ['push', 'namespaces'], type: 'list', description: 'repository prefixes pushes may always go to (comma-separated)' },
   { name: 'STOWAGE_BUILD_CONCURRENCY', path: ['builds', 'concurrency'], type: 'number', description: 'image builds running at once' },
+  { name: 'STOWAGE_BUILD_LAYER_PARALLELISM', path: ['builds', 'layerParallelism'], type: 'number', description: 'layers built and gzip threads at once; 0 = one per core' },
   { name: 'STOWAGE_BUILD_MAX_QUEUED', path: ['builds', 'maxQueued'], type: 'number', description: 'builds allowed to wait before 429' },
   { name: 'STOWAGE_BUILD_TIMEOUT_MS', path: ['builds', 'timeoutMs'], type: 'number', description: 'limit for one image build' },
   { name: 'STOWAGE_BUILD_REQUEST_WAIT_MS', path: ['builds', 'requestWaitMs'], type: 'number', description: 'how long a pull waits for a running build before 503 with Retry-After; 0 = until the build ends' },

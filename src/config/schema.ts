@@ -217,6 +217,11 @@ export const configSchema = z
         concurrency: z.number().int().min(1).default(2),
         /** Builds allowed to wait; beyond it requests get 429 TOOMANYREQUESTS. */
         maxQueued: z.number().int().min(0).default(64),
+        /**
+         * Layers built at once and gzip compressor threads, each bounded by it (0, the default:
+         * one per core). Layer digests do not depend on it.
+         */
+        layerParallelism: z.number().int().min(0).max(256).default(0),
         /** Longest an image build may take; then it is stopped and the request gets 503. */
         timeoutMs: z.number().int().positive().default(900_000),
         /**

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /** The worker modules under src/workers/, by file name without extension. */
-export const WORKER_MODULES = ['store-walker', 'zstd-compressor', 'nar-decoder', 'bcrypt-verifier'] as const;
+export const WORKER_MODULES = ['store-walker', 'zstd-compressor', 'deflate-compressor', 'nar-decoder', 'bcrypt-verifier'] as const;
 export type WorkerModule = (typeof WORKER_MODULES)[number];
 
 /**

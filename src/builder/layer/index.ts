@@ -12,4 +12,6 @@ export {
   type SyntheticLayerOptions,
 } from './write-layer.js';
 export { DEFAULT_COMPRESSION_LEVEL, type LayerCompression } from './compression.js';
+export { DeflateWorkers, type DeflateCompressors } from './deflate-workers.js';
+export { GZIP_BLOCK_BYTES } from './parallel-gzip-stream.js';
 export type { SyntheticEntry } from './synthetic-entries.js';

@@ -4,6 +4,7 @@ import { pack as createPack } from 'tar-stream';
 import type { RootFsReader, StoreReader } from '../../sources/types.js';
 import type { BlobStore } from '../../storage/types.js';
 import { compressionLevel, createCompressor, type LayerCompression } from './compression.js';
+import type { DeflateCompressors } from './deflate-workers.js';
 import { DiffIdStream } from './diff-id-stream.js';
 import { rootFsTarEntries } from './root-fs-entries.js';
 import { sortStorePaths, storePathTarEntries } from './store-path-entries.js';
@@ -30,6 +31,8 @@ export interface LayerOutputOptions {
   /** gzip 0–9 (default 6) or zstd 1–19 (default 3). */
   readonly level?: number;
   readonly store: BlobStore;
+  /** The threads gzip blocks are compressed on (default: one pool per process, one per core). */
+  readonly gzipCompressors?: DeflateCompressors;
   /** Aborting discards the staged blob; the returned promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
 }
@@ -128,7 +131,7 @@ async function writeLayer(source: EntrySource, hardLinks: boolean, options: Laye
     // tar-stream's pack is a streamx stream; Node's pipeline drives it through pipe() and its
     // 'end'/'error'/'close' events, which streamx implements (types differ, behaviour doesn't).
     const tar = pack as unknown as Readable;
-    const consume = pipeline([tar, diff, ...createCompressor(compression, level), writer.stream], {
+    const consume = pipeline([tar, diff, ...createCompressor(compression, level, options.gzipCompressors), writer.stream], {
       signal: controller.signal,
     }).catch(fail);
     await Promise.all([produce, consume]);

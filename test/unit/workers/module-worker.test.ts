@@ -13,6 +13,11 @@ const ROUND_TRIPS: Record<WorkerModule, { readonly send: readonly unknown[]; rea
     answer: 'batch',
   },
   'zstd-compressor': { send: [{ type: 'start', parameters: [['compressionLevel', 3]] }, { type: 'end' }], answer: 'output' },
+  // 'abc' after a one-byte dictionary, as the final block: raw deflate of it, CRC-32 of 'abc'.
+  'deflate-compressor': {
+    send: [{ buffer: new Uint8Array([0x78, 0x61, 0x62, 0x63]).buffer, dictionaryLength: 1, length: 3, level: 6, last: true }],
+    answer: (reply) => reply.type === 'done' && reply.crc === 0x352441c2,
+  },
   'nar-decoder': { send: [{ type: 'start', id: 1, compression: 'none', maxOutput: 0 }, { type: 'end', id: 1 }], answer: 'done' },
   // bcrypt of "secret" at cost 4: the worker answers the request's id with the comparison.
   'bcrypt-verifier': {
