@@ -62,6 +62,10 @@ export interface AppDeps extends SourceDeps {
   readonly layerer?: Layerer;
   /** Observes every password check that runs bcrypt (tests count them). */
   readonly onCredentialCheck?: (check: CredentialCheck) => void;
+  /** The `/metrics` text, when it is not this process's registry alone (cluster workers). */
+  readonly metricsText?: () => Promise<string>;
+  /** Whether to clean up upload staging files a previous run left (default true; one cluster worker only). */
+  readonly recoverUploads?: boolean;
   /** Observes every route as it is registered (tests enumerate them). */
   readonly onRoute?: (route: RouteOptions) => void;
 }
@@ -157,7 +161,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs);
   await uploads.init();
   // In the background (the metadata store may not answer yet), safe beside new requests.
-  uploads.expire(config.push.uploadTtlMs).then(() => uploads.recover()).then(
+  uploads.expire(config.push.uploadTtlMs).then(() => (deps.recoverUploads === false ? { removed: 0, truncated: 0 } : uploads.recover())).then(
     ({ removed, truncated }) => (removed > 0 || truncated > 0) && logger.info({ removed, truncated }, 'cleaned up uploads a previous process left'),
     (error: unknown) => logger.warn({ err: error }, 'cleaning up old uploads failed'),
   );
@@ -170,7 +174,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const stopObservingBuilds = observeBuilds(metrics, builder.tracker);
   server.addHook('onClose', async () => stopObservingBuilds());
   // Before the routes, so its onResponse hook sees every request.
-  if (config.metrics.enabled) registerMetrics(server, metrics);
+  if (config.metrics.enabled) registerMetrics(server, metrics, deps.metricsText);
   // Manifests and configs are served from memory once read (bounded; bytes never change by digest).
   const servedBlobs = new CachedBlobReads(blobs);
   const repositories = new PushedRepositories(metadata, servedBlobs);

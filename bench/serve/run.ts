@@ -1,93 +1,82 @@
 /**
- * `npm run bench:serve [-- --json] [-- --rounds N]`: stowage beside Debian's `docker-registry`
- * (distribution 2.8), both on local disk, serving the same bytes on loopback.
+ * `npm run bench:serve [-- --json] [-- --rounds N] [-- --workers N] [-- --only WORD]`: stowage
+ * beside Debian's `docker-registry` (distribution 2.8), both on local disk, serving the same
+ * bytes on loopback.
  *
  * Pushes to both a 200 MiB blob in a one-layer image (the same manifest bytes), builds the
  * example image `bigdata` in stowage and copies it to distribution with skopeo. Then, in
  * interleaved rounds (which server goes first alternates), `hey` measures:
  *   - the large blob GET at 1 and 16 clients (MiB/s);
  *   - warm manifest GETs, pushed (by digest) and built (by tag), at 1, 16 and 64 clients (req/s, p99);
+ *   - the same while another process loads every CPU (a busy loop per core, normal priority);
  *   - pushed manifest GETs with Basic credentials at 16 clients (a second distribution with
  *     htpasswd on the same storage; stowage with htpasswd and anonymous pulls, so it checks them).
- * Prints the medians and stowage/distribution ratios as a table, or JSON with --json;
- * `--only blob` (any word of a row's name) runs only those rows.
- * STOWAGE_BENCH_CHECKOUT=<dir> serves stowage from another checkout (before/after comparisons).
+ * Last, stowage alone: blob throughput of a fresh process, then of the same process after 100
+ * downloads its clients cut mid-body (each round starts a fresh process).
+ * stowage runs with `--workers` serving processes (default 2, with Redis metadata; 1 = one
+ * process, fs metadata). Prints medians, spreads and ratios as a table, or JSON with --json;
+ * `--only WORD` runs only the rows whose name contains WORD.
  */
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
-import { freePort } from '../../test/support/redis-server.js';
-import { startDistribution, stopChild, waitUntil, type Server } from './distribution.js';
+import { startDistribution, type Server } from './distribution.js';
 import { hey, type HeyResult } from './hey.js';
 import { OCI_MANIFEST, makeBenchImage, pushImage } from './push.js';
+import { startStowage } from './stowage-process.js';
+import { startRedisServer, type RunningRedis } from '../../test/support/redis-server.js';
+import { loadCpus } from './cpu-load.js';
+import { abortDownloads } from './aborted-downloads.js';
+import { machine, median, row, table, type AbortRow } from './report.js';
 
-const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const BLOB_BYTES = 200 * 1024 * 1024;
+const ABORTED = 100;
 const USER = 'bench';
 const PASSWORD = 'bench password';
 const args = process.argv.slice(2);
+const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const json = args.includes('--json');
-const rounds = Number(args[args.indexOf('--rounds') + 1] ?? 3) || 3;
+const rounds = Number(option('--rounds') ?? 3) || 3;
+const workers = Number(option('--workers') ?? 2) || 2;
 /** `--only blob`: only the request kinds whose name contains the word. */
-const only = args.includes('--only') ? (args[args.indexOf('--only') + 1] ?? '') : '';
+const only = option('--only') ?? '';
 
+type Which = 'stowage' | 'distribution';
 interface Scenario {
   readonly name: string;
   readonly unit: 'MiB/s' | 'req/s';
   readonly concurrency: number;
   readonly requests: number;
-  /** The URL and headers for each server. */
-  readonly target: (server: 'stowage' | 'distribution') => { url: string; headers: Record<string, string> };
+  /** Run while every CPU is loaded by another process. */
+  readonly cpuLoad?: boolean;
+  readonly target: (server: Which) => { url: string; headers: Record<string, string> };
 }
 
-async function startStowage(dataDir: string, htpasswd: string): Promise<Server> {
-  const port = await freePort();
-  // STOWAGE_BENCH_CHECKOUT runs another checkout's server (e.g. main, for a before/after).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: process.env.STOWAGE_BENCH_CHECKOUT ?? REPO_ROOT,
-    env: {
-      ...process.env,
-      STOWAGE_HOST: '127.0.0.1',
-      STOWAGE_PORT: String(port),
-      STOWAGE_DATA_DIR: dataDir,
-      STOWAGE_LOG_LEVEL: 'warn',
-      STOWAGE_SOURCE: 'nix',
-      STOWAGE_AUTH_HTPASSWD_FILE: htpasswd,
-      STOWAGE_AUTH_ANONYMOUS_PULL: 'true',
-      STOWAGE_PUSH_NAMESPACES: 'bench',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(url, () => child.exitCode !== null, '/readyz');
-  return { url, stop: () => stopChild(child) };
-}
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
+const rate = (unit: Scenario['unit']) => (r: HeyResult) => (unit === 'MiB/s' ? r.bytes / r.seconds / 2 ** 20 : r.requestsPerSecond);
+const blobRun = (url: string, concurrency: number) => hey(url, { requests: concurrency === 1 ? 12 : 48, concurrency, maxSeconds: 120 });
 
 const work = await mkdtemp(join(tmpdir(), 'stowage-bench-serve-'));
 const servers: Server[] = [];
+let redis: RunningRedis | null = null;
 try {
+  redis = workers > 1 ? await startRedisServer() : null;
   const htpasswd = join(work, 'htpasswd');
   // Cost 5 is what `htpasswd -B` writes by default.
   await writeFile(htpasswd, `${USER}:${bcrypt.hashSync(PASSWORD, 5).replace(/^\$2b\$/, '$2y$')}\n`);
   const basic = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
   const distRoot = join(work, 'distribution');
-  const stowage = await startStowage(join(work, 'stowage'), htpasswd);
+  const stowageData = join(work, 'stowage');
+  let stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis });
   servers.push(stowage);
   const distribution = await startDistribution(distRoot, work);
   servers.push(distribution);
   const distributionAuth = await startDistribution(distRoot, work, htpasswd);
   servers.push(distributionAuth);
 
-  process.stderr.write('bench:serve: pushing a 200 MiB image to both, building bigdata...\n');
+  process.stderr.write(`bench:serve: pushing a 200 MiB image to both, building bigdata (stowage with ${workers} worker(s))...\n`);
   const image = makeBenchImage(BLOB_BYTES);
   const pushedStowage = await pushImage(stowage.url, 'bench/big', image, basic);
   const pushedDistribution = await pushImage(distribution.url, 'bench/big', image, {});
@@ -102,14 +91,17 @@ try {
   const blob = `/v2/bench/big/blobs/${pushedStowage.layerDigest}`;
   const pushedManifest = `/v2/bench/big/manifests/${pushedStowage.digest}`;
   const accept = { accept: OCI_MANIFEST };
-  const on = (path: string, headers: Record<string, string> = {}) => (server: 'stowage' | 'distribution') => ({ url: `${server === 'stowage' ? stowage.url : distribution.url}${path}`, headers });
+  const on = (path: string, headers: Record<string, string> = {}) => (server: Which) => ({ url: `${server === 'stowage' ? stowage.url : distribution.url}${path}`, headers });
+  const manifests = (suffix: string, cpuLoad: boolean) =>
+    [1, 16, 64].flatMap((concurrency): Scenario[] => [
+      { name: `pushed manifest GET${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on(pushedManifest, accept) },
+      { name: `built manifest GET (tag)${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bigdata/manifests/latest', accept) },
+    ]);
   const allScenarios: Scenario[] = [
     { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 1, requests: 12, target: on(blob) },
     { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 16, requests: 48, target: on(blob) },
-    ...[1, 16, 64].flatMap((concurrency): Scenario[] => [
-      { name: 'pushed manifest GET', unit: 'req/s', concurrency, requests: concurrency === 1 ? 2000 : 6000, target: on(pushedManifest, accept) },
-      { name: 'built manifest GET (tag)', unit: 'req/s', concurrency, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bigdata/manifests/latest', accept) },
-    ]),
+    ...manifests('', false),
+    ...manifests(', CPUs loaded', true),
     {
       name: 'pushed manifest GET, Basic auth',
       unit: 'req/s',
@@ -132,42 +124,41 @@ try {
       const order = (round + i) % 2 === 0 ? (['stowage', 'distribution'] as const) : (['distribution', 'stowage'] as const);
       for (const server of order) {
         const { url, headers } = scenario.target(server);
-        results[i]?.[server].push(await hey(url, { requests: scenario.requests, concurrency: scenario.concurrency, maxSeconds: 120, headers }));
+        const load = scenario.cpuLoad ? loadCpus() : null;
+        try {
+          results[i]?.[server].push(await hey(url, { requests: scenario.requests, concurrency: scenario.concurrency, maxSeconds: 120, headers }));
+        } finally {
+          await load?.stop();
+        }
       }
     }
   }
+  const rows = scenarios.map((scenario, i) => row(scenario.name, scenario.concurrency, scenario.unit, rate(scenario.unit), results[i]?.stowage ?? [], results[i]?.distribution ?? []));
 
-  const rate = (scenario: Scenario, r: HeyResult) => (scenario.unit === 'MiB/s' ? r.bytes / r.seconds / 2 ** 20 : r.requestsPerSecond);
-  const rows = scenarios.map((scenario, i) => {
-    const { stowage: s, distribution: d } = results[i] as { stowage: HeyResult[]; distribution: HeyResult[] };
-    const row = {
-      scenario: scenario.name,
-      clients: scenario.concurrency,
-      unit: scenario.unit,
-      stowage: median(s.map((r) => rate(scenario, r))),
-      distribution: median(d.map((r) => rate(scenario, r))),
-      stowageP99Ms: median(s.map((r) => r.p99Ms)),
-      distributionP99Ms: median(d.map((r) => r.p99Ms)),
-      stowageRange: [Math.min(...s.map((r) => rate(scenario, r))), Math.max(...s.map((r) => rate(scenario, r)))],
-      distributionRange: [Math.min(...d.map((r) => rate(scenario, r))), Math.max(...d.map((r) => rate(scenario, r)))],
-    };
-    return { ...row, ratio: row.stowage / row.distribution };
-  });
-  const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', loadavg: loadavg(), rounds, date: new Date().toISOString() };
-  if (json) {
-    process.stdout.write(`${JSON.stringify({ machine, rows }, null, 2)}\n`);
-  } else {
-    const f = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-    const lines = [
-      `| request | clients | stowage | distribution | stowage/distribution | p99 ms stowage | p99 ms distribution |`,
-      `|---|---:|---:|---:|---:|---:|---:|`,
-      ...rows.map((r) => `| ${r.scenario} | ${r.clients} | ${f(r.stowage)} ${r.unit} (${f(r.stowageRange[0] as number)}–${f(r.stowageRange[1] as number)}) | ${f(r.distribution)} ${r.unit} (${f(r.distributionRange[0] as number)}–${f(r.distributionRange[1] as number)}) | ${r.ratio.toFixed(2)}x | ${r.stowageP99Ms.toFixed(2)} | ${r.distributionP99Ms.toFixed(2)} |`),
-      '',
-      `Medians of ${rounds} interleaved rounds (min–max in brackets); Node ${machine.node}, ${machine.cpus} CPUs (${machine.cpu}), load average ${machine.loadavg.map((l) => l.toFixed(2)).join(' ')} at the end.`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+  // A fresh stowage each round: its blob throughput, then the same process's after the aborts.
+  const aborts: AbortRow[] = [];
+  if ('aborted downloads'.includes(only)) {
+    await stowage.stop();
+    servers.splice(servers.indexOf(stowage), 1);
+    const perClients = new Map<number, { fresh: number[]; after: number[] }>([[1, { fresh: [], after: [] }], [16, { fresh: [], after: [] }]]);
+    for (let round = 0; round < rounds; round += 1) {
+      process.stderr.write(`bench:serve: aborted downloads, round ${round + 1} of ${rounds}\n`);
+      stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis });
+      servers.push(stowage);
+      const url = `${stowage.url}${blob}`;
+      for (const [clients, figures] of perClients) figures.fresh.push(rate('MiB/s')(await blobRun(url, clients)));
+      await abortDownloads(url, ABORTED);
+      for (const [clients, figures] of perClients) figures.after.push(rate('MiB/s')(await blobRun(url, clients)));
+      await stowage.stop();
+      servers.splice(servers.indexOf(stowage), 1);
+    }
+    for (const [clients, { fresh, after }] of perClients) aborts.push({ clients, fresh, afterAborts: after, aborted: ABORTED, ratio: median(after.map((a, i) => a / (fresh[i] as number))) });
   }
+
+  const info = machine(rounds, workers);
+  process.stdout.write(json ? `${JSON.stringify({ machine: info, rows, abortedDownloads: aborts }, null, 2)}\n` : `${table(rows, aborts, info)}\n`);
 } finally {
   for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+  await redis?.close();
   await rm(work, { recursive: true, force: true });
 }

@@ -1,7 +1,11 @@
+import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { createLogger } from '../log/logger.js';
 import { configFileArgument } from './arguments.js';
+import { runPrimary } from './cluster-primary.js';
+import { clusterWorker } from './cluster-worker.js';
 
 const USAGE = `usage: stowage serve [--config FILE]
 
@@ -9,7 +13,8 @@ Serve the registry (and the web UI and /metrics unless turned off) until SIGINT 
 Settings come from the config file (or STOWAGE_CONFIG) and STOWAGE_* variables; see the README.
 SIGTERM shuts down gracefully: /readyz fails at once, requests are still served for
 server.drainMs, then the server stops accepting, finishes what is in flight and exits.
-A second signal exits at once.
+A second signal exits at once. With server.workers > 1, that many worker processes share
+the port and this process only starts, replaces and signals them.
 `;
 
 /** `stowage serve [--config FILE]`: serve until SIGINT or SIGTERM. */
@@ -20,7 +25,13 @@ export async function serveCommand(args: readonly string[], env: NodeJS.ProcessE
   }
   const file = configFileArgument(args, env);
   const config = await loadConfig({ ...(file ? { file } : {}), env });
-  const { server, logger, drain } = await buildApp(config, { env });
+  if (config.server.workers > 1 && cluster.isPrimary) return runPrimary(config, createLogger(config.logLevel));
+  const worker = clusterWorker(env);
+  const { server, logger, drain, metrics } = await buildApp(config, {
+    env,
+    ...(worker ? { metricsText: () => worker.metricsText(), recoverUploads: worker.recoversUploads, logger: createLogger(config.logLevel).child({ worker: worker.id }) } : {}),
+  });
+  worker?.report(metrics.registry);
 
   await new Promise<void>((resolve, reject) => {
     const shutdown = (signal: string): void => {
@@ -37,7 +48,8 @@ export async function serveCommand(args: readonly string[], env: NodeJS.ProcessE
         })
         .then(resolve, reject);
     };
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    // A worker's SIGINT reaches it from the terminal beside the primary's SIGTERM: only the latter counts.
+    process.on('SIGINT', () => (worker ? undefined : shutdown('SIGINT')));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     server.listen({ host: config.host, port: config.port }).then(
       () => {

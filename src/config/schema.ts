@@ -113,6 +113,11 @@ const serverSchema = z
      * the header is never believed and the socket's address is the client's.
      */
     trustProxy: z.array(z.string().refine(isProxySpec, 'must be an IP address, a CIDR range (10.0.0.0/8), loopback, linklocal or uniquelocal')).default([]),
+    /**
+     * Serving processes sharing the port (node:cluster). More than one needs metadata and
+     * build locks shared between them: `metadata.backend: redis`.
+     */
+    workers: z.number().int().min(1).max(64).default(1),
   })
   .strict()
   .superRefine((value, context) => {
@@ -263,7 +268,14 @@ export const configSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((value, context) => {
+    // Each process would keep its own metadata caches and in-process build locks: two workers
+    // would build the same image twice and overwrite each other's records.
+    if (value.server.workers > 1 && value.metadata.backend !== 'redis') {
+      context.addIssue({ code: 'custom', path: ['server', 'workers'], message: 'more than 1 worker needs metadata.backend redis (shared records and build locks); the fs metadata store belongs to one process' });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

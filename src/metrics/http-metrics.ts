@@ -8,9 +8,10 @@ import type { StowageMetrics } from './metrics.js';
  * endpoint it serves (`/v2/<name>/blobs/<digest>`, ...), unknown URLs are `unmatched`.
  *
  * Bytes served are the Content-Length of successful GET responses: a client that disconnects
- * mid-blob is counted in full.
+ * mid-blob is counted in full. `text` gives the body: this registry's metrics, or (in a cluster
+ * of serving workers) every worker's, collected by the primary.
  */
-export function registerMetrics(app: FastifyInstance, metrics: StowageMetrics): void {
+export function registerMetrics(app: FastifyInstance, metrics: StowageMetrics, text: () => Promise<string> = () => metrics.registry.metrics()): void {
   app.addHook('onResponse', async (request, reply) => {
     const route = routeLabel(request);
     const method = request.method;
@@ -25,7 +26,7 @@ export function registerMetrics(app: FastifyInstance, metrics: StowageMetrics): 
 
   // Metrics name images and request rates: readable by whoever may pull.
   app.get('/metrics', { config: { access: 'read' } }, async (_request, reply) => {
-    const body = await metrics.registry.metrics();
+    const body = await text();
     return reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store').send(body);
   });
 }

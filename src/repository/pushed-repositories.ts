@@ -117,8 +117,12 @@ export class PushedRepositories {
   /** A manifest by tag or digest, or null. */
   async getManifest(name: string, reference: string): Promise<StoredManifest | null> {
     const digest = isValidDigest(reference) ? reference : await this.metadata.get(Keys.tag(name, reference));
-    if (digest === null || !(await this.metadata.isMember(Keys.manifests(name), digest))) return null;
-    const info = await this.info(name, digest);
+    if (digest === null) return null;
+    // One round trip to a remote metadata store instead of two (each is a wait for another
+    // process to be scheduled when the CPUs are busy). The bytes are read only for a member:
+    // any digest may be asked for, a 200 MiB layer's too.
+    const [member, info] = await Promise.all([this.metadata.isMember(Keys.manifests(name), digest), this.info(name, digest)]);
+    if (!member) return null;
     const body = await readBlob(this.blobs, digest).catch(() => null);
     if (body === null) return null;
     return { digest, mediaType: info?.mediaType ?? MediaType.ociManifest, body, ...(info?.pushedAt !== undefined ? { pushedAt: info.pushedAt } : {}) };

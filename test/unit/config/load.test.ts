@@ -35,6 +35,16 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('image.maxLayers');
   });
 
+  it('refuses more than one serving worker with the in-process metadata store, and takes it with redis', async () => {
+    const error = await loadConfig({ env: { STOWAGE_SERVER_WORKERS: '2' } }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('server.workers');
+    expect((error as Error).message).toContain('metadata.backend redis');
+    const config = await loadConfig({ env: { STOWAGE_SERVER_WORKERS: '2', STOWAGE_METADATA_BACKEND: 'redis' } });
+    expect(config.server.workers).toBe(2);
+    expect((await loadConfig({ env: {} })).server.workers).toBe(1);
+  });
+
   it('rejects malformed environment values', async () => {
     await expect(loadConfig({ env: { STOWAGE_PORT: 'eighty' } })).rejects.toThrow(/STOWAGE_PORT/);
     await expect(loadConfig({ env: { STOWAGE_NIX_SYSTEM_CONFIG: 'maybe' } })).rejects.toThrow(/STOWAGE_NIX_SYSTEM_CONFIG/);
