@@ -23,6 +23,8 @@
  * what else is in the image, which is what makes layers unshareable.
  */
 import { compareCodeUnits, forEachBit, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { joinCoOccurring } from './co-occurrence-units.js';
+import { CoOccurrencePopularity } from './co-occurrence.js';
 import { coverUnits } from './cover-units.js';
 import { ClosurePopularity } from './popularity.js';
 import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
@@ -41,6 +43,8 @@ export interface StowageOptions {
   readonly tightBudget?: number;
   /** `minCoverRatio` at the tight budget and below. Default 0.75. */
   readonly minCoverRatioAtTightBudget?: number;
+  /** With a `CoOccurrencePopularity`: paths in fewer images of its table are not joined by it. Default 10. */
+  readonly minImages?: number;
 }
 
 /**
@@ -73,6 +77,7 @@ export class StowageLayerer implements Layerer {
   private readonly minCoverRatio: number;
   private readonly tightBudget: number;
   private readonly tightRatio: number;
+  private readonly minImages: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -80,6 +85,7 @@ export class StowageLayerer implements Layerer {
     this.minCoverRatio = options.minCoverRatio ?? 1 / 1.2;
     this.tightBudget = options.tightBudget ?? 20;
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
+    this.minImages = options.minImages ?? 10;
   }
 
   /**
@@ -134,12 +140,20 @@ export class StowageLayerer implements Layerer {
   private units(index: ClosureIndex, popularity: Popularity, limit: number): Unit[] {
     const reach = reachability(index);
     const counts = populationCounts(index, reach, popularity);
-    const unitOf = counts
+    const small = this.joinBytes * (this.referenceBudget / limit) ** 2;
+    const covered = counts
       ? coverUnits(index, reach, counts, {
-          maxJoinedBytes: this.joinBytes * (this.referenceBudget / limit) ** 2,
+          maxJoinedBytes: small,
           minCoverRatio: this.coverRatio(limit),
         })
       : index.paths.map((_, i) => i);
+    const unitOf =
+      popularity instanceof CoOccurrencePopularity
+        ? joinCoOccurring(index, covered, (path) => popularity.lookup(path), {
+            maxUnitBytes: small,
+            minImages: this.minImages,
+          })
+        : covered;
     const position = new Array<number>(index.paths.length);
     index.bottomUp.forEach((i, k) => {
       position[i] = k;
