@@ -19,6 +19,8 @@ export const SIGNATURE_LENGTH = 64;
 
 /** Per package name: how many images hold it, and its MinHash signature over those images. */
 export interface CoOccurrenceTable {
+  /** Number of images in the population. */
+  readonly total: number;
   readonly images: ReadonlyMap<string, number>;
   readonly signatures: ReadonlyMap<string, Uint32Array>;
 }
@@ -54,7 +56,7 @@ export function coOccurrenceOf(images: Iterable<readonly string[]>): CoOccurrenc
       for (let j = 0; j < SIGNATURE_LENGTH; j++) if (hashes[j]! < signature[j]!) signature[j] = hashes[j]!;
     }
   }
-  return { images: counts, signatures };
+  return { total: k, images: counts, signatures };
 }
 
 /**
@@ -68,6 +70,11 @@ export class CoOccurrencePopularity extends Map<string, number> {
     readonly table: CoOccurrenceTable,
   ) {
     super(counts);
+  }
+
+  /** How many images of the population held `path`'s package. */
+  images(path: string): number {
+    return this.table.images.get(packageName(path)) ?? 0;
   }
 
   /** Signature and image count of `path`'s package, or undefined when no image held it. */

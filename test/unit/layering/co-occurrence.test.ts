@@ -27,6 +27,7 @@ const set: LayeringGraph = {
     node('app1', 5 * MB, ['libc']),
     node('app2', 6 * MB, ['libc']),
     node('rare', 100_000, ['libc']),
+    node('oneoff', 2 * MB, ['libc']),
   ],
   roots: [],
 };
@@ -77,6 +78,16 @@ describe('StowageLayerer with co-occurrence data', () => {
     const b = stowage.group(image('grep', 'sed', 'less', 'big', 'app2'), population, 94);
     const layerOf = (layers: readonly Layer[]): string | undefined => layers.find((l) => l.paths.includes(pathOf('grep')))?.paths.join('\n');
     expect(layerOf(a)).toBe(layerOf(b));
+  });
+
+  it('over budget, leaves to the top layer a unit no past image held before a smaller one most held', () => {
+    // oneoff: 2 MB, in no past image; the base shell class: 0.9 MB, in 30 of 32.
+    const graph = image('grep', 'sed', 'less', 'oneoff');
+    const byBytes = names(new StowageLayerer().group(graph, packageSetPopularity(set), 3));
+    expect(byBytes.slice(0, 2).flat().sort()).toEqual(['libc', 'oneoff']);
+    const weighted = names(stowage.group(graph, population, 3));
+    expect(weighted.slice(0, 2).flat().sort()).toEqual(['grep', 'less', 'libc', 'sed']);
+    expect(weighted[2]).toEqual(['oneoff']);
   });
 
   // Random package sets with a past period of random images over them.
