@@ -1,15 +1,15 @@
 /**
- * Joins units whose paths the population's images ship together (see `co-occurrence.ts`): two
- * paths of the closure whose image sets have an estimated Jaccard similarity of at least
- * a small expected waste go in one unit (see `CoOccurrenceOptions.maxWasteBytes`). The test reads the frozen table only, never the image, so two
- * images holding both paths group them alike; an image holding one without the other gets it
- * alone (the layer differs there, which is what a high similarity makes rare).
- *
- * Candidate pairs come from locality-sensitive hashing (signatures cut into bands; paths
- * agreeing on a whole band meet in a bucket), so a 1,000-path closure costs a few thousand
- * signature comparisons, not half a million.
+ * Joins units whose paths the population's images shipped together (see `co-occurrence.ts`):
+ * small units whose signatures are equal, that is whose packages the same past images held
+ * (estimated Jaccard similarity about 0.98 or more), become one unit. Equality is transitive
+ * and read from the frozen table alone, never from the image, so a unit's class is the same in
+ * every image whatever else the image holds; an image holding part of a class gets that part.
+ * A threshold on similarity instead of equality chains (a path close to two others ties them
+ * together only in the images holding it), and greedy joins depend on which units an image
+ * offers first: both measured worse (docs/layering.md).
  */
 import type { ClosureIndex } from './closure-index.js';
+import type { CoOccurrenceEntry } from './co-occurrence.js';
 
 export interface CoOccurrenceOptions {
   /** Units of this many bytes or more are never joined: a large unit out of place costs too much. */
@@ -18,11 +18,6 @@ export interface CoOccurrenceOptions {
   readonly minImages: number;
 }
 
-export type SignatureLookup = (path: string) => { readonly images: number; readonly signature: Uint32Array } | undefined;
-
-/** Rows per band: at Jaccard 0.8 a pair still meets in some band with probability > 0.999. */
-const BAND_ROWS = 4;
-
 /**
  * `unitOf` (each path's unit representative, the smallest index in it) with co-occurring units
  * joined; representatives stay the smallest index of each unit.
@@ -30,20 +25,20 @@ const BAND_ROWS = 4;
 export function joinCoOccurring(
   index: ClosureIndex,
   unitOf: readonly number[],
-  lookup: SignatureLookup,
+  entries: readonly (CoOccurrenceEntry | undefined)[],
   options: CoOccurrenceOptions,
 ): number[] {
   // Per unit: its bytes, and the member held by the fewest images (all its members come
   // together at most that often), whose image set stands for the unit's own.
-  const groups = new Map<number, { bytes: number; images: number; signature: Uint32Array | undefined }>();
+  const groups = new Map<number, { bytes: number; images: number; key: string | undefined }>();
   unitOf.forEach((u, i) => {
-    const group = groups.get(u) ?? { bytes: 0, images: Infinity, signature: undefined };
+    const group = groups.get(u) ?? { bytes: 0, images: Infinity, key: undefined };
     group.bytes += index.sizes[i]!;
-    const entry = lookup(index.paths[i]!);
+    const entry = entries[i];
     const images = entry && entry.images >= options.minImages ? entry.images : 0;
     if (images < group.images) {
       group.images = images;
-      group.signature = images > 0 ? entry!.signature : undefined;
+      group.key = images > 0 ? entry!.key : undefined;
     }
     groups.set(u, group);
   });
@@ -52,10 +47,9 @@ export function joinCoOccurring(
   const classOf = new Map<string, number>();
   const target = new Map<number, number>();
   for (const [u, group] of [...groups].sort((a, b) => a[0] - b[0])) {
-    if (!group.signature || group.bytes >= options.maxUnitBytes) continue;
-    const key = group.signature.join(',');
-    const first = classOf.get(key);
-    if (first === undefined) classOf.set(key, u);
+    if (group.key === undefined || group.bytes >= options.maxUnitBytes) continue;
+    const first = classOf.get(group.key);
+    if (first === undefined) classOf.set(group.key, u);
     else target.set(u, first);
   }
   return unitOf.map((u) => target.get(u) ?? u);

@@ -64,24 +64,37 @@ export function coOccurrenceOf(images: Iterable<readonly string[]>): CoOccurrenc
  * together with a co-occurrence table: a `Popularity` that also tells which paths images ship
  * together. `StowageLayerer` groups those; every other layerer just reads the counts.
  */
+/** What the table says about one package name. */
+export interface CoOccurrenceEntry {
+  /** Images of the population holding the package. */
+  readonly images: number;
+  readonly signature: Uint32Array;
+  /** The signature as a string: equal keys, equal signatures. */
+  readonly key: string;
+}
+
+/**
+ * Population counts (what `StowageLayerer`'s cover test reads, e.g. `packageSetPopularity`)
+ * together with a co-occurrence table: a `Popularity` that also tells which paths images ship
+ * together. `StowageLayerer` groups those; every other layerer just reads the counts.
+ */
 export class CoOccurrencePopularity extends Map<string, number> {
+  private readonly byName = new Map<string, CoOccurrenceEntry>();
+
   constructor(
     counts: Popularity,
     readonly table: CoOccurrenceTable,
   ) {
     super(counts);
+    // Keys once per table, not once per image: the layerer only compares strings.
+    for (const [name, signature] of table.signatures) {
+      this.byName.set(name, { images: table.images.get(name) ?? 0, signature, key: signature.join(',') });
+    }
   }
 
-  /** How many images of the population held `path`'s package. */
-  images(path: string): number {
-    return this.table.images.get(packageName(path)) ?? 0;
-  }
-
-  /** Signature and image count of `path`'s package, or undefined when no image held it. */
-  lookup(path: string): { readonly images: number; readonly signature: Uint32Array } | undefined {
-    const name = packageName(path);
-    const signature = this.table.signatures.get(name);
-    return signature ? { images: this.table.images.get(name) ?? 0, signature } : undefined;
+  /** The table's entry for `path`'s package, or undefined when no image held it. */
+  lookup(path: string): CoOccurrenceEntry | undefined {
+    return this.byName.get(packageName(path));
   }
 }
 
