@@ -6,6 +6,8 @@
 import {
   AdaptiveStowageLayerer,
   closurePopularity,
+  CoOccurrencePopularity,
+  coOccurrenceOf,
   directReferenceCounts,
   NixeryLayerer,
   NixpkgsAutoLayerer,
@@ -21,10 +23,22 @@ import {
 import { type PackageSet, RELEASES } from './package-set.js';
 import type { Algorithm, Image, PopularityContext } from './simulate.js';
 
-export const DEFAULT_ALGORITHMS = ['single', 'nixpkgs-popularity', 'nixpkgs-auto', 'nixery', 'floor', 'stowage', 'stowage-adaptive'];
+export const DEFAULT_ALGORITHMS = ['single', 'nixpkgs-popularity', 'nixpkgs-auto', 'nixery', 'floor', 'stowage', 'stowage-adaptive', 'stowage-cooc'];
 
-/** Popularity over the whole package set, keyed by the store paths of every release. */
-function overPackageSet(set: PackageSet, count: (graph: LayeringGraph) => Popularity): Popularity {
+const memo = new WeakMap<PackageSet, Map<string, Popularity>>();
+
+/** Popularity over the whole package set, keyed by the store paths of every release (memoised). */
+function overPackageSet(set: PackageSet, count: (graph: LayeringGraph) => Popularity, key: string): Popularity {
+  let bySet = memo.get(set);
+  if (!bySet) memo.set(set, (bySet = new Map()));
+  const known = bySet.get(key);
+  if (known) return known;
+  const computed = countOverPackageSet(set, count);
+  bySet.set(key, computed);
+  return computed;
+}
+
+function countOverPackageSet(set: PackageSet, count: (graph: LayeringGraph) => Popularity): Popularity {
   const byName = count({
     nodes: set.packages.map((p) => ({ path: p.name, narSize: 0, references: p.refs.map((r) => set.packages[r]!.name) })),
     roots: [],
@@ -60,12 +74,18 @@ function historyPopularity(): (context: PopularityContext) => Popularity {
   };
 }
 
-export function algorithms(set: PackageSet): Algorithm[] {
+/**
+ * @param past closures (store paths) of the images the registry built in a past period: another
+ *   trace, never the one being replayed. Stowage's co-occurrence table is computed from them.
+ */
+export function algorithms(set: PackageSet, past: Iterable<readonly string[]> = []): Algorithm[] {
   const empty: Popularity = new Map();
   // Nixery's popcount: direct references across the package set.
-  const direct = overPackageSet(set, directReferenceCounts);
+  const direct = overPackageSet(set, directReferenceCounts, 'direct');
   // Stowage's static population: in how many one-package images of the set a path appears.
-  const population = overPackageSet(set, packageSetPopularity);
+  const population = overPackageSet(set, packageSetPopularity, 'closures');
+  // The same counts plus which paths the past period's images shipped together.
+  const coOccurrence = new CoOccurrencePopularity(population, coOccurrenceOf(past));
   return [
     { name: 'single', layerer: new SingleLayerer(), popularity: () => empty },
     { name: 'nixpkgs-popularity', layerer: new NixpkgsPopularityLayerer(), popularity: () => empty },
@@ -75,6 +95,7 @@ export function algorithms(set: PackageSet): Algorithm[] {
     { name: 'stowage', layerer: new StowageLayerer(), popularity: () => population },
     // The fewest layers within 1% of stowage's own cost estimate at the budget.
     { name: 'stowage-adaptive', layerer: new AdaptiveStowageLayerer(), popularity: () => population },
+    { name: 'stowage-cooc', layerer: new StowageLayerer(), popularity: () => coOccurrence },
     // Extras: no package-set data at all, and pull history as the population.
     { name: 'stowage-closure', layerer: new StowageLayerer(), popularity: ({ image }) => closurePopularity(image.graph) },
     { name: 'stowage-history', layerer: new StowageLayerer(), popularity: historyPopularity() },

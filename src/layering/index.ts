@@ -19,3 +19,4 @@ export {
 export { SingleLayerer } from './single.js';
 export { StowageLayerer, type StowageLayout, type StowageOptions } from './stowage.js';
 export { AdaptiveStowageLayerer, fewestLayersWithin, type AdaptiveOptions } from './adaptive.js';
+export { CoOccurrencePopularity, coOccurrenceOf, packageName, type CoOccurrenceTable } from './co-occurrence.js';

@@ -6,9 +6,13 @@
  * 1. Units. Each small path joins the nearest path that covers it in the population (see
  *    `cover-units.ts`): `libfoo-data` rides with `libfoo`. A unit is fixed by its top path, so
  *    every image holding that path gets the same unit.
+ *    With co-occurrence data (`CoOccurrencePopularity`: which paths past images shipped
+ *    together), small units whose packages the same past images held join one unit too
+ *    (`co-occurrence-units.ts`): a base shell's `grep`, `sed` and `less` become one.
  * 2. One layer per unit, largest first. Bytes are what nodes download and most of them sit in a
  *    few large paths: a one-unit layer is shared by every image containing the unit and changes
- *    only when the unit itself changes (an update anywhere in its closure).
+ *    only when the unit itself changes (an update anywhere in its closure). With co-occurrence
+ *    data, bytes are weighted by how many past images held the unit (see `ranking`).
  * 3. Over budget, the smallest units share one last (top) layer. It holds few bytes, and it is
  *    the only layer that depends on the rest of the image.
  *
@@ -23,6 +27,8 @@
  * what else is in the image, which is what makes layers unshareable.
  */
 import { compareCodeUnits, forEachBit, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { joinCoOccurring } from './co-occurrence-units.js';
+import { CoOccurrencePopularity, type CoOccurrenceEntry } from './co-occurrence.js';
 import { coverUnits } from './cover-units.js';
 import { ClosurePopularity } from './popularity.js';
 import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
@@ -41,6 +47,14 @@ export interface StowageOptions {
   readonly tightBudget?: number;
   /** `minCoverRatio` at the tight budget and below. Default 0.75. */
   readonly minCoverRatioAtTightBudget?: number;
+  /** With a `CoOccurrencePopularity`: paths in fewer images of its table are not joined by it. Default 10. */
+  readonly minImages?: number;
+  /**
+   * With a `CoOccurrencePopularity`, own layers go to units by bytes × (c + 1) / (c + 1 + k), c
+   * the images of the table holding the unit's most common path and k this share of the table's
+   * images. Default 1/8.
+   */
+  readonly rareImagesShare?: number;
 }
 
 /**
@@ -62,6 +76,8 @@ interface Unit {
   readonly members: readonly number[];
   /** Their summed NAR sizes. */
   readonly bytes: number;
+  /** Claim to an own layer, highest first (see `ranking`). */
+  readonly rank: number;
   /** Earliest position of a member in dependency order: orders layers bottom-first. */
   readonly depth: number;
 }
@@ -73,6 +89,8 @@ export class StowageLayerer implements Layerer {
   private readonly minCoverRatio: number;
   private readonly tightBudget: number;
   private readonly tightRatio: number;
+  private readonly minImages: number;
+  private readonly rareShare: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -80,6 +98,8 @@ export class StowageLayerer implements Layerer {
     this.minCoverRatio = options.minCoverRatio ?? 1 / 1.2;
     this.tightBudget = options.tightBudget ?? 20;
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
+    this.minImages = options.minImages ?? 10;
+    this.rareShare = options.rareImagesShare ?? 1 / 8;
   }
 
   /**
@@ -112,7 +132,7 @@ export class StowageLayerer implements Layerer {
   planner(graph: LayeringGraph, popularity: Popularity, budget: number): (layers: number) => StowageLayout {
     const index = indexClosure(graph);
     const units = index.paths.length === 0 ? [] : this.units(index, popularity, Math.max(1, Math.floor(budget)));
-    units.sort((a, b) => b.bytes - a.bytes || compareCodeUnits(firstPath(index, a), firstPath(index, b)));
+    units.sort((a, b) => b.rank - a.rank || b.bytes - a.bytes || compareCodeUnits(firstPath(index, a), firstPath(index, b)));
     const closureBytes = units.reduce((sum, u) => sum + u.bytes, 0);
     // Joined bytes of a unit: all but its largest path, the ones out of place when a join errs.
     const joined = units.map((u) => u.bytes - Math.max(...u.members.map((i) => index.sizes[i]!)));
@@ -134,12 +154,17 @@ export class StowageLayerer implements Layerer {
   private units(index: ClosureIndex, popularity: Popularity, limit: number): Unit[] {
     const reach = reachability(index);
     const counts = populationCounts(index, reach, popularity);
-    const unitOf = counts
+    const small = this.joinBytes * (this.referenceBudget / limit) ** 2;
+    const covered = counts
       ? coverUnits(index, reach, counts, {
-          maxJoinedBytes: this.joinBytes * (this.referenceBudget / limit) ** 2,
+          maxJoinedBytes: small,
           minCoverRatio: this.coverRatio(limit),
         })
       : index.paths.map((_, i) => i);
+    const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;
+    const unitOf = entries
+      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages })
+      : covered;
     const position = new Array<number>(index.paths.length);
     index.bottomUp.forEach((i, k) => {
       position[i] = k;
@@ -150,11 +175,31 @@ export class StowageLayerer implements Layerer {
       if (list) list.push(i);
       else byUnit.set(unit, [i]);
     });
-    return [...byUnit.values()].map((members) => ({
-      members,
-      bytes: members.reduce((sum, i) => sum + index.sizes[i]!, 0),
-      depth: Math.min(...members.map((i) => position[i]!)),
-    }));
+    const rank = this.ranking(entries, popularity);
+    return [...byUnit.values()].map((members) => {
+      const bytes = members.reduce((sum, i) => sum + index.sizes[i]!, 0);
+      return { members, bytes, rank: rank(members, bytes), depth: Math.min(...members.map((i) => position[i]!)) };
+    });
+  }
+
+  /**
+   * What an own layer is worth to a unit. A unit in the top layer arrives again at every node
+   * that already holds it, so the layers go to the units a node most likely holds: bytes alone
+   * without co-occurrence data; with it, bytes weighted by how many past images held the unit. A
+   * unit few images held (image-specific paths) costs little in the top layer, since few nodes
+   * hold it already. Measured on seeds 1 and 2: about 1% fewer bytes at 20, 0.2% at 94.
+   */
+  private ranking(
+    entries: readonly (CoOccurrenceEntry | undefined)[] | null,
+    popularity: Popularity,
+  ): (members: readonly number[], bytes: number) => number {
+    if (!entries || !(popularity instanceof CoOccurrencePopularity)) return (_, bytes) => bytes;
+    const k = this.rareShare * popularity.table.total;
+    return (members, bytes) => {
+      let held = 0;
+      for (const i of members) held = Math.max(held, entries[i]?.images ?? 0);
+      return (bytes * (held + 1)) / (held + 1 + k);
+    };
   }
 }
 
