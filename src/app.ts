@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
@@ -8,19 +7,8 @@ import { createLogger } from './log/logger.js';
 import type { BlobStore, LockManager, MetadataStore } from './storage/types.js';
 import type { PackageSource } from './sources/types.js';
 import type { Layerer } from './layering/types.js';
-import { FsBlobStore } from './storage/fs-blob-store.js';
 import { CachedBlobReads } from './storage/cached-blob-reads.js';
-import { FsMetadataStore } from './storage/fs-metadata-store.js';
 import { leadingPid, removeOrphans } from './storage/stale-files.js';
-import { MemoryLockManager } from './storage/memory-lock-manager.js';
-import { S3BlobStore } from './storage/s3-blob-store.js';
-import { createS3Client } from './storage/s3-client.js';
-import { DEFAULT_S3_RETRY } from './storage/s3-retry.js';
-import { RedisConnection } from './storage/redis-client.js';
-import { RedisMetadataStore } from './storage/redis-metadata-store.js';
-import { RedisLockManager } from './storage/redis-lock-manager.js';
-import { CachingMetadataStore } from './storage/caching-metadata-store.js';
-import type { ReadinessCheck } from './registry/health-routes.js';
 import { assertDebianPackageName } from './sources/debian/debian-name-grammar.js';
 import { SHELL_PACKAGES as DEBIAN_SHELL_PACKAGES } from './sources/debian/resolve/shell-packages.js';
 import { createSource, NIX_PREFIX, type SourceDeps } from './compose-sources.js';
@@ -42,15 +30,13 @@ import { findPublicDir } from './web/public-dir.js';
 import { PushedRepositories } from './repository/pushed-repositories.js';
 import { UploadSessions } from './repository/upload-sessions.js';
 import { PushNamespaces } from './repository/push-namespaces.js';
-import { Htpasswd } from './auth/htpasswd.js';
 import { createHttpServer } from './registry/http-server.js';
 import { registerRequestIdEcho } from './registry/request-id.js';
 import { Drain } from './registry/drain.js';
 import { PullRecorder } from './builder/image-expiry.js';
-import { CredentialVerifier, type CredentialCheck } from './auth/credential-verifier.js';
-import { BcryptWorkers } from './auth/bcrypt-workers.js';
-import { TokenSigner } from './auth/token-signer.js';
-import { AccessPolicy } from './auth/access-policy.js';
+import type { CredentialCheck } from './auth/credential-verifier.js';
+import { createAuth } from './compose-auth.js';
+import { createStorage } from './compose-storage.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps extends SourceDeps {
@@ -96,9 +82,6 @@ export function imageNameOptionsOf(config: Config): ImageNameOptions {
   if (config.source.kind === 'routed') return { ...common, ...debian, prefixed: { prefix: NIX_PREFIX, shellPackages: config.source.shellPackages } };
   return { ...common, shellPackages: config.source.shellPackages };
 }
-
-
-
 /**
  * The composition root: the only place that picks concrete implementations. Everything below it
  * receives interfaces.
@@ -191,15 +174,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
-    auth: {
-      verifier: config.auth.htpasswdFile
-        ? new CredentialVerifier(await Htpasswd.load(resolve(config.auth.htpasswdFile)), { compare: new BcryptWorkers().compare, onCheck: deps.onCredentialCheck })
-        : null,
-      anonymousPull: config.auth.anonymousPull,
-      policy: new AccessPolicy({ anonymousPull: config.auth.anonymousPull, usersConfigured: config.auth.htpasswdFile !== '', rules: config.auth.access, groups: config.auth.groups }),
-      realm: config.auth.realm,
-      ...(config.auth.token.enabled ? { tokens: tokenAuth(config.auth.token) } : {}),
-    },
+    auth: await createAuth(config.auth, deps.onCredentialCheck),
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
     bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
     pulls: new PullRecorder(metadata),
@@ -214,94 +189,4 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   }
   server.addHook('onClose', () => storage.close());
   return { server, builder, logger, blobs, metadata, source, metrics, drain };
-}
-
-interface Storage {
-  readonly blobs: BlobStore;
-  readonly metadata: MetadataStore;
-  readonly locks: LockManager;
-  /** Expiry of build locks: distributed locks are renewed while held, so theirs is short. */
-  readonly lockTtlMs: number;
-  readonly readiness: ReadinessCheck[];
-  /** Close connections (Redis, S3 sockets) at shutdown. */
-  close(): Promise<void>;
-}
-
-/**
- * Blobs on disk or in S3; metadata in files or Redis, with locks in-process or in Redis. Parts
- * given in `deps` win. Credentials: S3 from the AWS default chain, Redis from a password file;
- * neither is logged.
- */
-async function createStorage(config: Config, dataDir: string, deps: AppDeps, log: Logger): Promise<Storage> {
-  const readiness: ReadinessCheck[] = [];
-  const closers: Array<() => Promise<void>> = [];
-  let blobs = deps.blobs;
-  if (!blobs && config.storage.backend === 's3') {
-    const s3 = config.storage.s3;
-    const connection = { region: s3.region, endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle, retry: { ...DEFAULT_S3_RETRY, maxAttempts: s3.maxAttempts } };
-    const client = createS3Client(connection);
-    const presignClient = s3.publicEndpoint ? createS3Client({ ...connection, endpoint: s3.publicEndpoint }) : client;
-    const store = new S3BlobStore({ client, presignClient, bucket: s3.bucket, prefix: s3.prefix, redirectTtlSeconds: s3.redirect ? s3.presignTtlSeconds : null });
-    closers.push(async () => {
-      client.destroy();
-      if (presignClient !== client) presignClient.destroy();
-    });
-    readiness.push({ name: 'storage', check: (signal) => store.ping(signal) });
-    log.info({ bucket: s3.bucket, endpoint: s3.endpoint || '(aws)', prefix: s3.prefix, redirect: s3.redirect }, 'blobs are stored in s3');
-    // In the background: startup must not wait on S3 (readiness reports it).
-    store.removeStaleStaging(60 * 60 * 1000).then(
-      (removed) => removed > 0 && log.info({ removed }, 'removed stale s3 staging uploads'),
-      (error: unknown) => log.warn({ reason: (error as Error).message }, 'could not sweep s3 staging uploads'),
-    );
-    blobs = store;
-  } else if (!blobs) {
-    const fsBlobs = new FsBlobStore(resolve(dataDir, 'storage'));
-    await fsBlobs.init();
-    const removed = (await fsBlobs.removeOrphanedStaging()) + (await fsBlobs.removeStaleStaging(60 * 60 * 1000));
-    if (removed > 0) log.info({ removed }, 'removed stale staging files');
-    blobs = fsBlobs;
-  }
-
-  let metadata = deps.metadata;
-  let locks = deps.locks;
-  let lockTtlMs = config.builds.timeoutMs + 60_000;
-  if (config.metadata.backend === 'redis' && (!metadata || !locks)) {
-    const redis = config.metadata.redis;
-    const password = redis.passwordFile ? (await readFile(redis.passwordFile, 'utf8')).trim() : undefined;
-    const connection = new RedisConnection({ url: redis.url, commandTimeoutMs: redis.commandTimeoutMs, logger: log, ...(password ? { password } : {}) });
-    if (await connection.connect()) log.info({ redis: connection.where, keyPrefix: redis.keyPrefix }, 'metadata and build locks are in redis');
-    else log.warn({ redis: connection.where }, 'redis is not reachable yet; retrying in the background');
-    closers.push(() => connection.close());
-    readiness.push({ name: 'redis', check: () => connection.ping() });
-    metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix));
-    locks ??= new RedisLockManager(connection, { keyPrefix: redis.keyPrefix, logger: log });
-    lockTtlMs = redis.lockTtlMs;
-    if (config.storage.backend === 'fs' && !deps.blobs) {
-      log.warn('metadata is shared in redis but blobs are on local disk: run one replica, or store blobs in s3');
-    }
-  }
-  return {
-    blobs,
-    metadata: metadata ?? (await fsMetadata(resolve(dataDir, 'metadata'), log)),
-    locks: locks ?? new MemoryLockManager(),
-    lockTtlMs,
-    readiness,
-    async close() {
-      await Promise.allSettled(closers.map((close) => close()));
-    },
-  };
-}
-
-/** The embedded metadata store, rid of temporary files a killed process left. */
-async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
-  const store = new FsMetadataStore(dir);
-  const removed = await store.removeStaleTemps();
-  if (removed > 0) log.info({ removed }, 'removed stale metadata temporary files');
-  return store;
-}
-
-/** The token flow's signer and settings (auth.token). */
-function tokenAuth(token: { service: string; realm: string; keyFile: string; ttlSeconds: number; refreshTtlSeconds: number; challengeAnonymousReads: boolean }) {
-  const signer = new TokenSigner({ keyFile: token.keyFile === '' ? '' : resolve(token.keyFile), service: token.service, issuer: token.service, ttlSeconds: token.ttlSeconds });
-  return { signer, service: token.service, realm: token.realm, refreshTtlSeconds: token.refreshTtlSeconds, challengeAnonymousReads: token.challengeAnonymousReads };
 }
