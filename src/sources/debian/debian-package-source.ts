@@ -29,7 +29,7 @@ export interface DebianPackageSourceOptions {
   readonly debianName?: (component: string) => string;
   /** Debian name → image-name spelling, for listings; identity by default. */
   readonly ociName?: (name: string) => string;
-  /** Name → how many packages of the whole archive need it, per snapshot (layering popularity). */
+  /** Name → layering popularity, per snapshot (`debianPopularity`: in how many one-package images of the release it appears). */
   readonly popularity?: (snapshot: DebianIndexSnapshot) => ReadonlyMap<string, number>;
 }
 

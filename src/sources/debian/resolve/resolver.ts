@@ -87,7 +87,7 @@ export function resolveClosure(snapshot: DebianIndexSnapshot, names: readonly st
 const FOLLOWED_RECOMMENDS: ReadonlySet<string> = new Set(['ca-certificates']);
 
 /** The Recommends relations of `pkg` naming a followed package (a malformed field names none). */
-function followedRecommends(pkg: DebianPackage): readonly Relation[] {
+export function followedRecommends(pkg: DebianPackage): readonly Relation[] {
   if (!pkg.recommends) return [];
   try {
     return parseRelations(pkg.recommends).filter((relation) => relation.alternatives.some((a) => FOLLOWED_RECOMMENDS.has(a.name)));
