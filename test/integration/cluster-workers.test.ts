@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { startRedisServer, type RunningRedis } from '../support/redis-server.js'
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
 import { run, skopeoPull } from '../support/commands.js';
+import { blobFiles } from '../support/oci-layout.js';
 
 /**
  * `server.workers: 2`: the real `stowage serve` process with two serving workers sharing the
@@ -14,13 +15,6 @@ import { run, skopeoPull } from '../support/commands.js';
  * both served; SIGTERM stops everything cleanly.
  */
 const CREDS = `${TEST_USER}:${TEST_PASSWORD}`;
-
-async function blobFiles(layout: string): Promise<Map<string, Buffer>> {
-  const dir = join(layout, 'blobs', 'sha256');
-  const files = new Map<string, Buffer>();
-  for (const name of await readdir(dir)) files.set(name, await readFile(join(dir, name)));
-  return files;
-}
 
 async function waitFor(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

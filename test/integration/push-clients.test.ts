@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,15 +7,9 @@ import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js'
 import { run, skopeoPull } from '../support/commands.js';
 import { startContainerd, type Containerd } from '../support/containerd.js';
 import { createPodman, type Podman } from '../support/podman.js';
+import { blobFiles } from '../support/oci-layout.js';
 
 const CREDS = `${TEST_USER}:${TEST_PASSWORD}`;
-
-async function blobFiles(layout: string): Promise<Map<string, Buffer>> {
-  const dir = join(layout, 'blobs', 'sha256');
-  const files = new Map<string, Buffer>();
-  for (const name of await readdir(dir)) files.set(name, await readFile(join(dir, name)));
-  return files;
-}
 
 /** Pushing with the clients teams use, then pulling what they pushed. */
 describe('pushing with real clients', { timeout: 120_000 }, () => {

@@ -30,22 +30,31 @@ export async function startContainerd(): Promise<Containerd> {
       '',
     ].join('\n'),
   );
+  const daemon = await spawnContainerd(config, socket, 20_000);
+  return {
+    ctr: (args, timeoutMs = 120_000) => run('ctr', ['-a', socket, ...args], { timeoutMs }),
+    stop: () => stopContainerd(daemon, dir),
+  };
+}
+
+/** Start containerd with `config` and wait until its socket exists (or fail with its log). */
+export async function spawnContainerd(config: string, socket: string, startTimeoutMs: number): Promise<ChildProcess> {
   const daemon: ChildProcess = spawn('containerd', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   daemon.stderr?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-8000);
   });
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + startTimeoutMs;
   while (!(await stat(socket).then(() => true, () => false))) {
     if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`containerd did not start:\n${log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return {
-    ctr: (args, timeoutMs = 120_000) => run('ctr', ['-a', socket, ...args], { timeoutMs }),
-    async stop() {
-      daemon.kill('SIGTERM');
-      await new Promise((resolve) => daemon.once('exit', resolve));
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    },
-  };
+  return daemon;
+}
+
+/** Stop a daemon spawnContainerd started and remove its directory. */
+export async function stopContainerd(daemon: ChildProcess, dir: string): Promise<void> {
+  daemon.kill('SIGTERM');
+  await new Promise((resolve) => daemon.once('exit', resolve));
+  await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as http2Connect, constants as http2 } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnContainerd, stopContainerd } from './containerd.js';
 
 /** The CRI's AuthConfig, as the kubelet fills it from an imagePullSecret. */
 export interface CriAuth {
@@ -50,16 +50,7 @@ export async function startCriContainerd(registryHosts: readonly string[]): Prom
       '',
     ].join('\n'),
   );
-  const daemon: ChildProcess = spawn('containerd', ['--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  daemon.stderr?.on('data', (chunk: Buffer) => {
-    log = (log + chunk.toString()).slice(-8000);
-  });
-  const deadline = Date.now() + 30_000;
-  while (!(await stat(socket).then(() => true, () => false))) {
-    if (Date.now() > deadline || daemon.exitCode !== null) throw new Error(`containerd did not start:\n${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const daemon = await spawnContainerd(config, socket, 30_000);
   return {
     async pullImage(image, auth) {
       const request = [field(1, field(1, image))];
@@ -70,11 +61,7 @@ export async function startCriContainerd(registryHosts: readonly string[]): Prom
       const answer = await unaryCall(socket, '/runtime.v1.ImageService/PullImage', Buffer.concat(request));
       return stringField(answer, 1);
     },
-    async stop() {
-      daemon.kill('SIGTERM');
-      await new Promise((resolve) => daemon.once('exit', resolve));
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    },
+    stop: () => stopContainerd(daemon, dir),
   };
 }
 

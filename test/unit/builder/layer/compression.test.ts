@@ -1,34 +1,16 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Readable, Writable, type Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import type { Transform } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CompressStream, decompress } from 'zstd-napi';
 import { compressionLevel, createCompressor, type LayerCompression } from '../../../../src/builder/layer/compression.js';
 import { ZstdWorkerStream } from '../../../../src/builder/layer/zstd-worker-stream.js';
+import { sha, split, throughStages } from '../../../support/stream-bytes.js';
 
 /** 1 MiB mixing compressible text and random bytes. */
 const INPUT = Buffer.concat([Buffer.from('lorem ipsum dolor sit amet '.repeat(20_000)), randomBytes(300_000), Buffer.alloc(200_000)]);
 
-async function compress(stages: Transform[], chunks: readonly Buffer[]): Promise<Buffer> {
-  const out: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      out.push(chunk);
-      callback();
-    },
-  });
-  await pipeline([Readable.from(chunks, { objectMode: false }), ...stages, sink]);
-  return Buffer.concat(out);
-}
-
-function split(buffer: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < buffer.length; offset += size) chunks.push(buffer.subarray(offset, offset + size));
-  return chunks;
-}
-
-const sha = (buffer: Buffer): string => createHash('sha256').update(buffer).digest('hex');
+const compress = (stages: Transform[], chunks: readonly Buffer[]): Promise<Buffer> => throughStages(chunks, stages);
 
 describe('createCompressor', () => {
   it.each<LayerCompression>(['gzip', 'zstd'])('%s output does not depend on input chunking', async (compression) => {

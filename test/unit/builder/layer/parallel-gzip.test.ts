@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, createCipheriv } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createCipheriv } from 'node:crypto';
 import { constants, crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crc32Combine } from '../../../../src/builder/layer/crc32-combine.js';
 import { DeflateWorkers, type DeflateCompressors, type DeflateRequest, type DeflateResponse } from '../../../../src/builder/layer/deflate-workers.js';
 import { GZIP_BLOCK_BYTES, ParallelGzipStream } from '../../../../src/builder/layer/parallel-gzip-stream.js';
+import { sha, split, throughStages } from '../../../support/stream-bytes.js';
 
 /** Deterministic bytes, half of them compressible: AES-CTR noise alternating with text. */
 function sample(length: number): Buffer {
@@ -17,24 +16,8 @@ function sample(length: number): Buffer {
 }
 
 async function gzip(compressors: DeflateCompressors, chunks: readonly Buffer[], level = 6): Promise<Buffer> {
-  const out: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      out.push(chunk);
-      callback();
-    },
-  });
-  await pipeline([Readable.from(chunks, { objectMode: false }), new ParallelGzipStream(compressors, level), sink]);
-  return Buffer.concat(out);
+  return throughStages(chunks, [new ParallelGzipStream(compressors, level)]);
 }
-
-function split(buffer: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let offset = 0; offset < buffer.length; offset += size) chunks.push(buffer.subarray(offset, offset + size));
-  return chunks;
-}
-
-const sha = (buffer: Buffer): string => createHash('sha256').update(buffer).digest('hex');
 
 /**
  * Compresses in this thread, like the workers, and answers in an order of its own choosing:
