@@ -76,6 +76,11 @@ export class FrozenCoOccurrence implements CoOccurrenceData {
     return this.deps.window.record(paths);
   }
 
+  /** Resolves when no background check is running (tests; a clean shutdown). */
+  async idle(): Promise<void> {
+    await this.syncing;
+  }
+
   /** Adopt the persisted table, or compute one when it is missing or older than the period. */
   async sync(): Promise<void> {
     this.lastCheck = this.now();
