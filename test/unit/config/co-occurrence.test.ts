@@ -121,4 +121,19 @@ describe('images layered with the recorded co-occurrence table', () => {
     expect(await metadata.members('cooc-images')).toEqual([]);
     await server.close();
   });
+
+  it('gives two independent builds of one closure under one table the same layer digests', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-cooc-'));
+    const file = join(dir, 'table.json');
+    await writeFile(file, serialiseCoOccurrence(coOccurrenceOf(Array.from({ length: 12 }, (_, k) => ['alpha', 'beta', `tool${k}`].map(pathOf)))));
+    const layerDigests = async (): Promise<string[]> => {
+      const server = await start(new MemoryMetadataStore(), { now: 0 }, await manyPackageSource(), { enabled: true, file });
+      const response = await server.inject({ method: 'GET', url: '/v2/alpha/beta/tool13/manifests/latest', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+      await server.close();
+      return (response.json() as { layers: Array<{ digest: string }> }).layers.map((layer) => layer.digest);
+    };
+    const first = await layerDigests();
+    expect(first).toHaveLength(3);
+    expect(await layerDigests()).toEqual(first);
+  });
 });
