@@ -172,6 +172,8 @@ export const configSchema = z
             file: z.string().default(''),
           })
           .strict()
+          // A file with the feature off would be ignored without a word.
+          .refine((value) => value.file === '' || value.enabled, { message: 'a table file needs enabled: true', path: ['file'] })
           .prefault({}),
         /** Most packages one image name may list. */
         maxPackages: z.number().int().min(1).max(1000).default(64),

@@ -48,6 +48,7 @@ describe('image.coOccurrence', () => {
     expect(() => parseConfig({ image: { coOccurrence: { periodMs: 10 } } })).toThrow(/image\.coOccurrence\.periodMs/);
     expect(() => parseConfig({ image: { coOccurrence: { window: 0 } } })).toThrow(/image\.coOccurrence\.window/);
     expect(() => parseConfig({ image: { coOccurrence: { typo: true } as never } })).toThrow(/image\.coOccurrence/);
+    expect(() => parseConfig({ image: { coOccurrence: { file: 't.json' } } })).toThrow(/image\.coOccurrence\.file: a table file needs enabled: true/);
   });
 
   it('refuses to start with an invalid table file, naming it', async () => {
