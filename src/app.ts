@@ -12,9 +12,7 @@ import { leadingPid, removeOrphans } from './storage/stale-files.js';
 import { assertDebianPackageName } from './sources/debian/debian-name-grammar.js';
 import { SHELL_PACKAGES as DEBIAN_SHELL_PACKAGES } from './sources/debian/resolve/shell-packages.js';
 import { createSource, NIX_PREFIX, type SourceDeps } from './compose-sources.js';
-import { closurePopularity, popularityFromNames } from './layering/index.js';
-import { createLayerer } from './compose-layering.js';
-import { loadPopularityTable, popularityFileFor } from './builder/popularity-table.js';
+import { createLayerer, createLayeringData } from './compose-layering.js';
 import { ImageBuilder } from './builder/image-builder.js';
 import { DeflateWorkers } from './builder/layer/index.js';
 import { BuiltImages } from './builder/built-images.js';
@@ -46,6 +44,8 @@ export interface AppDeps extends SourceDeps {
   readonly metadata?: MetadataStore;
   readonly locks?: LockManager;
   readonly layerer?: Layerer;
+  /** Epoch ms for the co-occurrence table's period (tests move it). */
+  readonly now?: () => number;
   /** Observes every password check that runs bcrypt (tests count them). */
   readonly onCredentialCheck?: (check: CredentialCheck) => void;
   /** The `/metrics` text, when it is not this process's registry alone (cluster workers). */
@@ -82,6 +82,7 @@ export function imageNameOptionsOf(config: Config): ImageNameOptions {
   if (config.source.kind === 'routed') return { ...common, ...debian, prefixed: { prefix: NIX_PREFIX, shellPackages: config.source.shellPackages } };
   return { ...common, shellPackages: config.source.shellPackages };
 }
+
 /**
  * The composition root: the only place that picks concrete implementations. Everything below it
  * receives interfaces.
@@ -95,15 +96,9 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const storage = await createStorage(config, dataDir, deps, logger.child({ module: 'storage' }));
   const { blobs, metadata, locks } = storage;
   const source = deps.source ?? (await createSource(config, dataDir, deps, logger));
-
   const queue = new BuildQueue(config.builds.concurrency, config.builds.maxQueued);
   const metrics = createMetrics(new MetricsRegistry(), () => queue.stats);
-  // Package-set popularity lets the layering group paths that travel together; without it,
-  // the largest paths get layers of their own and the rest share the top ones.
-  const popularityFile = await popularityFileFor(config.image.popularityFile, config.source.packageSet);
-  const popularityTable = popularityFile ? await loadPopularityTable(popularityFile) : null;
-  if (popularityFile) logger.info({ popularityFile, names: popularityTable?.counts.size }, 'layering with package-set popularity');
-
+  const layering = await createLayeringData(config, { metadata, locks, lockTtlMs: storage.lockTtlMs, logger: logger.child({ module: 'layering' }), ...(deps.now ? { now: deps.now } : {}) });
   // Layers of one image side by side, and their gzip blocks on as many threads (one per core).
   const layerParallelism = config.builds.layerParallelism || availableParallelism();
   const imageNames = imageNameOptionsOf(config);
@@ -113,7 +108,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       images: builtImages,
       source,
       layerer: deps.layerer ?? createLayerer(config),
-      popularity: popularityTable ? (graph) => popularityFromNames(popularityTable.counts, graph) : closurePopularity,
+      ...layering.deps,
       blobs,
       metadata,
       locks,
@@ -129,7 +124,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
       layerParallelism,
       levels: { gzip: config.image.gzipLevel, zstd: config.image.zstdLevel },
       timeoutMs: config.builds.timeoutMs,
-      ...(popularityTable ? { popularityKey: popularityTable.fingerprint } : {}),
+      ...layering.options,
     },
   );
 

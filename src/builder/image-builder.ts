@@ -11,6 +11,7 @@ import { platformOfSystem } from './platform.js';
 import type { BuiltImages } from './built-images.js';
 import { sbomMembersOf } from './sbom-artifact.js';
 import { imageKey } from './image-key.js';
+import type { VersionedTable } from './co-occurrence-file.js';
 import { describeProgress, SystemProgress } from './build-progress.js';
 import { IndexWriter, type SystemImage } from './index-writer.js';
 import { buildSystemImage, groupClosure, narSizeOf, type SystemBuildDeps, type SystemBuildOptions } from './system-image-build.js';
@@ -120,7 +121,8 @@ export class ImageBuilder {
       const request = requestFor(image, system);
       const sourceKey = await this.deps.source.cacheKey(request, signal);
       if (sourceKey === null) continue;
-      const record = parseRecord<ImageRecord>(await this.deps.metadata.get(MetadataKeys.image(this.imageKey(image, request, sourceKey))));
+      const key = this.imageKey(image, request, sourceKey, this.deps.coOccurrence?.current() ?? null);
+      const record = parseRecord<ImageRecord>(await this.deps.metadata.get(MetadataKeys.image(key)));
       if (record !== null && (await this.blobsExist(record))) found.push({ system, record });
     }
     return found;
@@ -132,7 +134,7 @@ export class ImageBuilder {
     for (const system of image.systems) {
       const closure = await this.deps.source.resolve(requestFor(image, system), { signal });
       const sizes = new Map(closure.paths.map((info) => [info.path, info.narSize]));
-      const groups = groupClosure(this.deps, this.options, closure);
+      const groups = groupClosure(this.deps, this.options, closure, this.deps.coOccurrence?.current() ?? null);
       plans.push({
         system,
         roots: closure.roots,
@@ -171,19 +173,21 @@ export class ImageBuilder {
     if (platform === null) throw new Error(`no OCI platform is known for system ${system}`);
     const sourceKey = await this.deps.source.cacheKey(request);
     const progress = new SystemProgress(this.deps.tracker, image.canonicalName, image.request.revision, system);
-    const job = { image, request, platform, sourceKey, progress };
+    // One table for the key and the layers, even if a new one comes in during the build.
+    const coOccurrence = this.deps.coOccurrence?.current() ?? null;
+    const job = { image, request, platform, sourceKey, progress, coOccurrence };
     const run = (): Promise<ImageRecord> =>
       progress.around(() => this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => buildSystemImage(this.deps, this.options, job, signal))));
     const result =
       sourceKey === null
         ? { record: await run(), built: true }
-        : await cachedBuild(this.deps, MetadataKeys.image(this.imageKey(image, request, sourceKey)), (record) => this.blobsExist(record), run);
+        : await cachedBuild(this.deps, MetadataKeys.image(this.imageKey(image, request, sourceKey, coOccurrence)), (record) => this.blobsExist(record), run);
     this.deps.observer?.image?.({ built: result.built });
     await this.deps.images.recordImage(image.canonicalName, request.revision, result.record, await sbomMembersOf(this.deps.metadata, image.canonicalName, result.record));
     return result;
   }
 
-  private imageKey(image: ParsedImageName, request: ImageRequest, sourceKey: string | null): string {
+  private imageKey(image: ParsedImageName, request: ImageRequest, sourceKey: string | null, coOccurrence: VersionedTable | null): string {
     return imageKey({
       sourceKey,
       request,
@@ -191,6 +195,7 @@ export class ImageBuilder {
       compression: image.compression,
       layerer: this.deps.layerer.name,
       popularity: this.options.popularityKey ?? null,
+      coOccurrence: coOccurrence?.version ?? null,
       maxLayers: this.options.maxLayers,
       level: this.options.levels[image.compression],
     });

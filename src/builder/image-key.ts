@@ -19,6 +19,8 @@ export interface ImageKeyParts {
   readonly layerer: string;
   /** Fingerprint of the popularity data layering uses (null without one): new data may regroup layers. */
   readonly popularity: string | null;
+  /** Version of the co-occurrence table layering uses (null without one): a new table may regroup layers. */
+  readonly coOccurrence?: string | null;
   readonly maxLayers: number;
   /** Compression level for `compression`. */
   readonly level: number;
@@ -37,6 +39,8 @@ export function imageKey(parts: ImageKeyParts): string {
     shell: parts.shell,
     layerer: parts.layerer,
     popularity: parts.popularity,
+    // Only with a table, so images keyed before co-occurrence data existed keep their keys.
+    ...(parts.coOccurrence ? { coOccurrence: parts.coOccurrence } : {}),
     maxLayers: parts.maxLayers,
     compression: parts.compression,
     level: parts.level,

@@ -2,6 +2,9 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Layer, Layerer, LayeringGraph, Popularity } from '../layering/types.js';
+import { CoOccurrencePopularity } from '../layering/index.js';
+import type { CoOccurrenceData } from './frozen-co-occurrence.js';
+import type { VersionedTable } from './co-occurrence-file.js';
 import type { ClosureGraph, ImageRequest, PackageSource } from '../sources/types.js';
 import type { BlobStore } from '../storage/types.js';
 import { putBlob } from '../storage/blob-io.js';
@@ -31,6 +34,8 @@ export interface SystemBuildDeps extends CachedBuildDeps {
   readonly observer?: BuildObserver;
   /** The threads gzip layers are compressed on (default: one pool per process). */
   readonly gzipCompressors?: DeflateCompressors;
+  /** Which packages images ship together (image.coOccurrence); built closures are recorded into it. */
+  readonly coOccurrence?: CoOccurrenceData;
 }
 
 export interface SystemBuildOptions {
@@ -50,15 +55,18 @@ export interface SystemBuildJob {
   /** The key the image is cached under (null: not cached), which the closure must match. */
   readonly sourceKey: string | null;
   readonly progress: SystemProgress;
+  /** The co-occurrence table the image key was made with: the build layers with that one. */
+  readonly coOccurrence?: VersionedTable | null;
 }
 
 /** The closure grouped into store path layers, bottom first, leaving one layer for the top. */
-export function groupClosure(deps: SystemBuildDeps, options: SystemBuildOptions, closure: ClosureGraph): Layer[] {
+export function groupClosure(deps: SystemBuildDeps, options: SystemBuildOptions, closure: ClosureGraph, coOccurrence: VersionedTable | null): Layer[] {
   const graph: LayeringGraph = {
     nodes: closure.paths.map((info) => ({ path: info.path, narSize: info.narSize, references: info.references })),
     roots: closure.roots,
   };
-  return deps.layerer.group(graph, closure.popularity ?? deps.popularity(graph), options.maxLayers - 1);
+  const counts = closure.popularity ?? deps.popularity(graph);
+  return deps.layerer.group(graph, coOccurrence ? new CoOccurrencePopularity(counts, coOccurrence.table) : counts, options.maxLayers - 1);
 }
 
 /** Sum of the NAR sizes of `paths`, by `sizes`. */
@@ -81,7 +89,7 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
   // With the key the image is cached under, so a branch that moved meanwhile can't mix states.
   const closure = await deps.source.resolve(request, { signal, cacheKey: job.sourceKey, onProgress: progress.fromSource });
   const reader = closure.reader ?? deps.source.reader;
-  const groups = groupClosure(deps, options, closure);
+  const groups = groupClosure(deps, options, closure, job.coOccurrence ?? null);
   const narHashes = new Map(closure.paths.map((info) => [info.path, info.narHash ?? '']));
   const settings = { compression: image.compression, level: options.levels[image.compression] };
   progress.report({ phase: 'layers', layersTotal: groups.length + 1, layersDone: 0, closurePaths: closure.paths.length });
@@ -162,6 +170,8 @@ export async function buildSystemImage(deps: SystemBuildDeps, options: SystemBui
     layers: infoLayers,
     builtAt: new Date().toISOString(),
   });
+  // The population of later tables; losing one record only makes the next table a little older.
+  await deps.coOccurrence?.record(closure.paths.map((info) => info.path)).catch((error: unknown) => log.warn({ err: error }, 'recording the closure for co-occurrence failed'));
   log.info(
     { packages: request.packages, durationMs: Date.now() - started, layers: layers.length, builtLayers, closurePaths: closure.paths.length, digest: record.oci.digest },
     'image build finished',

@@ -158,6 +158,23 @@ export const configSchema = z
          * the package set when there is one.
          */
         popularityFile: z.string().default(''),
+        /**
+         * Co-occurrence data for the layering: which packages images ship together, from the
+         * closures of the last `window` distinct images built here (persisted in the metadata
+         * store), frozen into a table recomputed at most once per `periodMs`; or `file`, an
+         * operator's frozen table (then nothing is recorded). A new table changes image keys.
+         */
+        coOccurrence: z
+          .object({
+            enabled: z.boolean().default(false),
+            periodMs: z.number().int().min(60_000).default(24 * 60 * 60 * 1000),
+            window: z.number().int().min(10).max(100_000).default(2000),
+            file: z.string().default(''),
+          })
+          .strict()
+          // A file with the feature off would be ignored without a word.
+          .refine((value) => value.file === '' || value.enabled, { message: 'a table file needs enabled: true', path: ['file'] })
+          .prefault({}),
         /** Most packages one image name may list. */
         maxPackages: z.number().int().min(1).max(1000).default(64),
       })

@@ -14,6 +14,9 @@
  */
 import type { Popularity } from './types.js';
 
+/** Where the Debian source puts its packages (`sources/debian/package-path.ts`; layering imports nothing). */
+const DEBIAN_PREFIX = '/debian/';
+
 /** MinHash positions per signature: Jaccard estimates within about ±0.04 at 0.9. */
 export const SIGNATURE_LENGTH = 64;
 
@@ -31,6 +34,8 @@ export interface CoOccurrenceTable {
  */
 export function packageName(path: string): string {
   const base = path.slice(path.lastIndexOf('/') + 1);
+  // Debian's `/debian/<name>_<version>_<arch>`: package names never hold an underscore.
+  if (path.startsWith(DEBIAN_PREFIX)) return base.split('_', 1)[0] ?? base;
   const dash = base.indexOf('-');
   const name = dash < 0 ? base : base.slice(dash + 1);
   const version = /-[0-9]/.exec(name);
@@ -42,6 +47,11 @@ export function packageName(path: string): string {
  * `k` of the list is hashed by its position, so the same list always gives the same table.
  */
 export function coOccurrenceOf(images: Iterable<readonly string[]>): CoOccurrenceTable {
+  return coOccurrenceOfNames(mapIterable(images, (image) => image.map(packageName)));
+}
+
+/** The same from each image's package names (`packageName` of its paths), as the registry records them. */
+export function coOccurrenceOfNames(images: Iterable<Iterable<string>>): CoOccurrenceTable {
   const counts = new Map<string, number>();
   const signatures = new Map<string, Uint32Array>();
   const hashes = new Uint32Array(SIGNATURE_LENGTH);
@@ -49,7 +59,7 @@ export function coOccurrenceOf(images: Iterable<readonly string[]>): CoOccurrenc
   for (const image of images) {
     for (let j = 0; j < SIGNATURE_LENGTH; j++) hashes[j] = mix(k, j);
     k += 1;
-    for (const name of new Set(image.map(packageName))) {
+    for (const name of new Set(image)) {
       counts.set(name, (counts.get(name) ?? 0) + 1);
       let signature = signatures.get(name);
       if (!signature) signatures.set(name, (signature = new Uint32Array(SIGNATURE_LENGTH).fill(0xffffffff)));
@@ -103,6 +113,10 @@ export function jaccard(a: Uint32Array, b: Uint32Array): number {
   let equal = 0;
   for (let j = 0; j < SIGNATURE_LENGTH; j++) if (a[j] === b[j]) equal += 1;
   return equal / SIGNATURE_LENGTH;
+}
+
+function* mapIterable<T, U>(items: Iterable<T>, fn: (item: T) => U): Iterable<U> {
+  for (const item of items) yield fn(item);
 }
 
 /** Hash of image `k` under MinHash position `j` (murmur3's finaliser over a per-position salt). */

@@ -19,4 +19,4 @@ export {
 export { SingleLayerer } from './single.js';
 export { StowageLayerer, type StowageLayout, type StowageOptions } from './stowage.js';
 export { AdaptiveStowageLayerer, fewestLayersWithin, type AdaptiveOptions } from './adaptive.js';
-export { CoOccurrencePopularity, coOccurrenceOf, packageName, type CoOccurrenceTable } from './co-occurrence.js';
+export { CoOccurrencePopularity, coOccurrenceOf, coOccurrenceOfNames, packageName, SIGNATURE_LENGTH, type CoOccurrenceTable } from './co-occurrence.js';

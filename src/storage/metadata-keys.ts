@@ -26,6 +26,12 @@
  *   manifest-info:<name>:<digest>    descriptor of a pushed manifest (type, size, artifact type)
  *   referrers:<name>:<digest>        set of manifest digests whose subject is <digest>
  *
+ * Co-occurrence data for the layering (builder's ClosureWindow and FrozenCoOccurrence):
+ *   cooc-images                      set of `<15-digit epoch ms>:<names hash>`, oldest first: the window
+ *   cooc-image:<names hash>          JSON { at, names }: the package names of one recorded closure
+ *   cooc-table                       the frozen co-occurrence table (serialised, see co-occurrence-file.ts)
+ *   cooc-table-version               JSON { version, computedAt }: read on every check, cheaper than the table
+ *
  * Upload sessions (UploadSessions):
  *   uploads                          set of open upload session ids
  *   upload:<id>                      session record JSON (repository, creation time)
@@ -53,6 +59,13 @@ export const PushedRepositoryKeys = {
   tag: (name: string, tag: string) => `repo-tag:${name}:${tag}`,
   info: (name: string, digest: string) => `manifest-info:${name}:${digest}`,
   referrers: (name: string, digest: string) => `referrers:${name}:${digest}`,
+} as const;
+
+export const CoOccurrenceKeys = {
+  window: 'cooc-images',
+  image: (namesHash: string) => `cooc-image:${namesHash}`,
+  table: 'cooc-table',
+  tableVersion: 'cooc-table-version',
 } as const;
 
 export const UploadKeys = {
