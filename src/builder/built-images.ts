@@ -1,5 +1,6 @@
 import type { MetadataStore } from '../storage/types.js';
 import { BuiltImageKeys } from '../storage/metadata-keys.js';
+import { checkMembers } from '../storage/metadata-batch.js';
 import { parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
 import type { ImageRecord, IndexRecord } from './records.js';
 import type { Descriptor } from '../oci/manifest-validation.js';
@@ -97,9 +98,14 @@ export class BuiltImages implements BuiltImageReader {
     return this.ensure([index.oci, index.docker].flatMap((ref) => (ref ? [[BuiltImageKeys.manifests(canonicalName), ref.digest] as const] : [])));
   }
 
-  /** Check every member at once (one round trip with a pipelining client), add the missing ones. */
+  /**
+   * Check every member in one batch (one round trip, one Redis pipeline), add the missing ones.
+   * Not cached, on purpose: this check is what heals metadata lost behind the process's back
+   * (issue 11: every pull re-checks what it serves), and it is the only metadata round trip
+   * a warm pull by tag makes in the builder.
+   */
   private async ensure(members: ReadonlyArray<readonly [string, string]>): Promise<number> {
-    const present = await Promise.all(members.map(([key, member]) => this.metadata.isMember(key, member)));
+    const present = await checkMembers(this.metadata, members);
     const missing = members.filter((_entry, i) => !present[i]);
     for (const [key, member] of missing) await this.metadata.addToSet(key, member);
     return missing.length;

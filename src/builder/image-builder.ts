@@ -10,6 +10,7 @@ import { requestFor, type ParsedImageName } from '../image-name/image-name.js';
 import { platformOfSystem } from './platform.js';
 import type { BuiltImages } from './built-images.js';
 import { sbomMembersOf } from './sbom-artifact.js';
+import { ImmutableRecords, type ImmutableRecordsOptions } from './immutable-records.js';
 import { imageKey } from './image-key.js';
 import type { VersionedTable } from './co-occurrence-file.js';
 import { describeProgress, SystemProgress } from './build-progress.js';
@@ -22,6 +23,8 @@ export interface ImageBuilderOptions extends SystemBuildOptions {
   readonly timeoutMs: number;
   /** Identity of the popularity data layering uses: new data may regroup layers. */
   readonly popularityKey?: string;
+  /** Bounds of the in-process cache of immutable records. */
+  readonly records?: ImmutableRecordsOptions;
 }
 
 export interface ImageBuilderDeps extends SystemBuildDeps {
@@ -60,12 +63,15 @@ export interface BuiltImage {
 export class ImageBuilder {
   private readonly indexWriter: IndexWriter;
   private readonly inFlight = new Map<string, Promise<BuiltImage>>();
+  /** Image records and SBOM artifacts, which never change once written: not asked for again. */
+  private readonly records: ImmutableRecords;
 
   constructor(
     private readonly deps: ImageBuilderDeps,
     private readonly options: ImageBuilderOptions,
   ) {
     this.indexWriter = new IndexWriter(deps);
+    this.records = new ImmutableRecords(options.records);
   }
 
   /** Build (or find) the image; concurrent calls for one image share the work. */
@@ -178,13 +184,38 @@ export class ImageBuilder {
     const job = { image, request, platform, sourceKey, progress, coOccurrence };
     const run = (): Promise<ImageRecord> =>
       progress.around(() => this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => buildSystemImage(this.deps, this.options, job, signal))));
-    const result =
-      sourceKey === null
-        ? { record: await run(), built: true }
-        : await cachedBuild(this.deps, MetadataKeys.image(this.imageKey(image, request, sourceKey, coOccurrence)), (record) => this.blobsExist(record), run);
+    const key = sourceKey === null ? null : MetadataKeys.image(this.imageKey(image, request, sourceKey, coOccurrence));
+    let result = key === null ? { record: await run(), built: true, remembered: false } : await this.cachedImage(key, run);
+    const missing = await this.recordServed(image, request, result.record);
+    if (missing > 0 && key !== null && result.remembered && (await this.deps.metadata.get(key)) === null) {
+      // The name's sets were lost (Redis flushed): the image record, remembered here, went with
+      // them, and so may have every record its build wrote (image info, layers, SBOMs). Do what
+      // a pull did before records were remembered: find no record, and build it again.
+      this.records.forgetImage(key);
+      result = await this.cachedImage(key, run);
+      await this.recordServed(image, request, result.record);
+    }
     this.deps.observer?.image?.({ built: result.built });
-    await this.deps.images.recordImage(image.canonicalName, request.revision, result.record, await sbomMembersOf(this.deps.metadata, image.canonicalName, result.record));
-    return result;
+    return { record: result.record, built: result.built };
+  }
+
+  /** Make sure the name serves the image (and its SBOMs); @returns how many members were missing. */
+  private async recordServed(image: ParsedImageName, request: ImageRequest, record: ImageRecord): Promise<number> {
+    const sboms = await sbomMembersOf(this.deps.metadata, image.canonicalName, record, this.records);
+    return this.deps.images.recordImage(image.canonicalName, request.revision, record, sboms);
+  }
+
+  /**
+   * The image record under `key`: from memory when its blobs still exist (records never change
+   * under their key, see ImmutableRecords), else from the metadata store or built.
+   */
+  private async cachedImage(key: string, run: () => Promise<ImageRecord>): Promise<{ record: ImageRecord; built: boolean; remembered: boolean }> {
+    const remembered = this.records.image(key);
+    if (remembered !== undefined && (await this.blobsExist(remembered))) return { record: remembered, built: false, remembered: true };
+    this.records.forgetImage(key);
+    const result = await cachedBuild(this.deps, key, (record: ImageRecord) => this.blobsExist(record), run);
+    this.records.rememberImage(key, result.record);
+    return { ...result, remembered: false };
   }
 
   private imageKey(image: ParsedImageName, request: ImageRequest, sourceKey: string | null, coOccurrence: VersionedTable | null): string {

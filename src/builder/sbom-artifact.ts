@@ -7,6 +7,8 @@ import { putBlob } from '../storage/blob-io.js';
 import { SPDX_JSON_MEDIA_TYPE, spdxDocument } from '../sbom/spdx-document.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type ManifestRef } from './records.js';
 import { BuiltImageKeys } from '../storage/metadata-keys.js';
+import { readMany } from '../storage/metadata-batch.js';
+import type { ImmutableRecords } from './immutable-records.js';
 
 /**
  * Every built image gets an SPDX SBOM, stored as an OCI artifact: a manifest with
@@ -73,15 +75,18 @@ export async function writeImageSbom(deps: { readonly blobs: BlobStore; readonly
   return artifacts;
 }
 
-/** Make the SBOM artifacts of an image's manifests servable under `canonicalName`. */
 /**
  * The set members that make a name serve its image's SBOM artifacts (manifest and blobs), for
- * the read model to check and write where missing.
+ * the read model to check and write where missing. The artifacts are read in one batch, or
+ * taken from `records` (they never change once written).
  */
-export async function sbomMembersOf(metadata: MetadataStore, canonicalName: string, record: ImageRecord): Promise<Array<readonly [string, string]>> {
+export async function sbomMembersOf(metadata: MetadataStore, canonicalName: string, record: ImageRecord, records?: ImmutableRecords): Promise<Array<readonly [string, string]>> {
+  const subjects = [record.oci, ...(record.docker ? [record.docker] : [])].map((subject) => subject.digest);
+  const artifacts = records
+    ? await records.sbomsOf(metadata, subjects)
+    : (await readMany(metadata, subjects.map((digest) => BuiltImageKeys.sbom(digest)))).map((json) => validArtifact(json));
   const members: Array<readonly [string, string]> = [];
-  for (const subject of [record.oci, ...(record.docker ? [record.docker] : [])]) {
-    const artifact = await readArtifact(metadata, subject.digest);
+  for (const artifact of artifacts) {
     if (artifact === null) continue;
     members.push([MetadataKeys.manifests(canonicalName), artifact.manifest.digest]);
     for (const digest of artifact.blobs) members.push([MetadataKeys.blobs(canonicalName), digest]);
@@ -97,7 +102,12 @@ export async function builtReferrers(metadata: MetadataStore, subjectDigest: str
 }
 
 async function readArtifact(metadata: MetadataStore, subjectDigest: string): Promise<SbomArtifact | null> {
-  const artifact = parseRecord<SbomArtifact>(await metadata.get(BuiltImageKeys.sbom(subjectDigest)));
+  return validArtifact(await metadata.get(BuiltImageKeys.sbom(subjectDigest)));
+}
+
+/** A stored artifact record, or null when missing or malformed. */
+export function validArtifact(json: string | null): SbomArtifact | null {
+  const artifact = parseRecord<SbomArtifact>(json);
   return artifact !== null && typeof artifact.manifest?.digest === 'string' && Array.isArray(artifact.blobs) ? artifact : null;
 }
 

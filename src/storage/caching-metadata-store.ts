@@ -1,6 +1,7 @@
 import type { MetadataStore } from './types.js';
 import { StorageUnavailableError } from './errors.js';
 import { LruMap, setBytes, stringBytes } from '../cache/lru-map.js';
+import { checkMembers, readMany } from './metadata-batch.js';
 import type { FsMetadataCacheStats } from './fs-metadata-store.js';
 
 export interface CachingMetadataStoreOptions {
@@ -118,6 +119,35 @@ export class CachingMetadataStore implements MetadataStore {
       const remembered = this.sets.get(key);
       if (error instanceof StorageUnavailableError && remembered !== undefined) return remembered.has(member);
       throw error;
+    }
+  }
+
+  /** One batch on the remote (see `get`); during an outage, answered from memory when every key is remembered. */
+  async getMany(keys: readonly string[]): Promise<Array<string | null>> {
+    try {
+      const values = await readMany(this.remote, keys);
+      keys.forEach((key, i) => this.values.set(key, values[i] ?? null));
+      return values;
+    } catch (error) {
+      const remembered = keys.map((key) => this.values.get(key));
+      if (error instanceof StorageUnavailableError && remembered.every((value) => value !== undefined)) return remembered as Array<string | null>;
+      throw error;
+    }
+  }
+
+  /** One batch on the remote (see `isMember`); during an outage, from memory when every set is remembered. */
+  async areMembers(entries: ReadonlyArray<readonly [string, string]>): Promise<boolean[]> {
+    try {
+      const found = await checkMembers(this.remote, entries);
+      entries.forEach(([key, member], i) => {
+        const present = found[i] ?? false;
+        if (present !== (this.sets.get(key)?.has(member) ?? false)) this.remember(key, member, present);
+      });
+      return found;
+    } catch (error) {
+      const sets = entries.map(([key]) => this.sets.get(key));
+      if (!(error instanceof StorageUnavailableError) || sets.some((set) => set === undefined)) throw error;
+      return entries.map(([, member], i) => sets[i]?.has(member) ?? false);
     }
   }
 

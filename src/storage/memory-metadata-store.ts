@@ -39,6 +39,14 @@ export class MemoryMetadataStore implements MetadataStore {
     return this.sets.get(key)?.has(member) ?? false;
   }
 
+  async getMany(keys: readonly string[]): Promise<Array<string | null>> {
+    return keys.map((key) => this.values.get(key) ?? null);
+  }
+
+  async areMembers(entries: ReadonlyArray<readonly [string, string]>): Promise<boolean[]> {
+    return entries.map(([key, member]) => this.sets.get(key)?.has(member) ?? false);
+  }
+
   async *valueKeys(prefix: string): AsyncIterable<string> {
     for (const key of [...this.values.keys()]) if (key.startsWith(prefix)) yield key;
   }

@@ -47,6 +47,36 @@ export class RedisMetadataStore implements MetadataStore {
     return (await this.redis.run('SISMEMBER', (client) => client.sismember(this.setKey(key), member))) === 1;
   }
 
+  /** GETs in one pipeline: one socket write, one round trip, however many keys. */
+  async getMany(keys: readonly string[]): Promise<Array<string | null>> {
+    if (keys.length === 0) return [];
+    const replies = await this.redis.run('GET (pipeline)', (client) => {
+      const pipeline = client.pipeline();
+      for (const key of keys) pipeline.get(this.valueKey(key));
+      return pipeline.exec();
+    });
+    if (replies === null) throw this.redis.unavailable('GET (pipeline)', new Error('no replies'));
+    return replies.map(([error, value]) => {
+      if (error) throw this.redis.unavailable('GET (pipeline)', error);
+      return typeof value === 'string' ? value : null;
+    });
+  }
+
+  /** SISMEMBERs in one pipeline. */
+  async areMembers(entries: ReadonlyArray<readonly [string, string]>): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const replies = await this.redis.run('SISMEMBER (pipeline)', (client) => {
+      const pipeline = client.pipeline();
+      for (const [key, member] of entries) pipeline.sismember(this.setKey(key), member);
+      return pipeline.exec();
+    });
+    if (replies === null) throw this.redis.unavailable('SISMEMBER (pipeline)', new Error('no replies'));
+    return replies.map(([error, value]) => {
+      if (error) throw this.redis.unavailable('SISMEMBER (pipeline)', error);
+      return value === 1;
+    });
+  }
+
   /** Every key holding a value or a set (Redis drops empty sets), via SCAN: no blocking KEYS. */
   async *keys(signal?: AbortSignal): AsyncIterable<string> {
     const seen = new Set<string>();

@@ -111,6 +111,13 @@ export interface MetadataStore {
    */
   isMember(key: string, member: string): Promise<boolean>;
   /**
+   * The values under `keys`, in order (null where missing), in one round trip where the store
+   * is remote (a Redis pipeline). Optional: `readMany` in metadata-batch.ts falls back to `get`s.
+   */
+  getMany?(keys: readonly string[]): Promise<Array<string | null>>;
+  /** Whether each `[key, member]` is a member, in order, in one round trip where remote. Optional (see `checkMembers`). */
+  areMembers?(entries: ReadonlyArray<readonly [string, string]>): Promise<boolean[]>;
+  /**
    * Every key holding a value or a non-empty set, in no particular order; for garbage
    * collection and listings. Optional: a store without it cannot be garbage collected.
    */

@@ -6,6 +6,7 @@ import type { MetadataStore } from '../../src/storage/types.js';
 import { FsMetadataStore } from '../../src/storage/fs-metadata-store.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
 import { CachingMetadataStore } from '../../src/storage/caching-metadata-store.js';
+import { checkMembers, readMany } from '../../src/storage/metadata-batch.js';
 import { useRedisMetadataStores } from '../support/redis-metadata-stores.js';
 
 const redisStore = useRedisMetadataStores('contract');
@@ -53,6 +54,25 @@ function describeMetadataStoreContract(name: string, factory: () => Promise<Meta
       expect(await store.isMember('m', 'b')).toBe(true);
       await store.delete('m');
       expect(await store.isMember('m', 'b')).toBe(false);
+    });
+
+    it('reads values and memberships in batches, in order, as single reads would', async () => {
+      const store = await factory();
+      await store.set('batch:a', 'one');
+      await store.set('batch:c', 'three');
+      await store.addToSet('batch:s', 'x');
+      expect(await readMany(store, ['batch:a', 'batch:b', 'batch:c', 'batch:a'])).toEqual(['one', null, 'three', 'one']);
+      expect(await readMany(store, [])).toEqual([]);
+      const entries = [['batch:s', 'x'], ['batch:s', 'y'], ['batch:none', 'x']] as const;
+      expect(await checkMembers(store, entries)).toEqual([true, false, false]);
+      expect(await Promise.all(entries.map(([key, member]) => store.isMember(key, member)))).toEqual([true, false, false]);
+      // The batches are the store's own where it has them (Redis: one pipeline).
+      if (store.getMany) expect(await store.getMany(['batch:c', 'batch:missing'])).toEqual(['three', null]);
+      if (store.areMembers) expect(await store.areMembers([['batch:s', 'x']])).toEqual([true]);
+      await store.delete('batch:a');
+      await store.removeFromSet('batch:s', 'x');
+      expect(await readMany(store, ['batch:a'])).toEqual([null]);
+      expect(await checkMembers(store, [['batch:s', 'x']])).toEqual([false]);
     });
 
     it('keeps keys apart, including ones with odd characters', async () => {
