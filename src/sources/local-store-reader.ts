@@ -150,7 +150,7 @@ function toStoreEntry(raw: RawEntry, buffer: ArrayBuffer | null): StoreEntry {
     path: entryPath,
     size,
     executable,
-    ...(inline ? { bytes: inline } : {}),
+    ...(inline ? { bytes: inline } : { reopenable: true }),
     open(signal?: AbortSignal): Readable {
       if (inline) return Readable.from(inline.length > 0 ? [inline] : [], { objectMode: false });
       if (real === undefined) throw new Error(`no source for ${entryPath}`);

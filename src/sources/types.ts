@@ -213,6 +213,8 @@ export type StoreEntry =
       open(signal?: AbortSignal): Readable;
       /** The file's bytes when the reader already holds them (what open() streams). */
       readonly bytes?: Buffer;
+      /** open() works after the walk has moved on, too (a file on a local disk, not a stream). */
+      readonly reopenable?: boolean;
     }
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
 

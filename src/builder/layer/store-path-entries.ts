@@ -62,6 +62,7 @@ function toTarEntry(entry: StoreEntry): TarEntry {
         // Bytes already in hand go to the tar as they are: no stream, no copy.
         content: entry.bytes ?? ((signal) => entry.open(signal)),
         linkable: true,
+        ...(entry.reopenable ? { reopenable: true } : {}),
       };
   }
 }
