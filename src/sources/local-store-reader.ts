@@ -28,20 +28,30 @@ export class UnsupportedStoreEntryError extends Error {
 
 /** Read size for large files: each read is a thread-pool round trip, so fewer, bigger ones. */
 const READ_CHUNK_BYTES = 1024 * 1024;
-/** Files up to this size travel inside the walk's batches; larger ones are streamed on open(). */
-const INLINE_FILE_BYTES = 64 * 1024;
-/** Limits of one batch of entries from the walker thread. */
-const BATCH_ENTRIES = 512;
-const BATCH_BYTES = 1024 * 1024;
+/**
+ * Files up to this size travel inside the walk's batches; larger ones are streamed on open().
+ * Streaming a file costs an open, reads and a close on the thread pool, each a round trip
+ * from the main thread, plus a stream: for files of a few hundred KiB that cost more than
+ * reading them on the walker, which does it synchronously while the main thread works.
+ */
+const INLINE_FILE_BYTES = 1024 * 1024;
+/**
+ * Limits of one batch of entries from the walker thread. At most two batches per walk are
+ * alive (one being written, one read ahead), so memory stays bounded by twice the bytes.
+ */
+const BATCH_ENTRIES = 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
 /** Walker threads kept for reuse: starting one costs tens of milliseconds. */
 const MAX_IDLE_WALKERS = 4;
+
+const LIMITS = { batchEntries: BATCH_ENTRIES, batchBytes: BATCH_BYTES, inlineBytes: INLINE_FILE_BYTES };
 
 type Batch = Extract<WalkerMessage, { type: 'batch' }>;
 
 /**
  * Reads store paths from a local store directory, entry by entry in NAR order, lstat-based:
  * symlinks are reported, never followed. The walk runs on a pooled worker thread, one batch
- * ahead of the consumer; files up to 64 KiB come with it, larger ones are streamed on open().
+ * ahead of the consumer; files up to 1 MiB come with it, larger ones are streamed on open().
  */
 export class LocalStoreReader implements StoreReader {
   /**
@@ -116,7 +126,7 @@ async function* walk(real: string, logical: string, signal?: AbortSignal): Async
   signal?.throwIfAborted();
   const session = new WalkSession(real, logical);
   try {
-    let next = session.request();
+    let next = session.first();
     for (;;) {
       const batch = await next;
       if (!batch.done) next = session.request();
@@ -140,6 +150,7 @@ function toStoreEntry(raw: RawEntry, buffer: ArrayBuffer | null): StoreEntry {
     path: entryPath,
     size,
     executable,
+    ...(inline ? { bytes: inline } : { reopenable: true }),
     open(signal?: AbortSignal): Readable {
       if (inline) return Readable.from(inline.length > 0 ? [inline] : [], { objectMode: false });
       if (real === undefined) throw new Error(`no source for ${entryPath}`);
@@ -162,22 +173,26 @@ class WalkSession {
   /** The thread itself failed (not just the walk): it must not go back to the pool. */
   private crashed = false;
 
-  constructor(real: string, logical: string) {
+  /** The walker sent the last batch (or failed): it holds no session, nothing to stop. */
+  private walkOver = false;
+
+  constructor(
+    private readonly real: string,
+    private readonly logical: string,
+  ) {
     this.worker.on('message', this.onMessage);
     this.worker.on('error', this.onFailure);
     this.worker.on('exit', this.onExit);
-    this.send({ type: 'start', id: this.id, real, logical });
+  }
+
+  /** Start the walk; the answer is its first batch. */
+  first(): Promise<Batch> {
+    return this.ask({ type: 'start', id: this.id, real: this.real, logical: this.logical, limits: LIMITS });
   }
 
   /** Ask for the next batch; answers arrive in order. */
   request(): Promise<Batch> {
-    if (this.failure) return Promise.reject(this.failure);
-    const limits = { batchEntries: BATCH_ENTRIES, batchBytes: BATCH_BYTES, inlineBytes: INLINE_FILE_BYTES };
-    this.send({ type: 'next', id: this.id, limits });
-    const answer = new Promise<Batch>((resolve, reject) => this.waiting.push({ resolve, reject }));
-    // A batch requested ahead may fail after the consumer stopped; that is not unhandled.
-    answer.catch(() => undefined);
-    return answer;
+    return this.ask({ type: 'next', id: this.id, limits: LIMITS });
   }
 
   /** Stop the walk (if still going) and hand the thread back; idempotent. */
@@ -191,8 +206,18 @@ class WalkSession {
       void this.worker.terminate();
       return;
     }
-    this.send({ type: 'stop', id: this.id });
+    // A batch still owed would reach the next session's listener, which ignores other ids.
+    if (!this.walkOver) this.send({ type: 'stop', id: this.id });
     walkers.release(this.worker);
+  }
+
+  private ask(message: WalkerRequest): Promise<Batch> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.send(message);
+    const answer = new Promise<Batch>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    // A batch requested ahead may fail after the consumer stopped; that is not unhandled.
+    answer.catch(() => undefined);
+    return answer;
   }
 
   private send(message: WalkerRequest): void {
@@ -202,6 +227,7 @@ class WalkSession {
   private readonly onMessage = (message: WalkerMessage): void => {
     if (message.id !== this.id) return;
     const waiter = this.waiting.shift();
+    if (message.type === 'error' || message.done) this.walkOver = true;
     if (message.type === 'batch') {
       waiter?.resolve(message);
       return;

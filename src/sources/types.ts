@@ -211,6 +211,10 @@ export type StoreEntry =
       readonly executable: boolean;
       /** The file's bytes. May be called more than once while this entry is current. */
       open(signal?: AbortSignal): Readable;
+      /** The file's bytes when the reader already holds them (what open() streams). */
+      readonly bytes?: Buffer;
+      /** open() works after the walk has moved on, too (a file on a local disk, not a stream). */
+      readonly reopenable?: boolean;
     }
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
 

@@ -1,7 +1,11 @@
 /**
  * Messages between LocalStoreReader and its walker thread (store-walker.ts). A walk is a
- * session with an id: `start` it, ask for each `next` batch, `stop` it early. Answers carry
- * the session's id, so a pooled walker's late answers to an earlier walk are told apart.
+ * session with an id: `start` it (which answers with the first batch), ask for each `next`
+ * batch, `stop` it early (a walk whose last batch was sent is already over). Every message
+ * crossing threads costs a wake-up of the other side, which under load is more than a small
+ * store path's whole walk: a store path that fits one batch takes one request and one answer.
+ * Answers carry the session's id, so a pooled walker's late answers to an earlier walk are
+ * told apart.
  */
 
 /** Limits of one batch of entries. */
@@ -13,7 +17,7 @@ export interface BatchLimits {
 }
 
 export type WalkerRequest =
-  | { readonly type: 'start'; readonly id: number; readonly real: string; readonly logical: string }
+  | { readonly type: 'start'; readonly id: number; readonly real: string; readonly logical: string; readonly limits: BatchLimits }
   | { readonly type: 'next'; readonly id: number; readonly limits: BatchLimits }
   | { readonly type: 'stop'; readonly id: number };
 

@@ -78,31 +78,40 @@ function readInto(entry: WalkedFile, real: string, bytes: Uint8Array, offset: nu
 }
 
 /**
- * Small files' bytes go into one buffer per batch, allocated only when needed and transferred
- * whole, so that the walker keeps no garbage of its own.
+ * Small files' bytes go into one buffer per batch, sized to what the batch holds once its
+ * entries are known (a fixed-size buffer would be allocated and zeroed in full for every
+ * store path, most of which are a few KiB), and transferred whole, so that the walker keeps
+ * no garbage of its own.
  */
 function nextBatch(current: Session, limits: BatchLimits): { entries: RawEntry[]; bytes: Uint8Array<ArrayBuffer> | null; done: boolean } {
-  const entries: RawEntry[] = [];
-  let bytes: Uint8Array<ArrayBuffer> | null = null;
+  const entries: WalkedEntry[] = [];
+  const inline: WalkedFile[] = [];
   let used = 0;
+  let done = false;
   while (entries.length < limits.batchEntries) {
     const entry = current.carry ?? current.walker.next().value;
     current.carry = null;
-    if (entry === undefined) return { entries, bytes, done: true };
+    if (entry === undefined) {
+      done = true;
+      break;
+    }
     if (entry.kind === 'file' && entry.size > 0 && entry.size <= limits.inlineBytes && entry.real !== undefined) {
-      bytes ??= new Uint8Array(limits.batchBytes);
-      if (used + entry.size > bytes.length) {
+      if (used + entry.size > limits.batchBytes) {
         current.carry = entry;
         break;
       }
-      readInto(entry, entry.real, bytes, used);
       entry.offset = used;
       used += entry.size;
+      inline.push(entry);
     }
-    if (entry.kind === 'file' && (entry.offset >= 0 || entry.size === 0)) delete entry.real;
     entries.push(entry);
   }
-  return { entries, bytes, done: false };
+  const bytes = used > 0 ? new Uint8Array(used) : null;
+  for (const entry of inline) {
+    if (bytes && entry.real !== undefined) readInto(entry, entry.real, bytes, entry.offset);
+  }
+  for (const entry of entries) if (entry.kind === 'file' && (entry.offset >= 0 || entry.size === 0)) delete entry.real;
+  return { entries, bytes, done };
 }
 
 function post(message: WalkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -117,10 +126,7 @@ function errorMessage(id: number, error: unknown): WalkerMessage {
 }
 
 parentPort?.on('message', (message: WalkerRequest) => {
-  if (message.type === 'start') {
-    session = { id: message.id, walker: walk(message.real, message.logical), carry: null };
-    return;
-  }
+  if (message.type === 'start') session = { id: message.id, walker: walk(message.real, message.logical), carry: null };
   const current = session;
   if (!current || current.id !== message.id) return;
   if (message.type === 'stop') {

@@ -1,5 +1,6 @@
 import type { Transform } from 'node:stream';
 import { sharedDeflateWorkers, type DeflateCompressors } from './deflate-workers.js';
+import { DiffIdStream, type TarDigest } from './diff-id-stream.js';
 import { ParallelGzipStream } from './parallel-gzip-stream.js';
 import { ZstdWorkerStream } from './zstd-worker-stream.js';
 
@@ -46,4 +47,22 @@ export function createCompressor(compression: LayerCompression, level?: number, 
   }
   // Blocks compressed on several threads, concatenated in order into one gzip member.
   return [new ParallelGzipStream(gzipCompressors ?? sharedDeflateWorkers(), chosen)];
+}
+
+/**
+ * The stages a layer's tar stream goes through, in order, and where its diff_id comes from:
+ * the gzip stream hashes its blocks itself; zstd is preceded by a {@link DiffIdStream}.
+ * @throws RangeError on an invalid level (see {@link compressionLevel}).
+ */
+export function createLayerStages(
+  compression: LayerCompression,
+  level?: number,
+  gzipCompressors?: DeflateCompressors,
+): { readonly stages: Transform[]; readonly tar: TarDigest } {
+  if (compression === 'gzip') {
+    const gzip = new ParallelGzipStream(gzipCompressors ?? sharedDeflateWorkers(), compressionLevel(compression, level));
+    return { stages: [gzip], tar: gzip };
+  }
+  const diff = new DiffIdStream();
+  return { stages: [diff, ...createCompressor(compression, level, gzipCompressors)], tar: diff };
 }

@@ -9,11 +9,18 @@ import { Transform, type TransformCallback } from 'node:stream';
  */
 const BATCH_BYTES = 512 * 1024;
 
+/** The layer's diff_id (sha256 of the uncompressed tar) and size, once the tar has ended. */
+export interface TarDigest {
+  /** `sha256:<hex>`; throws before the tar stream has ended. */
+  readonly diffId: string;
+  readonly size: number;
+}
+
 /**
  * Pass-through stage between the tar encoder and the compressor: computes the layer's diffId
  * (sha256 of the uncompressed tar) and size on the way, and batches small chunks.
  */
-export class DiffIdStream extends Transform {
+export class DiffIdStream extends Transform implements TarDigest {
   private readonly hash = createHash('sha256');
   private bytes = 0;
   private pending: Buffer[] = [];

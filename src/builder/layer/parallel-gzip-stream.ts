@@ -1,6 +1,8 @@
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { crc32Combine } from './crc32-combine.js';
 import type { DeflateCompressors, DeflateResponse } from './deflate-workers.js';
+import type { TarDigest } from './diff-id-stream.js';
 
 /**
  * Uncompressed bytes per block. Blocks start at fixed offsets of the input, so the output does
@@ -26,8 +28,12 @@ const SPARE_BUFFERS = 2;
  *
  * Memory: one block being filled, plus at most `maxInFlight` blocks at the threads or waiting
  * to be written out in order; admission to the shared pool bounds all streams together.
+ *
+ * It also gives the layer's diff_id and size ({@link TarDigest}): each block is hashed whole,
+ * once, just before it goes to a thread, which spares the tar stream a stage of its own (one
+ * hash call and a stream hop per tar chunk, and the copy that batching them took).
  */
-export class ParallelGzipStream extends Transform {
+export class ParallelGzipStream extends Transform implements TarDigest {
   private buffer: ArrayBuffer;
   private dictionaryLength = 0;
   private filled = 0;
@@ -38,6 +44,9 @@ export class ParallelGzipStream extends Transform {
   private crc = 0;
   private total = 0;
   private readonly maxInFlight: number;
+  private readonly inputHash: Hash = createHash('sha256');
+  private inputBytes = 0;
+  private result: string | undefined;
 
   constructor(
     private readonly compressors: DeflateCompressors,
@@ -49,7 +58,26 @@ export class ParallelGzipStream extends Transform {
     this.buffer = new ArrayBuffer(DICTIONARY_BYTES + GZIP_BLOCK_BYTES);
   }
 
+  /** `sha256:<hex>` of the uncompressed input; available once the stream has been flushed. */
+  get diffId(): string {
+    if (this.result === undefined) throw new Error('diffId read before the tar stream ended');
+    return this.result;
+  }
+
+  /** Uncompressed bytes taken in. */
+  get size(): number {
+    return this.inputBytes;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.inputBytes += chunk.length;
+    if (this.filled + chunk.length < GZIP_BLOCK_BYTES) {
+      // Most tar chunks (headers, small files) fit the current block: no promise, no wait.
+      new Uint8Array(this.buffer, this.dictionaryLength + this.filled, chunk.length).set(chunk);
+      this.filled += chunk.length;
+      callback();
+      return;
+    }
     this.fill(chunk).then(() => callback(), callback);
   }
 
@@ -98,6 +126,9 @@ export class ParallelGzipStream extends Transform {
     while (!this.destroyed && (this.inFlight.length >= this.maxInFlight || this.readableLength >= this.readableHighWaterMark)) await this.changed();
     if (this.destroyed) return;
     const buffer = this.buffer;
+    // Before the buffer moves to the thread; blocks are dispatched in input order.
+    this.inputHash.update(new Uint8Array(buffer, this.dictionaryLength, this.filled));
+    if (last) this.result = `sha256:${this.inputHash.digest('hex')}`;
     const request = { buffer, dictionaryLength: this.dictionaryLength, length: this.filled, level: this.level, last };
     const entry: { response?: DeflateResponse; readonly length: number } = { length: this.filled };
     this.inFlight.push(entry);

@@ -59,8 +59,10 @@ function toTarEntry(entry: StoreEntry): TarEntry {
         name,
         mode: entry.executable ? STORE_EXECUTABLE_MODE : STORE_FILE_MODE,
         size: entry.size,
-        content: (signal) => entry.open(signal),
+        // Bytes already in hand go to the tar as they are: no stream, no copy.
+        content: entry.bytes ?? ((signal) => entry.open(signal)),
         linkable: true,
+        ...(entry.reopenable ? { reopenable: true } : {}),
       };
   }
 }

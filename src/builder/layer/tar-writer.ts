@@ -100,9 +100,13 @@ async function writeFile(writer: EntryQueue, entry: FileEntry, index: HardLinkIn
   // Empty files are never linked: a link saves nothing and would tie unrelated files together.
   const links = entry.linkable && entry.size > 0 ? index : undefined;
   if (!inline && entry.size > SMALL_FILE_BYTES && !links?.hasCandidates(entry.size, entry.mode)) {
-    // A large file no earlier file can match: stream it once, hashing along if a later one may.
-    const sha = await streamInto(writer, fileHeader, open(signal), entry, links !== undefined, signal);
-    if (sha !== undefined) links?.add(entry.size, entry.mode, sha, entry.name);
+    // A large file no earlier file can match: stream it once. If it can be read again later,
+    // it goes unhashed and is hashed (read again) only if a later file of its size and mode
+    // turns up, which is rare for large files; otherwise it is hashed along.
+    const later = links !== undefined && entry.reopenable === true;
+    const sha = await streamInto(writer, fileHeader, open(signal), entry, links !== undefined && !later, signal);
+    if (later) links.addUnhashed(entry.size, entry.mode, entry.name, () => hashStream(open(signal), entry));
+    else if (sha !== undefined) links?.add(entry.size, entry.mode, sha, entry.name);
     return;
   }
   // Small files are read whole, which is cheaper than streaming each. A file that may match an
@@ -110,7 +114,7 @@ async function writeFile(writer: EntryQueue, entry: FileEntry, index: HardLinkIn
   // which it is read twice (open() allows it).
   const bytes = inline ?? (entry.size <= BUFFER_FOR_HASH_LIMIT ? await readAll(open(signal), entry) : undefined);
   const sha = links === undefined ? undefined : bytes ? sha256Hex(bytes) : await hashStream(open(signal), entry);
-  const target = sha === undefined ? undefined : links?.find(entry.size, entry.mode, sha);
+  const target = sha === undefined ? undefined : await links?.find(entry.size, entry.mode, sha);
   if (target !== undefined) {
     await writer.add({ ...header(entry.name, 'link', entry.mode, entry.owner), linkname: target });
     return;

@@ -3,9 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { pack as createPack } from 'tar-stream';
 import type { RootFsReader, StoreReader } from '../../sources/types.js';
 import type { BlobStore } from '../../storage/types.js';
-import { compressionLevel, createCompressor, type LayerCompression } from './compression.js';
+import { compressionLevel, createLayerStages, type LayerCompression } from './compression.js';
 import type { DeflateCompressors } from './deflate-workers.js';
-import { DiffIdStream } from './diff-id-stream.js';
 import { rootFsTarEntries } from './root-fs-entries.js';
 import { sortStorePaths, storePathTarEntries } from './store-path-entries.js';
 import { syntheticTarEntries, type SyntheticEntry } from './synthetic-entries.js';
@@ -123,7 +122,7 @@ async function writeLayer(source: EntrySource, hardLinks: boolean, options: Laye
   try {
     if (signal?.aborted) fail(signal.reason);
     const pack = createPack();
-    const diff = new DiffIdStream();
+    const { stages, tar: diff } = createLayerStages(compression, level, options.gzipCompressors);
     const produce = writeTarEntries(pack, source(controller.signal), { hardLinks, signal: controller.signal }).catch((err: unknown) => {
       fail(err);
       pack.destroy(err instanceof Error ? err : new Error(String(err)));
@@ -131,7 +130,7 @@ async function writeLayer(source: EntrySource, hardLinks: boolean, options: Laye
     // tar-stream's pack is a streamx stream; Node's pipeline drives it through pipe() and its
     // 'end'/'error'/'close' events, which streamx implements (types differ, behaviour doesn't).
     const tar = pack as unknown as Readable;
-    const consume = pipeline([tar, diff, ...createCompressor(compression, level, options.gzipCompressors), writer.stream], {
+    const consume = pipeline([tar, ...stages, writer.stream], {
       signal: controller.signal,
     }).catch(fail);
     await Promise.all([produce, consume]);

@@ -135,19 +135,29 @@ describe('LocalStoreReader', () => {
 
   it('walks store paths larger than one batch, with contents intact', async () => {
     const files: Record<string, { file: Buffer }> = {};
-    // More entries than one batch holds (512), and more inline bytes (1 MiB) than one carries.
-    for (let i = 0; i < 520; i++) files[`f${String(i).padStart(4, '0')}`] = { file: Buffer.alloc((i * 61) % 8000, i % 251) };
-    files['large'] = { file: Buffer.alloc(100_000, 9) };
+    // More entries than one batch holds (1024), and more inline bytes (4 MiB) than one carries.
+    for (let i = 0; i < 1030; i++) files[`f${String(i).padStart(4, '0')}`] = { file: Buffer.alloc((i * 61) % 8000, i % 251) };
+    for (let i = 0; i < 5; i++) files[`m${i}`] = { file: Buffer.alloc(900 * 1024, 100 + i) };
+    files['large'] = { file: Buffer.alloc(1024 * 1024 + 1, 9) };
     const many = await makeStore({ 'fff-many': files });
     try {
       const entries = await collect(new LocalStoreReader(many.dir), `${S}/fff-many`);
-      expect(entries).toHaveLength(522);
-      expect(entries.map((entry) => entry.path.split('/').pop())).toEqual(['fff-many', ...Object.keys(files).sort()]);
-      for (const index of [1, 300, 519, 520, 521]) {
+      expect(entries).toHaveLength(1037);
+      const names = entries.map((entry) => entry.path.split('/').pop() ?? '');
+      expect(names).toEqual(['fff-many', ...Object.keys(files).sort()]);
+      for (const index of [1, 300, 1023, 1024, 1025, 1030, ...[1031, 1032, 1033, 1034, 1035, 1036]]) {
         const entry = entries[index];
-        const name = entry?.path.split('/').pop() ?? '';
+        const name = names[index] ?? '';
         expect((await bytesOf(entry)).equals(files[name]?.file ?? Buffer.alloc(1))).toBe(true);
       }
+      // Files up to 1 MiB come with the walk, the same bytes open() streams; larger ones do not.
+      const inline = (name: string): Buffer | undefined => {
+        const entry = entries[names.indexOf(name)];
+        return entry?.kind === 'file' ? entry.bytes : undefined;
+      };
+      expect(inline('m3')?.equals(files['m3']?.file ?? Buffer.alloc(0))).toBe(true);
+      expect(inline('f0007')?.equals(files['f0007']?.file ?? Buffer.alloc(0))).toBe(true);
+      expect(inline('large')).toBeUndefined();
     } finally {
       await many.cleanup();
     }

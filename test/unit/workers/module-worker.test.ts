@@ -7,8 +7,13 @@ import { WorkerPool } from '../../../src/workers/worker-pool.js';
 const ROUND_TRIPS: Record<WorkerModule, { readonly send: readonly unknown[]; readonly answer: string | ((reply: Record<string, unknown>) => boolean) }> = {
   'store-walker': {
     send: [
-      { type: 'start', id: 1, real: fileURLToPath(new URL('.', import.meta.url)), logical: '/nix/store/x' },
-      { type: 'next', id: 1, limits: { batchEntries: 8, batchBytes: 1024, inlineBytes: 16 } },
+      {
+        type: 'start',
+        id: 1,
+        real: fileURLToPath(new URL('.', import.meta.url)),
+        logical: '/nix/store/x',
+        limits: { batchEntries: 8, batchBytes: 1024, inlineBytes: 16 },
+      },
     ],
     answer: 'batch',
   },

@@ -109,6 +109,23 @@ describe('ParallelGzipStream', () => {
     stream.destroy();
   });
 
+  it("gives the input's sha256 and size as diff_id, whatever the chunking and completion order", async () => {
+    const input = sample(2 * GZIP_BLOCK_BYTES + 12_345);
+    for (const [chunks, compressors] of [
+      [split(input, 511), new InThreadCompressors(3)],
+      [split(input, GZIP_BLOCK_BYTES + 1), new InThreadCompressors(2)],
+      [[Buffer.alloc(0)], new InThreadCompressors(1)],
+    ] as const) {
+      const stream = new ParallelGzipStream(compressors, 1);
+      expect(() => stream.diffId).toThrow('before the tar stream ended');
+      const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+      await pipeline([Readable.from(chunks, { objectMode: false }), stream, sink]);
+      const whole = Buffer.concat(chunks);
+      expect(stream.diffId).toBe(`sha256:${sha(whole)}`);
+      expect(stream.size).toBe(whole.length);
+    }
+  });
+
   it('fails the stream when a thread reports an error', async () => {
     await expect(gzip(new InThreadCompressors(2, 'fail'), [input])).rejects.toThrow('gzip compression failed: disk on fire');
   });
