@@ -157,10 +157,12 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const servedBlobs = new CachedBlobReads(blobs);
   const repositories = new PushedRepositories(metadata, servedBlobs);
   // In the background; the catalog waits for it (and retries it) if it has not finished.
-  repositories.listing.ensure().then(
+  const backfill = repositories.listing.ensure().then(
     (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),
     (error: unknown) => logger.warn({ err: error }, 'listing repositories pushed before the catalog existed failed; the catalog retries'),
   );
+  // Its writes must not outlive the stores they write to.
+  server.addHook('onClose', async () => void (await backfill));
   const { permissions } = registerRegistry(server, {
     builder,
     blobs: servedBlobs,

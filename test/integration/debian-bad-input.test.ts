@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ describe('Debian bad input and faults', () => {
   let registry: RunningRegistry;
   let tamperer: Server;
   let tampererUrl: string;
+  let debCache: string;
   const downloads: DebianPackage[] = [];
   /** Package file name fragment → what the loopback server does with it. */
   const faults = new Map<string, 'tamper' | 'cut'>([['/hello_', 'tamper'], ['/tree_', 'cut']]);
@@ -41,8 +42,13 @@ describe('Debian bad input and faults', () => {
     });
     await new Promise<void>((resolve) => tamperer.listen(0, '127.0.0.1', resolve));
     tampererUrl = `http://127.0.0.1:${(tamperer.address() as AddressInfo).port}/`;
+    // Verified indexes from the shared cache, but no shared .debs: a hello or tree that another
+    // test or a bench left cached would be served without the faulty download this test needs.
+    debCache = await mkdtemp(join(tmpdir(), 'stowage-debian-faults-'));
+    await mkdir(DEBIAN_TEST_CACHE, { recursive: true });
+    for (const entry of await readdir(DEBIAN_TEST_CACHE)) if (entry !== 'debs') await symlink(join(DEBIAN_TEST_CACHE, entry), join(debCache, entry));
     registry = await startRegistry(
-      { source: { kind: 'debian', debian: { cacheDir: DEBIAN_TEST_CACHE, retries: 1 } }, builds: { requestWaitMs: 280_000 } },
+      { source: { kind: 'debian', debian: { cacheDir: debCache, retries: 1 } }, builds: { requestWaitMs: 280_000 } },
       {
         debianFetcher: {
           onDownload: (pkg) => downloads.push(pkg),
@@ -55,13 +61,14 @@ describe('Debian bad input and faults', () => {
   afterAll(async () => {
     await registry?.close();
     await new Promise((resolve) => tamperer?.close(resolve));
+    if (debCache) await rm(debCache, { recursive: true, force: true });
   });
 
   const pull = async (target: RunningRegistry, name: string) => {
     const response = await fetch(`${target.url}/v2/${name}/manifests/latest`, { headers: { accept: ACCEPT } });
     return { status: response.status, body: (await response.json()) as { errors: Array<{ code: string; message: string; detail?: Record<string, unknown> }> } };
   };
-  const cachedDeb = (pkg: DebianPackage) => access(join(DEBIAN_TEST_CACHE, 'debs', 'sha256', pkg.sha256.slice(0, 2), `${pkg.sha256}.deb`)).then(() => true, () => false);
+  const cachedDeb = (pkg: DebianPackage) => access(join(debCache, 'debs', 'sha256', pkg.sha256.slice(0, 2), `${pkg.sha256}.deb`)).then(() => true, () => false);
 
   it('names every unknown package', { timeout: 300_000 }, async () => {
     const { status, body } = await pull(registry, 'no-such-package-a/no-such-package-b');
@@ -105,7 +112,7 @@ describe('Debian bad input and faults', () => {
 
   it('answers 503 naming the archive when it cannot be reached', { timeout: 300_000 }, async () => {
     const unreachable = await startRegistry(
-      { source: { kind: 'debian', debian: { cacheDir: DEBIAN_TEST_CACHE, retries: 1 } } },
+      { source: { kind: 'debian', debian: { cacheDir: debCache, retries: 1 } } },
       { debianFetcher: { get: (_url, signal) => fetch('http://127.0.0.1:1/pool/x.deb', { signal }) } },
     );
     try {

@@ -118,8 +118,7 @@ describe('ParallelGzipStream', () => {
     ] as const) {
       const stream = new ParallelGzipStream(compressors, 1);
       expect(() => stream.diffId).toThrow('before the tar stream ended');
-      const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-      await pipeline([Readable.from(chunks, { objectMode: false }), stream, sink]);
+      await throughStages(chunks, [stream]);
       const whole = Buffer.concat(chunks);
       expect(stream.diffId).toBe(`sha256:${sha(whole)}`);
       expect(stream.size).toBe(whole.length);
