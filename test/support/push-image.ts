@@ -19,10 +19,8 @@ export async function pushSmallImage(
   tag: string,
   options: { readonly authorization: string; readonly configBytes: number; readonly layerBytes: number; readonly architecture?: string },
 ): Promise<PushedImage> {
-  const architecture = options.architecture ?? 'amd64';
-  const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, pad: 'c'.repeat(options.configBytes) }));
-  const layer = Buffer.alloc(options.layerBytes, architecture);
-  for (const blob of [config, layer]) {
+  const { blobs, manifest } = smallImage(options);
+  for (const blob of blobs) {
     const response = await fetch(`${url}/v2/${name}/blobs/uploads/?digest=${sha256Digest(blob)}`, {
       method: 'POST',
       headers: { authorization: options.authorization, 'content-type': 'application/octet-stream' },
@@ -30,6 +28,15 @@ export async function pushSmallImage(
     });
     if (response.status !== 201) throw new Error(`blob upload to ${name}: ${response.status} ${await response.text()}`);
   }
+  await putManifest(url, name, tag, manifest, OCI_MANIFEST, options.authorization);
+  return { digest: sha256Digest(manifest), size: blobs.reduce((total, blob) => total + blob.length, 0) };
+}
+
+/** The blobs (config, then one layer) and OCI manifest of a small image, for pushing however a test pushes. */
+export function smallImage(options: { readonly configBytes: number; readonly layerBytes: number; readonly architecture?: string }): { blobs: [Buffer, Buffer]; manifest: Buffer } {
+  const architecture = options.architecture ?? 'amd64';
+  const config = Buffer.from(JSON.stringify({ architecture, os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, pad: 'c'.repeat(options.configBytes) }));
+  const layer = Buffer.alloc(options.layerBytes, architecture);
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -38,8 +45,7 @@ export async function pushSmallImage(
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256Digest(layer), size: layer.length }],
     }),
   );
-  await putManifest(url, name, tag, manifest, OCI_MANIFEST, options.authorization);
-  return { digest: sha256Digest(manifest), size: config.length + layer.length };
+  return { blobs: [config, layer], manifest };
 }
 
 /** Push an OCI index of images already in the repository; returns its digest. */

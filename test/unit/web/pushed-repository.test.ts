@@ -12,12 +12,11 @@ import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { describePushedRepository } from '../../../src/web/repository-view.js';
 import { FakePackageSource } from '../../support/fake-source.js';
+import { OCI_INDEX, OCI_MANIFEST, smallImage } from '../../support/push-image.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../../support/htpasswd.js';
 
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 const pusher = () => basic(TEST_USER, TEST_PASSWORD);
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 async function makeApp(config: ConfigInput = {}): Promise<App> {
   return buildApp(
@@ -35,23 +34,14 @@ async function makeApp(config: ConfigInput = {}): Promise<App> {
 
 /** Push a one-layer image (config + layer of the given sizes) under `tag`; returns its manifest digest. */
 async function pushImage(app: App, name: string, tag: string, sizes: { config: number; layer: number }, platform = 'amd64'): Promise<{ digest: string; size: number }> {
-  const config = Buffer.from(JSON.stringify({ architecture: platform, os: 'linux', pad: 'c'.repeat(sizes.config) }));
-  const layer = Buffer.alloc(sizes.layer, platform);
-  for (const blob of [config, layer]) {
+  const { blobs, manifest } = smallImage({ configBytes: sizes.config, layerBytes: sizes.layer, architecture: platform });
+  for (const blob of blobs) {
     const response = await app.server.inject({ method: 'POST', url: `/v2/${name}/blobs/uploads/?digest=${sha256Digest(blob)}`, headers: { ...pusher(), 'content-type': 'application/octet-stream' }, payload: blob });
     expect(response.statusCode).toBe(201);
   }
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256Digest(layer), size: layer.length }],
-    }),
-  );
   const put = await app.server.inject({ method: 'PUT', url: `/v2/${name}/manifests/${tag}`, headers: { ...pusher(), 'content-type': OCI_MANIFEST }, payload: manifest });
   expect(put.statusCode).toBe(201);
-  return { digest: sha256Digest(manifest), size: config.length + layer.length };
+  return { digest: sha256Digest(manifest), size: blobs[0].length + blobs[1].length };
 }
 
 interface TagView {
