@@ -32,6 +32,8 @@ export interface UploadSession {
 interface SessionRecord {
   readonly name: string;
   readonly createdAt: number;
+  /** When the last chunk was acknowledged; absent until one is (and in older records). */
+  readonly touchedAt?: number;
   /** Bytes acknowledged (durable); absent in records written before it was kept. */
   readonly size?: number;
 }
@@ -47,6 +49,8 @@ export class UploadSessions {
     private readonly dir: string,
     private readonly metadata: MetadataStore,
     private readonly blobs: BlobStore,
+    /** Milliseconds since the epoch; injected by tests. */
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async init(): Promise<void> {
@@ -84,7 +88,7 @@ export class UploadSessions {
   async create(name: string): Promise<UploadSession> {
     const id = randomUUID();
     // The record first: a staging file without one is taken for an ended session's by `recover`.
-    await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: Date.now(), size: 0 } satisfies SessionRecord));
+    await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: this.clock(), size: 0 } satisfies SessionRecord));
     await writeFile(this.file(id), '', { flag: 'wx' });
     await this.metadata.addToSet(SESSIONS_KEY, id);
     return { id, name, size: 0 };
@@ -126,7 +130,7 @@ export class UploadSessions {
         throw error;
       }
       const size = session.size + received;
-      await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size } satisfies SessionRecord));
+      await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size, touchedAt: this.clock() } satisfies SessionRecord));
       return { ...session, size };
     });
   }
@@ -162,15 +166,22 @@ export class UploadSessions {
     });
   }
 
-  /** End sessions older than `maxAgeMs` (abandoned uploads). @returns how many. */
-  async expire(maxAgeMs: number, now = Date.now()): Promise<number> {
+  /**
+   * End sessions untouched for `maxAgeMs` (abandoned uploads): no chunk acknowledged for that
+   * long, counted from the start when none was. Decided again under the session's lock, so a
+   * chunk being received meanwhile keeps it. @returns how many.
+   */
+  async expire(maxAgeMs: number, now = this.clock()): Promise<number> {
     let expired = 0;
+    const stale = (record: SessionRecord | null): boolean => record === null || now - (record.touchedAt ?? record.createdAt) > maxAgeMs;
     for (const id of await this.metadata.members(SESSIONS_KEY)) {
-      const record = await this.record(id);
-      if (record === null || now - record.createdAt > maxAgeMs) {
-        await this.mutex.run(id, () => this.remove(id));
-        expired += 1;
-      }
+      if (!stale(await this.record(id))) continue;
+      const removed = await this.mutex.run(id, async () => {
+        if (!stale(await this.record(id))) return false;
+        await this.remove(id);
+        return true;
+      });
+      if (removed) expired += 1;
     }
     return expired;
   }

@@ -50,3 +50,37 @@ describe('UploadSessions after a crash', () => {
     expect(await readdir(dir)).toEqual([live.id]);
   });
 });
+
+describe('UploadSessions expiry', () => {
+  const HOUR = 60 * 60 * 1000;
+
+  async function clocked() {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+    let now = 1_000_000;
+    const uploads = new UploadSessions(dir, new MemoryMetadataStore(), new MemoryBlobStore(), () => now);
+    await uploads.init();
+    return { uploads, advance: (ms: number) => (now += ms), now: () => now };
+  }
+
+  it('discards a session untouched for the TTL', async () => {
+    const { uploads, advance, now } = await clocked();
+    const session = await uploads.create('team/app');
+    advance(24 * HOUR + 1);
+    expect(await uploads.expire(24 * HOUR, now())).toBe(1);
+    await expect(uploads.get('team/app', session.id)).rejects.toThrow(/not known/);
+  });
+
+  it('keeps a session that is still receiving chunks past the TTL counted from its start (config: "untouched for this long")', async () => {
+    const { uploads, advance, now } = await clocked();
+    const session = await uploads.create('team/app');
+    for (let hour = 0; hour < 30; hour += 6) {
+      advance(6 * HOUR);
+      const { size } = await uploads.get('team/app', session.id);
+      await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 1)]), { start: size, end: size + 9 }, 10);
+      expect(await uploads.expire(24 * HOUR, now())).toBe(0);
+    }
+    expect((await uploads.get('team/app', session.id)).size).toBe(50);
+    advance(24 * HOUR + 1);
+    expect(await uploads.expire(24 * HOUR, now())).toBe(1);
+  });
+});
