@@ -12,7 +12,8 @@ export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
  * answered 408 with `Connection: close` and the connection is then closed, so the handler
  * reading it fails and discards what it staged. The timeout is armed only until the body has
  * arrived: answering may take as long as a build (a first pull holds its request open), so
- * the response side is never timed.
+ * the response side is never timed. After an answer sent before its body arrived (a refusal),
+ * the rest of the body is drained under the same inactivity timeout.
  */
 export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void {
   app.addHook('onRequest', async (request, reply) => {
@@ -23,7 +24,12 @@ export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void 
       raw.setTimeout(0);
     };
     raw.once('end', disarm);
-    reply.raw.once('close', disarm);
+    // An answer sent before the body arrived (a refusal, an unknown upload) leaves the body to
+    // be drained: it is still timed, else a client that stops sending holds the connection forever.
+    reply.raw.once('close', () => {
+      disarm();
+      if (!raw.complete && !raw.destroyed) cutWhenDrainStalls(request, idleMs);
+    });
     raw.setTimeout(idleMs, () => {
       disarm();
       if (raw.complete) return;
@@ -41,6 +47,25 @@ export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void 
       void reply.code(mapped.status).headers({ ...mapped.headers, connection: 'close' }).type('application/json').send(mapped.body);
     });
   });
+}
+
+/**
+ * After the answer, Node owns the socket's timeout (keep-alive), so the rest of the body is
+ * watched with a timer of its own: reset by every chunk drained, it closes the connection
+ * when none arrives for `idleMs`.
+ */
+function cutWhenDrainStalls(request: FastifyRequest, idleMs: number): void {
+  const raw = request.raw;
+  const timer = setTimeout(() => {
+    request.log.info({ url: request.url, idleMs }, 'the rest of a refused request body stalled; the connection is cut');
+    raw.socket?.destroy();
+  }, idleMs);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  raw.on('data', () => timer.refresh());
+  raw.once('end', stop);
+  raw.once('close', stop);
+  raw.socket?.once('close', stop);
 }
 
 function hasBody(request: FastifyRequest): boolean {

@@ -23,6 +23,7 @@ import {
   ManifestReferenceUnknownError,
   ManifestTooLargeError,
   UploadIncompleteError,
+  UploadLimitError,
   UploadRangeError,
   UploadUnknownError,
 } from '../repository/errors.js';
@@ -72,6 +73,7 @@ const RULES: readonly Rule[] = [
   on(RevisionNotFoundError, (e) => ({ kind: 'MANIFEST_UNKNOWN', detail: { revision: e.revision, known: e.known } })),
   on(BlobNotFoundError, (e) => ({ kind: 'BLOB_UNKNOWN', detail: { digest: e.digest } })),
   on(UploadUnknownError, (e) => ({ kind: 'BLOB_UPLOAD_UNKNOWN', detail: { upload: e.uploadId } })),
+  on(UploadLimitError, (e) => ({ kind: 'TOOMANYREQUESTS', detail: { limit: e.limit }, headers: retryAfter(60) })),
   on(UploadRangeError, (e) => ({ kind: 'UPLOAD_RANGE_NOT_SATISFIABLE', detail: { offset: e.offset }, headers: { range: `0-${Math.max(e.offset - 1, 0)}` } })),
   on(UploadIncompleteError, (e) => ({ kind: 'BLOB_UPLOAD_INVALID', detail: { expected: e.expected, received: e.received } })),
   on(ManifestInvalidError, () => ({ kind: 'MANIFEST_INVALID' })),

@@ -124,7 +124,8 @@ export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest
   assertValidName(name);
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
   const { artifactType } = request.query as { artifactType?: string };
-  const manifests = (await deps.repositories.isPushed(name))
+  // Decided as the manifests are: a name pushes may not change serves its built referrers only.
+  const manifests = (await servedFromPushes(deps, name))
     ? await deps.repositories.referrers(name, digest, artifactType)
     : await builtImageReferrers(deps, name, digest, artifactType);
   if (artifactType !== undefined) reply.header('oci-filters-applied', 'artifactType');

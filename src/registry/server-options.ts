@@ -31,10 +31,13 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     socket.destroy();
     return;
   }
+  // Node's headersTimeout: the request line and headers did not all arrive in time.
   const mapped =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? answerOf({ kind: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' })
-      : answerOf({ kind: 'BAD_REQUEST', message: `the request could not be parsed: ${error.code ?? error.message}` });
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? answerOf({ kind: 'REQUEST_TIMEOUT', message: 'the request headers did not arrive in time; the connection is closed' })
+        : answerOf({ kind: 'BAD_REQUEST', message: `the request could not be parsed: ${error.code ?? error.message}` });
   const body = JSON.stringify(mapped.body);
   const headers = Object.entries({ ...mapped.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close' })
     .map(([name, value]) => `${name}: ${value}\r\n`)

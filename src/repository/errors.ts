@@ -7,6 +7,14 @@ export class UploadUnknownError extends Error {
   }
 }
 
+/** As many upload sessions are open as the registry keeps (push.maxUploads). */
+export class UploadLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`${limit} uploads are in progress, as many as this registry keeps open; finish or cancel one, or retry later`);
+    this.name = 'UploadLimitError';
+  }
+}
+
 /** A chunk does not start where the upload stands. */
 export class UploadRangeError extends Error {
   constructor(

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobStore, MetadataStore } from '../storage/types.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { UploadKeys } from '../storage/metadata-keys.js';
-import { UploadIncompleteError, UploadRangeError, UploadUnknownError } from './errors.js';
+import { UploadIncompleteError, UploadLimitError, UploadRangeError, UploadUnknownError } from './errors.js';
 
 /**
  * Blob uploads in progress (the spec's upload sessions). Chunks are appended to a staging file
@@ -22,7 +22,14 @@ import { UploadIncompleteError, UploadRangeError, UploadUnknownError } from './e
  *
  * The staging files are local to one replica: with several replicas, chunked uploads need
  * session affinity (monolithic uploads do not).
+ *
+ * At most `maxSessions` are open: past it, `create` refuses. The count is the one the last
+ * expiry sweep saw, plus the sessions this process opened since, minus those it ended, so it
+ * costs nothing per request; with several replicas sharing the metadata, each holds the
+ * bound between its sweeps, so the total stays within replicas × `maxSessions`.
  */
+export const DEFAULT_MAX_UPLOAD_SESSIONS = 10_000;
+
 export interface UploadSession {
   readonly id: string;
   readonly name: string;
@@ -32,6 +39,8 @@ export interface UploadSession {
 interface SessionRecord {
   readonly name: string;
   readonly createdAt: number;
+  /** When the last chunk was acknowledged; absent until one is (and in older records). */
+  readonly touchedAt?: number;
   /** Bytes acknowledged (durable); absent in records written before it was kept. */
   readonly size?: number;
 }
@@ -42,11 +51,16 @@ const SESSION_ID = /^[0-9a-f-]{36}$/;
 
 export class UploadSessions {
   private readonly mutex = new KeyedMutex();
+  /** Sessions open, as counted above. */
+  private open = 0;
 
   constructor(
     private readonly dir: string,
     private readonly metadata: MetadataStore,
     private readonly blobs: BlobStore,
+    /** Milliseconds since the epoch; injected by tests. */
+    private readonly clock: () => number = Date.now,
+    private readonly maxSessions: number = DEFAULT_MAX_UPLOAD_SESSIONS,
   ) {}
 
   async init(): Promise<void> {
@@ -81,12 +95,20 @@ export class UploadSessions {
     return { removed, truncated };
   }
 
+  /** @throws UploadLimitError when `maxSessions` are open. */
   async create(name: string): Promise<UploadSession> {
+    if (this.open >= this.maxSessions) throw new UploadLimitError(this.maxSessions);
+    this.open += 1;
     const id = randomUUID();
-    // The record first: a staging file without one is taken for an ended session's by `recover`.
-    await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: Date.now(), size: 0 } satisfies SessionRecord));
-    await writeFile(this.file(id), '', { flag: 'wx' });
-    await this.metadata.addToSet(SESSIONS_KEY, id);
+    try {
+      // The record first: a staging file without one is taken for an ended session's by `recover`.
+      await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: this.clock(), size: 0 } satisfies SessionRecord));
+      await writeFile(this.file(id), '', { flag: 'wx' });
+      await this.metadata.addToSet(SESSIONS_KEY, id);
+    } catch (error) {
+      this.open -= 1;
+      throw error;
+    }
     return { id, name, size: 0 };
   }
 
@@ -126,7 +148,7 @@ export class UploadSessions {
         throw error;
       }
       const size = session.size + received;
-      await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size } satisfies SessionRecord));
+      await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size, touchedAt: this.clock() } satisfies SessionRecord));
       return { ...session, size };
     });
   }
@@ -162,15 +184,24 @@ export class UploadSessions {
     });
   }
 
-  /** End sessions older than `maxAgeMs` (abandoned uploads). @returns how many. */
-  async expire(maxAgeMs: number, now = Date.now()): Promise<number> {
+  /**
+   * End sessions untouched for `maxAgeMs` (abandoned uploads): no chunk acknowledged for that
+   * long, counted from the start when none was. Decided again under the session's lock, so a
+   * chunk being received meanwhile keeps it. @returns how many.
+   */
+  async expire(maxAgeMs: number, now = this.clock()): Promise<number> {
     let expired = 0;
-    for (const id of await this.metadata.members(SESSIONS_KEY)) {
-      const record = await this.record(id);
-      if (record === null || now - record.createdAt > maxAgeMs) {
-        await this.mutex.run(id, () => this.remove(id));
-        expired += 1;
-      }
+    const stale = (record: SessionRecord | null): boolean => record === null || now - (record.touchedAt ?? record.createdAt) > maxAgeMs;
+    const ids = await this.metadata.members(SESSIONS_KEY);
+    this.open = ids.length;
+    for (const id of ids) {
+      if (!stale(await this.record(id))) continue;
+      const removed = await this.mutex.run(id, async () => {
+        if (!stale(await this.record(id))) return false;
+        await this.remove(id);
+        return true;
+      });
+      if (removed) expired += 1;
     }
     return expired;
   }
@@ -196,6 +227,7 @@ export class UploadSessions {
   }
 
   private async remove(id: string): Promise<void> {
+    this.open = Math.max(0, this.open - 1);
     await rm(this.file(id), { force: true });
     await this.metadata.delete(sessionKey(id));
     await this.metadata.removeFromSet(SESSIONS_KEY, id);

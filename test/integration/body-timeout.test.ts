@@ -85,4 +85,39 @@ describe('stalled request bodies', () => {
     const status = await rawRequest(registry.host, 'GET', location, { headers: { authorization: auth } });
     expect(status.headers.range).toBe('0-599');
   });
+
+  it('cuts a stalled body the registry refused before reading it: anonymous, or naming an unknown upload', async () => {
+    // Answered (401, 404) before the body is read, then drained: without a timer the
+    // connection would wait for the missing bytes forever, one held socket per such client.
+    const anonymous = `POST /v2/team/stall/blobs/uploads/?digest=sha256:${'0'.repeat(64)} HTTP/1.1\r\nHost: ${registry.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n`;
+    const refused = await stalledRequest(registry.host, anonymous, 'x'.repeat(10));
+    expect(refused.response).toMatch(/^HTTP\/1\.1 401 /);
+    expect(refused.closed).toBe(true);
+    const unknown = `PATCH /v2/team/stall/blobs/uploads/00000000-0000-4000-8000-000000000000 HTTP/1.1\r\nHost: ${registry.host}\r\nAuthorization: ${auth}\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000\r\n\r\n`;
+    const missing = await stalledRequest(registry.host, unknown, 'x'.repeat(10));
+    expect(missing.response).toMatch(/^HTTP\/1\.1 404 /);
+    expect(missing.closed).toBe(true);
+  });
+
+  it('keeps the connection of a refused request whose body keeps coming, for the next request', async () => {
+    const [hostname, port] = registry.host.split(':');
+    const answers = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, async () => {
+        socket.write(`POST /v2/team/steady/blobs/uploads/?digest=sha256:${'0'.repeat(64)} HTTP/1.1\r\nHost: ${registry.host}\r\nContent-Type: application/octet-stream\r\nContent-Length: 600\r\n\r\n`);
+        // Refused at once (no credentials); the rest of the body keeps coming, each chunk well
+        // inside the idle timeout, for longer than the timeout in all.
+        for (let i = 0; i < 6; i += 1) {
+          await new Promise((next) => setTimeout(next, 100));
+          socket.write(Buffer.alloc(100, i));
+        }
+        socket.write(`GET /healthz HTTP/1.1\r\nHost: ${registry.host}\r\nConnection: close\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answers).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answers).toMatch(/HTTP\/1\.1 200 [^]*"status":"ok"/);
+  });
 });

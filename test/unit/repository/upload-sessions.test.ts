@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UploadSessions } from '../../../src/repository/upload-sessions.js';
+import { UploadLimitError } from '../../../src/repository/errors.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { digestOf } from '../../conformance/client.js';
@@ -48,5 +49,73 @@ describe('UploadSessions after a crash', () => {
     await writeFile(join(dir, 'not-a-session'), 'junk');
     expect(await uploads.recover()).toEqual({ removed: 2, truncated: 0 });
     expect(await readdir(dir)).toEqual([live.id]);
+  });
+});
+
+describe('UploadSessions expiry', () => {
+  const HOUR = 60 * 60 * 1000;
+
+  async function clocked() {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+    let now = 1_000_000;
+    const uploads = new UploadSessions(dir, new MemoryMetadataStore(), new MemoryBlobStore(), () => now);
+    await uploads.init();
+    return { uploads, advance: (ms: number) => (now += ms), now: () => now };
+  }
+
+  it('discards a session untouched for the TTL', async () => {
+    const { uploads, advance, now } = await clocked();
+    const session = await uploads.create('team/app');
+    advance(24 * HOUR + 1);
+    expect(await uploads.expire(24 * HOUR, now())).toBe(1);
+    await expect(uploads.get('team/app', session.id)).rejects.toThrow(/not known/);
+  });
+
+  it('keeps a session that is still receiving chunks past the TTL counted from its start (config: "untouched for this long")', async () => {
+    const { uploads, advance, now } = await clocked();
+    const session = await uploads.create('team/app');
+    for (let hour = 0; hour < 30; hour += 6) {
+      advance(6 * HOUR);
+      const { size } = await uploads.get('team/app', session.id);
+      await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 1)]), { start: size, end: size + 9 }, 10);
+      expect(await uploads.expire(24 * HOUR, now())).toBe(0);
+    }
+    expect((await uploads.get('team/app', session.id)).size).toBe(50);
+    advance(24 * HOUR + 1);
+    expect(await uploads.expire(24 * HOUR, now())).toBe(1);
+  });
+});
+
+describe('UploadSessions bound', () => {
+  it('refuses new sessions while maxSessions are open, and takes them again as sessions end or expire', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+    let now = 1_000_000;
+    const uploads = new UploadSessions(dir, new MemoryMetadataStore(), new MemoryBlobStore(), () => now, 2);
+    await uploads.init();
+    const first = await uploads.create('team/app');
+    await uploads.create('team/other');
+    await expect(uploads.create('team/app')).rejects.toBeInstanceOf(UploadLimitError);
+    expect(await readdir(dir)).toHaveLength(2);
+    await uploads.cancel('team/app', first.id);
+    const third = await uploads.create('team/app');
+    await uploads.finish('team/app', third.id, digestOf(Buffer.alloc(0)), null, null);
+    const fourth = await uploads.create('team/app');
+    await expect(uploads.create('team/app')).rejects.toBeInstanceOf(UploadLimitError);
+    now += 2 * 60 * 60 * 1000;
+    expect(await uploads.expire(60 * 60 * 1000)).toBe(2);
+    await uploads.create('team/app');
+    await expect(uploads.get('team/app', fourth.id)).rejects.toThrow(/not known/);
+  });
+
+  it('counts sessions another process opened once a sweep has seen them', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+    const metadata = new MemoryMetadataStore();
+    const other = new UploadSessions(dir, metadata, new MemoryBlobStore(), Date.now, 2);
+    await other.init();
+    await other.create('team/app');
+    await other.create('team/app');
+    const uploads = new UploadSessions(dir, metadata, new MemoryBlobStore(), Date.now, 2);
+    expect(await uploads.expire(60 * 60 * 1000)).toBe(0);
+    await expect(uploads.create('team/app')).rejects.toBeInstanceOf(UploadLimitError);
   });
 });
