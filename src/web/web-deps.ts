@@ -37,6 +37,8 @@ export interface Permission {
 export interface WebPermissions {
   /** Whether the registry's `DELETE /v2/<name>/manifests/<reference>` would let this request's credentials through. */
   mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
+  /** Whether the caller the access control let through may pull `name` (what lists show and pages open). */
+  mayPull(request: FastifyRequest, name: string): boolean;
 }
 
 /** The image named by a wildcard route and `?tag=` (default `latest`). @throws RegistryError, InvalidImageNameError */
