@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { nameProblem } from '../oci/reference.js';
+import { readableNames } from '../registry/catalog.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { describePushedRepository, type PushedRepositoryView } from './repository-view.js';
 import type { Permission, WebDeps } from './web-deps.js';
@@ -25,7 +26,8 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: WebDeps): v
   const readRoute = { config: { access: 'read' as const } };
 
   app.get<{ Querystring: { last?: string } }>('/api/v1/repositories', readRoute, async (request) => {
-    const names = await deps.repositories.names(request.query.last, MAX_NAMES + 1);
+    // Only names the caller may pull, as the catalog lists them.
+    const names = await readableNames((after, limit) => deps.repositories.names(after, limit), request.query.last, MAX_NAMES + 1, (name) => deps.permissions.mayPull(request, name));
     const page = names.slice(0, MAX_NAMES);
     return { repositories: page, next: names.length > MAX_NAMES ? (page[page.length - 1] ?? null) : null };
   });
@@ -38,9 +40,15 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: WebDeps): v
   });
 }
 
-/** The pushed repository `name` as the page shows it, or null when nothing was pushed there. */
+/**
+ * The pushed repository `name` as the page shows it, or null when nothing was pushed there.
+ * @throws RegistryError DENIED when the caller may not pull it (as its `/v2/` routes refuse).
+ */
 export async function pushedRepositoryAnswer(deps: WebDeps, request: FastifyRequest, name: string): Promise<PushedRepositoryAnswer | null> {
-  if (nameProblem(name) !== null || !(await deps.repositories.isPushed(name))) return null;
+  if (nameProblem(name) !== null) return null;
+  // Before looking: whether a private name exists is itself not for the caller to learn.
+  if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
+  if (!(await deps.repositories.isPushed(name))) return null;
   const view = await describePushedRepository(deps.repositories, name);
   return { ...view, registry: deps.publicHost || request.host, deletes: await deps.permissions.mayDelete(request, name) };
 }
