@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import type { AccessDecider, RefusalKind } from './access-decision.js';
+import { readableNames } from './catalog.js';
 import { RegistryError } from './registry-error.js';
 
 /** What the web UI may offer a caller, decided as the registry's own routes decide it. */
@@ -16,6 +17,8 @@ export interface RoutePermissions {
    * `name`: what the catalog and the UI's lists show, and which repositories' pages they open.
    */
   mayPull(request: FastifyRequest, name: string): boolean;
+  /** Up to `limit` names after `last` from `names` (ascending) the caller may pull: a page of a filtered list, as the catalog pages. */
+  pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
 
 export interface Permission {
@@ -52,6 +55,9 @@ export function routePermissions(decide: AccessDecider, policy: AccessPolicy, de
     },
     mayPull(request, name) {
       return policy.allows(request.caller, name, 'pull');
+    },
+    pullableNames(request, names, last, limit) {
+      return readableNames(names, last, limit, (name) => policy.allows(request.caller, name, 'pull'));
     },
   };
 }

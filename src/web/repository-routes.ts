@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { nameProblem } from '../oci/reference.js';
-import { readableNames } from '../registry/catalog.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { describePushedRepository, type PushedRepositoryView } from './repository-view.js';
 import type { Permission, WebDeps } from './web-deps.js';
@@ -27,7 +26,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: WebDeps): v
 
   app.get<{ Querystring: { last?: string } }>('/api/v1/repositories', readRoute, async (request) => {
     // Only names the caller may pull, as the catalog lists them.
-    const names = await readableNames((after, limit) => deps.repositories.names(after, limit), request.query.last, MAX_NAMES + 1, (name) => deps.permissions.mayPull(request, name));
+    const names = await deps.permissions.pullableNames(request, (after, limit) => deps.repositories.names(after, limit), request.query.last, MAX_NAMES + 1);
     const page = names.slice(0, MAX_NAMES);
     return { repositories: page, next: names.length > MAX_NAMES ? (page[page.length - 1] ?? null) : null };
   });

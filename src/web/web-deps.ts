@@ -39,6 +39,8 @@ export interface WebPermissions {
   mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
   /** Whether the caller the access control let through may pull `name` (what lists show and pages open). */
   mayPull(request: FastifyRequest, name: string): boolean;
+  /** Up to `limit` names after `last` from `names` (ascending) that the caller may pull. */
+  pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
 
 /** The image named by a wildcard route and `?tag=` (default `latest`). @throws RegistryError, InvalidImageNameError */
