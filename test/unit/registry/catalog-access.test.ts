@@ -83,6 +83,9 @@ describe.each([false, true])('the catalog and the UI lists with auth.access rule
     expect((await inject('/v2/_catalog', basic('carol'))).json()).toEqual({ repositories: carols });
     for (const n of [1, 2, 3, 7]) expect(await walk(basic('carol'), n), `n=${n}`).toEqual(carols);
     expect(await walk(basic('alice'), 3)).toEqual(everything);
+    // A token's user sees what the user sees.
+    const token = (await inject(`/token?service=stowage&scope=${encodeURIComponent('registry:catalog:*')}`, basic('carol'))).json() as { token: string };
+    expect((await inject('/v2/_catalog', { authorization: `Bearer ${token.token}` })).json()).toEqual({ repositories: carols });
     const anonymous = await inject('/v2/_catalog');
     if (anonymousPull) expect(anonymous.json()).toEqual({ repositories: everything });
     else expect(anonymous.statusCode).toBe(401);
