@@ -44,7 +44,7 @@ export interface AppDeps extends SourceDeps {
   readonly metadata?: MetadataStore;
   readonly locks?: LockManager;
   readonly layerer?: Layerer;
-  /** Epoch ms for the co-occurrence table's period (tests move it). */
+  /** Epoch ms for the co-occurrence table's period and the htpasswd file's re-checks (tests move it). */
   readonly now?: () => number;
   /** Observes every password check that runs bcrypt (tests count them). */
   readonly onCredentialCheck?: (check: CredentialCheck) => void;
@@ -171,7 +171,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     pushPolicy: new PushNamespaces(source, { namespaces: config.push.namespaces, imageNames }),
     uploads,
     deletesEnabled: config.push.deletes,
-    auth: await createAuth(config.auth, deps.onCredentialCheck),
+    auth: await createAuth(config.auth, { logger, metrics: metrics.registry, ...(deps.onCredentialCheck ? { onCheck: deps.onCredentialCheck } : {}), ...(deps.now ? { now: deps.now } : {}) }),
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
     bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
     pulls: new PullRecorder(metadata),

@@ -152,12 +152,42 @@ async function showBuilds() {
     }),
   );
   document.getElementById('images-empty').hidden = images.length > 0;
-  const { repositories } = await fetchJson('/api/v1/repositories').catch(() => ({ repositories: [] }));
-  document.getElementById('pushed-repositories').replaceChildren(
-    ...repositories.map((name) => el('li', {}, el('a', { href: `/images/${name}`, 'aria-label': `Pushed repository ${name}` }, name))),
-  );
+  // Once more pages were asked for, the periodic refresh leaves the list as the visitor made it.
+  if (pushedPages > 1) return;
+  const { repositories, next } = await fetchJson('/api/v1/repositories').catch(() => ({ repositories: [], next: null }));
+  document.getElementById('pushed-repositories').replaceChildren(...repositories.map(repositoryItem));
   document.getElementById('pushed-empty').hidden = repositories.length > 0;
+  showMoreRepositories(next);
 }
+
+// Pushed repositories come 200 a page (the API's `next` asks the following one).
+let pushedPages = 1;
+let pushedNext = null;
+const moreRepositories = document.getElementById('more-repositories');
+
+function repositoryItem(name) {
+  return el('li', {}, el('a', { href: `/images/${name}`, 'aria-label': `Pushed repository ${name}` }, name));
+}
+
+function showMoreRepositories(next) {
+  pushedNext = next ?? null;
+  moreRepositories.hidden = pushedNext === null;
+}
+
+moreRepositories.addEventListener('click', async () => {
+  if (pushedNext === null) return;
+  moreRepositories.disabled = true;
+  try {
+    const { repositories, next } = await fetchJson(`/api/v1/repositories?last=${encodeURIComponent(pushedNext)}`);
+    pushedPages += 1;
+    document.getElementById('pushed-repositories').append(...repositories.map(repositoryItem));
+    showMoreRepositories(next);
+  } catch {
+    // Left as it is; the button stays to try again.
+  } finally {
+    moreRepositories.disabled = false;
+  }
+});
 
 // ctr speaks HTTPS unless told otherwise: the flag is only for a registry served over plain HTTP.
 if (location.protocol === 'https:') for (const flag of document.querySelectorAll('[data-plain-http]')) flag.remove();

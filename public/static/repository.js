@@ -29,8 +29,7 @@ export function renderPushed(view, context) {
   document.getElementById('image-packages').replaceChildren(
     el('span', { class: 'muted' }, 'Pushed with docker push, podman push, skopeo or ctr: served as pushed, never built from packages.'),
   );
-  const count = `${view.totalTags} tag${view.totalTags === 1 ? '' : 's'}`;
-  stateLine.textContent = `Pushed repository · ${count}${view.totalTags > view.tags.length ? ` (the first ${view.tags.length} shown)` : ''}`;
+  showCount(stateLine, view.totalTags, view.tags.length);
   stateLine.className = 'state state-done';
   stateLine.dataset.kind = 'pushed';
 
@@ -55,8 +54,37 @@ export function renderPushed(view, context) {
       el('p', { id: 'repository-notice', role: 'status', 'aria-live': 'polite' }),
       deleteAccess(view, refresh),
       tagsTable(view, allowed, refresh),
+      moreTags(view, allowed, refresh, stateLine),
     ),
   );
+}
+
+function showCount(stateLine, total, shown) {
+  const count = `${total} tag${total === 1 ? '' : 's'}`;
+  stateLine.textContent = `Pushed repository · ${count}${total > shown ? ` (the first ${shown} shown)` : ''}`;
+}
+
+/** The next page of tags (the API's `nextTag`), appended to the table on each click. */
+function moreTags(view, allowed, refresh, stateLine) {
+  let next = view.nextTag ?? null;
+  const button = el('button', { type: 'button', id: 'more-tags' }, 'More tags');
+  button.hidden = next === null;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const page = await fetchJson(`/api/v1/repositories/${view.name}?last=${encodeURIComponent(next)}`, { headers: headers() });
+      const body = document.querySelector('#tags-table tbody');
+      body.append(...page.tags.map((entry) => tagRow(view.name, entry, allowed, refresh)));
+      showCount(stateLine, page.totalTags, body.rows.length);
+      next = page.nextTag ?? null;
+      button.hidden = next === null;
+    } catch (error) {
+      setNotice(error.message, true);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
 }
 
 function setNotice(text, failed) {
@@ -110,26 +138,28 @@ function platformsCell(entry) {
 
 function tagsTable(view, allowed, refresh) {
   if (view.tags.length === 0) return el('p', { class: 'muted' }, 'No tags: the repository holds only untagged manifests or blobs.');
-  const rows = view.tags.map((entry) => {
-    const actions = allowed ? el('td', {}, deleteButton(view.name, entry.tag, refresh)) : null;
-    return el(
-      'tr',
-      { 'data-tag': entry.tag },
-      el('th', { scope: 'row' }, el('code', {}, entry.tag)),
-      el('td', {}, el('code', { 'data-digest': true }, entry.digest)),
-      el('td', {}, el('code', {}, entry.mediaType)),
-      el('td', {}, platformsCell(entry)),
-      el('td', { 'data-size': entry.size, title: `${entry.size.toLocaleString()} bytes` }, formatBytes(entry.size), entry.layers !== null ? el('span', { class: 'muted' }, ` (${entry.layers} layer${entry.layers === 1 ? '' : 's'})`) : null),
-      el('td', {}, entry.pushedAt ? timeElement(entry.pushedAt) : el('span', { class: 'muted' }, 'not recorded')),
-      actions,
-    );
-  });
+  const rows = view.tags.map((entry) => tagRow(view.name, entry, allowed, refresh));
   const heads = ['Tag', 'Manifest digest', 'Media type', 'Platforms', 'Size (config + layers)', 'Pushed', ...(allowed ? ['Actions'] : [])];
   return el(
     'table',
     { class: 'tags-table', id: 'tags-table', 'aria-labelledby': 'tags-heading' },
     el('thead', {}, el('tr', {}, ...heads.map((head) => el('th', { scope: 'col' }, head)))),
     el('tbody', {}, ...rows),
+  );
+}
+
+function tagRow(name, entry, allowed, refresh) {
+  const actions = allowed ? el('td', {}, deleteButton(name, entry.tag, refresh)) : null;
+  return el(
+    'tr',
+    { 'data-tag': entry.tag },
+    el('th', { scope: 'row' }, el('code', {}, entry.tag)),
+    el('td', {}, el('code', { 'data-digest': true }, entry.digest)),
+    el('td', {}, el('code', {}, entry.mediaType)),
+    el('td', {}, platformsCell(entry)),
+    el('td', { 'data-size': entry.size, title: `${entry.size.toLocaleString()} bytes` }, formatBytes(entry.size), entry.layers !== null ? el('span', { class: 'muted' }, ` (${entry.layers} layer${entry.layers === 1 ? '' : 's'})`) : null),
+    el('td', {}, entry.pushedAt ? timeElement(entry.pushedAt) : el('span', { class: 'muted' }, 'not recorded')),
+    actions,
   );
 }
 

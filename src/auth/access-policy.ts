@@ -62,6 +62,11 @@ export class AccessPolicy {
     return this.options.anonymousPull;
   }
 
+  /** Whether any user exists (auth.htpasswdFile is set). */
+  get usersConfigured(): boolean {
+    return this.options.usersConfigured;
+  }
+
   /** Whether rules are configured at all (then push and delete are denied unless a rule allows them). */
   get hasRules(): boolean {
     return this.rules.length > 0;

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { Htpasswd } from './htpasswd.js';
+import type { HtpasswdSource } from './htpasswd-file.js';
 import type { PasswordCompare } from './bcrypt-workers.js';
 
 /** One bcrypt comparison that ran: its outcome and the cost of the hash compared. */
@@ -22,7 +22,7 @@ export interface CredentialVerifierOptions {
 }
 
 /**
- * Checks a user's password against the htpasswd file. Every check costs one bcrypt comparison of
+ * Checks a user's password against the htpasswd file (as it is now: see htpasswd-file.ts). Every check costs one bcrypt comparison of
  * the file's typical cost, existing user or not, so timing tells nothing; a success is then
  * remembered briefly, so a client sending the same credentials on every request (as Docker
  * does) pays bcrypt once. The cache is keyed by an HMAC of user and password under a key made at
@@ -36,7 +36,7 @@ export class CredentialVerifier {
   private readonly now: () => number;
 
   constructor(
-    private readonly users: Htpasswd,
+    private readonly users: HtpasswdSource,
     private readonly options: CredentialVerifierOptions,
   ) {
     this.maxEntries = options.cacheEntries ?? 1000;
@@ -49,15 +49,18 @@ export class CredentialVerifier {
     return this.cache.size;
   }
 
-  /** The user's entry fingerprint (see Htpasswd.fingerprint), or null when the user does not exist. */
-  fingerprint(user: string): string | null {
-    return this.users.fingerprint(user);
+  /** The user's entry fingerprint (see Htpasswd.fingerprint) in the file as it is now, or null when the user does not exist. */
+  async fingerprint(user: string): Promise<string | null> {
+    return (await this.users.current()).fingerprint(user);
   }
 
   /** @throws LoginQueueFullError from the comparison when too many checks wait. */
   async verify(user: string, password: string): Promise<boolean> {
-    const cacheKey = createHmac('sha256', this.key).update(user).update('\0').update(password).digest('base64');
-    const expires = this.cache.get(cacheKey);
+    const { hash, known } = (await this.users.current()).hashFor(user);
+    // The entry's hash is part of the key: once the file no longer has it (password changed,
+    // user removed), what was remembered for it is never found again.
+    const cacheKey = createHmac('sha256', this.key).update(user).update('\0').update(password).update('\0').update(hash).digest('base64');
+    const expires = known ? this.cache.get(cacheKey) : undefined;
     if (expires !== undefined) {
       this.cache.delete(cacheKey);
       if (expires > this.now()) {
@@ -65,7 +68,6 @@ export class CredentialVerifier {
         return true;
       }
     }
-    const { hash, known } = this.users.hashFor(user);
     const ok = (await this.options.compare(password, hash)) && known;
     this.options.onCheck?.({ outcome: ok ? 'valid' : 'invalid', cost: Number(hash.slice(4, 6)) });
     if (ok) {

@@ -39,6 +39,16 @@ export class Htpasswd {
     return new Htpasswd(new Map(entries));
   }
 
+  /** How many users there are. */
+  get size(): number {
+    return this.hashes.size;
+  }
+
+  /** A fixed set of users is its own current version (see HtpasswdSource). */
+  async current(): Promise<Htpasswd> {
+    return this;
+  }
+
   /**
    * A fingerprint of the user's entry (null for unknown users), the same in every process that
    * reads the same file: it changes when the password does, so tokens bound to it stop working.

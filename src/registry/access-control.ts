@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CredentialVerifier } from '../auth/credential-verifier.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import type { TokenSigner } from '../auth/token-signer.js';
-import { allows } from '../auth/token-scopes.js';
 import { AccessPolicy } from '../auth/access-policy.js';
 import { RegistryError } from './registry-error.js';
-import { basicCredentials, bearerToken, checkLogin } from './basic-login.js';
+import { accessDecider, type AccessDecider, type RefusalKind } from './access-decision.js';
 import { routeScope, type RouteScope } from './route-scope.js';
 
 /**
@@ -69,13 +68,13 @@ export function policyOf(options: AuthOptions): AccessPolicy {
  * already decoded and matched the path, so `/%762/...` is the `/v2/*` route with its declared
  * access. Requests no route matched need what a read needs (they learn only "no such endpoint").
  * It runs at `onRequest`, before any body is read; a refused body is drained so the client can
- * retry on the same connection.
+ * retry on the same connection. The decision itself is access-decision.ts; the decider is
+ * returned so the web UI asks it too (route-permission.ts).
  */
-export function registerAccessControl(app: FastifyInstance, options: AuthOptions): void {
+export function registerAccessControl(app: FastifyInstance, options: AuthOptions): AccessDecider {
   const basic = `Basic realm="${options.realm}", charset="UTF-8"`;
-  const throttle = options.throttle ?? new LoginThrottle();
   const tokens = options.tokens;
-  const policy = policyOf(options);
+  const decide = accessDecider({ ...options, throttle: options.throttle ?? new LoginThrottle(), policy: policyOf(options) });
 
   const challengeOf = (request: FastifyRequest, scope: RouteScope | null, error?: string): Record<string, string> => {
     // Outside the API (web UI, status, metrics) a browser must be able to ask for the user: Basic.
@@ -93,55 +92,43 @@ export function registerAccessControl(app: FastifyInstance, options: AuthOptions
     const access = accessOf(request);
     if (access === 'public') return;
     const scope = routeScope(request);
-    const refuse = (message: string, error?: string): RegistryError => {
-      request.raw.resume();
-      return new RegistryError('UNAUTHORIZED', message, undefined, challengeOf(request, scope, error));
-    };
-    const header = request.headers.authorization;
-    const anonymousRead = access === 'read' && options.anonymousPull;
-
-    const token = tokens === undefined ? null : bearerToken(header);
-    if (tokens !== undefined && token !== null) {
-      const claims = tokens.signer.verify(token);
-      if (claims === null) throw refuse('the bearer token is invalid or expired', 'invalid_token');
-      request.caller = claims.sub === '' ? null : claims.sub;
-      if (access === 'login') return;
-      if (scope === null) {
-        // Outside the API (status, metrics, web UI): a user's token is as good as the user.
-        if (anonymousRead || claims.sub !== '') return;
-        throw refuse('authentication required');
-      }
-      if (allows(claims.access, scope.type, scope.name, scope.action)) return;
-      if (anonymousRead) return;
-      throw refuse(`the token does not allow ${scope.action} on ${scope.name}`, 'insufficient_scope');
-    }
-
-    const credentials = basicCredentials(header);
-    if (credentials === null) {
-      // An anonymous blob HEAD is challenged too: pushers ask it before uploading (containerd
-      // would otherwise meet its first challenge on the manifest PUT, after streaming the body,
-      // and wait forever), while pulls GET blobs. Token-aware clients answer with a token.
-      const challengeReads = tokens !== undefined && request.routeOptions.url === '/v2/*' && (tokens.challengeAnonymousReads || scope?.blobHead === true);
-      if (anonymousRead && !challengeReads) return;
-      if (access === 'write') {
-        throw refuse(options.verifier === null ? 'pushing and deleting are disabled: no users are configured (auth.htpasswdFile)' : 'authentication required to push or delete');
-      }
-      if (!options.anonymousPull || challengeReads) throw refuse('authentication required');
-      // The ping: with tokens, the challenge sends docker to the token endpoint with its password.
-      if (tokens !== undefined) throw refuse('authentication required: fetch a token from the realm');
-      if (options.verifier !== null) reply.headers(challengeOf(request, null));
+    const decision = await decide(request, { access, scope, v2: request.routeOptions.url === '/v2/*' });
+    if (decision.allowed) {
+      request.caller = decision.caller;
+      if (decision.basicChallenge) reply.headers(challengeOf(request, null));
       return;
     }
-    if (anonymousRead) return;
-    if (credentials === 'malformed') throw refuse('the Authorization header is not valid Basic credentials');
-    if (!(await checkLogin(request, credentials, options.verifier, throttle))) throw refuse('invalid username or password');
-    request.caller = credentials.user;
-    // A valid user, refused by the access rules: 403, as a token would never be granted it.
-    if (scope?.type === 'repository' && scope.action !== '*' && !policy.allows(credentials.user, scope.name, scope.action)) {
-      request.raw.resume();
-      throw new RegistryError('DENIED', `${credentials.user} may not ${scope.action} ${scope.name} (auth.access)`, { user: credentials.user, repository: scope.name, action: scope.action });
+    request.raw.resume();
+    if (decision.code === 'DENIED' && scope !== null) {
+      throw new RegistryError('DENIED', `${decision.user ?? ''} may not ${scope.action} ${scope.name} (auth.access)`, { user: decision.user, repository: scope.name, action: scope.action });
     }
+    throw new RegistryError('UNAUTHORIZED', refusalMessage(decision.kind, scope, access), undefined, challengeOf(request, scope, decision.tokenError));
   });
+  return decide;
+}
+
+/** The API's words for a refusal (the UI has its own, route-permission.ts). */
+function refusalMessage(kind: RefusalKind, scope: RouteScope | null, access: Access): string {
+  switch (kind) {
+    case 'invalid-token':
+      return 'the bearer token is invalid or expired';
+    case 'token-scope':
+      return `the token does not allow ${scope?.action ?? 'this'} on ${scope?.name ?? 'this endpoint'}`;
+    case 'no-users':
+      return 'pushing and deleting are disabled: no users are configured (auth.htpasswdFile)';
+    case 'fetch-token':
+      return 'authentication required: fetch a token from the realm';
+    case 'malformed':
+      return 'the Authorization header is not valid Basic credentials';
+    case 'wrong-password':
+      return 'invalid username or password';
+    case 'rules':
+      return 'the access rules refuse this';
+    case 'no-credentials':
+      return access === 'write' ? 'authentication required to push or delete' : 'authentication required';
+    case 'anonymous-token':
+      return 'authentication required';
+  }
 }
 
 /** The access the matched route declares; undeclared routes are refused (deny by default). */

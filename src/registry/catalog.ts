@@ -1,24 +1,31 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { policyOf } from './access-control.js';
 import { RegistryError } from './registry-error.js';
 import type { RegistryDeps } from './registry-deps.js';
 
 /** The most names one catalog page holds, whatever `n` asks: a page is always bounded. */
 export const MAX_CATALOG_PAGE = 1000;
 
+/** Pushed names read from the store at a time while looking for ones the caller may read. */
+const SCAN_CHUNK = 1000;
+
 /**
- * `GET /v2/_catalog`: the names of pushed repositories and of built images, ascending, paged
- * with the spec's `n` and `last`. A page cut short (by `n` or by the page bound) carries a
+ * `GET /v2/_catalog`: the names of pushed repositories and of built images the caller may pull
+ * (the access rules decide, as on the repository's own routes), ascending, paged with the spec's
+ * `n` and `last`. A page cut short (by `n` or by the page bound) carries a
  * `Link: <...>; rel="next"` header to the next one, so a client that follows links sees every
- * name once.
+ * name it may read once; a name it may not read is never sent, not even in a Link.
  */
 export async function serveCatalog(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const query = request.query as { n?: string; last?: string };
   const n = pageSize(query.n);
   const { last } = query;
   if (n === 0) return reply.send({ repositories: [] });
+  const policy = policyOf(deps.auth);
+  const readable = (name: string): boolean => policy.allows(request.caller, name, 'pull');
   // One more than the page asks, to know whether there is a next page.
-  const pushed = await deps.repositories.names(last, n + 1);
-  const built = builtNames(await deps.images.all()).filter((name) => last === undefined || name > last);
+  const pushed = await readableNames((after, limit) => deps.repositories.names(after, limit), last, n + 1, readable);
+  const built = builtNames(await deps.images.all()).filter((name) => (last === undefined || name > last) && readable(name));
   const merged = [...new Set([...pushed, ...built])].sort();
   const repositories = merged.slice(0, n);
   if (merged.length > n) {
@@ -26,6 +33,22 @@ export async function serveCatalog(deps: RegistryDeps, request: FastifyRequest, 
     reply.header('link', `</v2/_catalog?${next}>; rel="next"`);
   }
   return reply.send({ repositories });
+}
+
+/**
+ * Up to `limit` names after `last` that `readable` accepts, read from `names` (ascending, like
+ * PushedRepositoryStore.names) a chunk at a time: a page of what the caller may read is full
+ * however many names it may not read sort in between.
+ */
+export async function readableNames(names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number, readable: (name: string) => boolean, chunkSize = SCAN_CHUNK): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = last;
+  for (;;) {
+    const chunk = await names(cursor, chunkSize);
+    for (const name of chunk) if (readable(name) && found.push(name) === limit) return found;
+    if (chunk.length < chunkSize) return found;
+    cursor = chunk[chunk.length - 1];
+  }
 }
 
 function pageSize(raw: string | undefined): number {

@@ -3,7 +3,7 @@ import { mapError } from './error-mapping.js';
 import { noSuchEndpoint } from './registry-error.js';
 import { registerV2Routes, type RegistryDeps } from './v2-routes.js';
 import { registerStatusRoutes } from './status-routes.js';
-import { registerAccessControl } from './access-control.js';
+import { policyOf, registerAccessControl } from './access-control.js';
 import { registerHealthRoutes, type HealthOptions } from './health-routes.js';
 import { noteRefusal, registerRequestLog } from './request-log.js';
 import { registerSingleQueryValues } from './single-query.js';
@@ -18,7 +18,7 @@ import { routePermissions, type RoutePermissions } from './route-permission.js';
  * failure (including unknown routes and fastify's own client errors), one log line per request,
  * and the headers every response carries. Register it before other routes (web, metrics) so its
  * hooks and error handler cover them. Returns the permission checks the web UI asks before it
- * offers an action, made with the same login throttle as the routes.
+ * offers an action: the decider the routes' access control enforces.
  */
 export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): { permissions: RoutePermissions } {
   app.addHook('onSend', async (_request, reply) => {
@@ -41,7 +41,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   registerBodyTimeout(app, deps.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
   // One failed-login count per address, whether the password came to /v2/ or to /token.
   const auth = { ...deps.auth, throttle: deps.auth.throttle ?? new LoginThrottle() };
-  registerAccessControl(app, auth);
+  const decide = registerAccessControl(app, auth);
   registerSingleQueryValues(app);
 
   app.setNotFoundHandler((request, reply) => {
@@ -57,5 +57,5 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   }
   registerHealthRoutes(app, health);
   registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
-  return { permissions: routePermissions(auth, deps.deletesEnabled) };
+  return { permissions: routePermissions(decide, policyOf(auth), deps.deletesEnabled) };
 }

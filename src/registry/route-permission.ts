@@ -1,8 +1,7 @@
 import type { FastifyRequest } from 'fastify';
-import type { LoginThrottle } from '../auth/login-throttle.js';
-import { allows } from '../auth/token-scopes.js';
-import { policyOf, type AuthOptions } from './access-control.js';
-import { basicCredentials, bearerToken, checkLogin } from './basic-login.js';
+import type { AccessPolicy } from '../auth/access-policy.js';
+import type { AccessDecider, RefusalKind } from './access-decision.js';
+import { readableNames } from './catalog.js';
 import { RegistryError } from './registry-error.js';
 
 /** What the web UI may offer a caller, decided as the registry's own routes decide it. */
@@ -10,10 +9,16 @@ export interface RoutePermissions {
   /**
    * Whether the credentials this request carries would be let through by the access control of
    * `DELETE /v2/<name>/manifests/<reference>` (access `write`, scope `repository:<name>:delete`)
-   * and deletes are enabled: a Bearer token allowing `delete` on `name`, or a user's valid Basic
-   * credentials. Anything else, anonymous callers included, is refused (deny by default).
+   * and deletes are enabled. Anything else, anonymous callers included, is refused (deny by default).
    */
   mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
+  /**
+   * Whether the caller the access control let through this request (`request.caller`) may pull
+   * `name`: what the catalog and the UI's lists show, and which repositories' pages they open.
+   */
+  mayPull(request: FastifyRequest, name: string): boolean;
+  /** Up to `limit` names after `last` from `names` (ascending) the caller may pull: a page of a filtered list, as the catalog pages. */
+  pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
 
 export interface Permission {
@@ -27,34 +32,44 @@ export interface Permission {
 const denied = (reason: string, signIn = true): Permission => ({ allowed: false, reason, signIn });
 
 /**
- * The permission checks behind the UI's Delete buttons. They repeat the decision access-control.ts
- * makes for a `write` route, from the same parts (token verification, `allows`, `checkLogin`
- * with the same failed-login throttle); test/unit/registry/route-permission.test.ts holds the
- * two to the same answers for every kind of caller.
+ * The permission checks behind the UI's Delete buttons and lists. They ask the very decider the
+ * onRequest hook enforces (access-decision.ts) for the target the DELETE route has, so only the
+ * wording of a refusal is theirs.
  */
-export function routePermissions(auth: AuthOptions & { readonly throttle: LoginThrottle }, deletesEnabled: boolean): RoutePermissions {
+export function routePermissions(decide: AccessDecider, policy: AccessPolicy, deletesEnabled: boolean): RoutePermissions {
   return {
     async mayDelete(request, name) {
       if (!deletesEnabled) return denied('deleting is turned off on this registry (push.deletes)', false);
-      if (auth.verifier === null) return denied('no users are configured (auth.htpasswdFile), so nobody may delete', false);
-      const header = request.headers.authorization;
-      const token = auth.tokens === undefined ? null : bearerToken(header);
-      if (auth.tokens !== undefined && token !== null) {
-        const claims = auth.tokens.signer.verify(token);
-        if (claims === null) return denied('the token is invalid or expired');
-        return allows(claims.access, 'repository', name, 'delete') ? { allowed: true } : denied(`the token does not allow delete on ${name}`);
-      }
-      const credentials = basicCredentials(header);
-      if (credentials === null) return denied('sign in to delete');
-      if (credentials === 'malformed') return denied('the credentials are not valid Basic credentials');
+      const scope = { type: 'repository', name, action: 'delete', challenge: `repository:${name}:delete`, blobHead: false } as const;
       try {
-        if (!(await checkLogin(request, credentials, auth.verifier, auth.throttle))) return denied('invalid username or password');
-        // The access rules (auth.access) decide for a valid user as they do on the route itself.
-        return policyOf(auth).allows(credentials.user, name, 'delete') ? { allowed: true } : denied(`${credentials.user} may not delete ${name} (auth.access)`, false);
+        const decision = await decide(request, { access: 'write', scope, v2: true });
+        if (decision.allowed) return { allowed: true };
+        if (!policy.usersConfigured) return denied('no users are configured (auth.htpasswdFile), so nobody may delete', false);
+        if (decision.kind === 'rules') return denied(`${decision.user ?? 'this user'} may not delete ${name} (auth.access)`, false);
+        return denied(REASONS[decision.kind].replace('<name>', name));
       } catch (error) {
+        // Throttled or too many logins queued: the route would answer 429 now.
         if (error instanceof RegistryError) return denied(error.message);
         throw error;
       }
     },
+    mayPull(request, name) {
+      return policy.allows(request.caller, name, 'pull');
+    },
+    pullableNames(request, names, last, limit) {
+      return readableNames(names, last, limit, (name) => policy.allows(request.caller, name, 'pull'));
+    },
   };
 }
+
+/** The page's words for why a Delete is not offered. */
+const REASONS: Record<Exclude<RefusalKind, 'rules'>, string> = {
+  'invalid-token': 'the token is invalid or expired',
+  'token-scope': 'the token does not allow delete on <name>',
+  'anonymous-token': 'sign in to delete',
+  'no-users': 'no users are configured (auth.htpasswdFile), so nobody may delete',
+  'no-credentials': 'sign in to delete',
+  'fetch-token': 'sign in to delete',
+  malformed: 'the credentials are not valid Basic credentials',
+  'wrong-password': 'invalid username or password',
+};

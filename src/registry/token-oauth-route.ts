@@ -48,7 +48,7 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
       } else if (grantType === 'refresh_token') {
         refreshToken = form.required('refresh_token');
         const claims = tokens.signer.verifyRefresh(refreshToken);
-        const current = claims === null ? null : (auth.verifier?.fingerprint(claims.sub) ?? null);
+        const current = claims === null ? null : ((await auth.verifier?.fingerprint(claims.sub)) ?? null);
         if (claims === null || current === null || current !== claims.bind) throw refused(auth, 'the refresh token is invalid, expired, or its user no longer exists');
         user = claims.sub;
       } else {
@@ -57,7 +57,7 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
 
       const access = grant(parseScopes([form.optional('scope') ?? '']), user, policy);
       const { token, claims } = tokens.signer.issue(user, access);
-      if (refreshToken === null && accessType === 'offline') refreshToken = refreshTokenFor(auth, tokens, user);
+      if (refreshToken === null && accessType === 'offline') refreshToken = await refreshTokenFor(auth, tokens, user);
       reply.header('cache-control', 'no-store');
       return {
         access_token: token,
@@ -72,8 +72,8 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
 }
 
 /** A refresh token for `user`, bound to their htpasswd entry; null when the user does not exist. */
-export function refreshTokenFor(auth: AuthOptions, tokens: TokenAuth, user: string): string | null {
-  const binding = auth.verifier?.fingerprint(user) ?? null;
+export async function refreshTokenFor(auth: AuthOptions, tokens: TokenAuth, user: string): Promise<string | null> {
+  const binding = (await auth.verifier?.fingerprint(user)) ?? null;
   return binding === null ? null : tokens.signer.issueRefresh(user, binding, tokens.refreshTtlSeconds ?? DEFAULT_REFRESH_TTL_SECONDS);
 }
 

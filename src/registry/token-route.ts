@@ -34,7 +34,7 @@ export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, toke
     const { token, claims } = tokens.signer.issue(user ?? '', access);
     // `offline_token=true` (docker login asks it): a refresh token, which docker keeps as its
     // identity token and later spends with the OAuth2 form (POST, grant_type=refresh_token).
-    const refreshToken = user !== null && query.offline_token === 'true' ? refreshTokenFor(auth, tokens, user) : null;
+    const refreshToken = user !== null && query.offline_token === 'true' ? await refreshTokenFor(auth, tokens, user) : null;
     reply.header('cache-control', 'no-store');
     return {
       token,

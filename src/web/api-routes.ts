@@ -55,7 +55,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     return { revision, sizes: await deps.source.closureSizes({ revision, system: defaultSystem }, names, { signal: requestSignal(reply) }) };
   });
 
-  app.get('/api/v1/images', readRoute, async () => ({ images: await deps.images.all() }));
+  // `name:tag` entries; only the names the caller may pull, as the catalog lists them.
+  app.get('/api/v1/images', readRoute, async (request) => ({ images: (await deps.images.all()).filter((image) => deps.permissions.mayPull(request, repositoryOf(image))) }));
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', readRoute, async (request, reply) => {
     const pushed = await pushedRepositoryAnswer(deps, request, request.params['*']);
@@ -63,6 +64,12 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     const image = imageFromRequest(request, deps.imageNames);
     return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
   });
+}
+
+/** The name of a `name:tag` entry (a tag never holds ':'). */
+function repositoryOf(image: string): string {
+  const colon = image.lastIndexOf(':');
+  return colon < 0 ? image : image.slice(0, colon);
 }
 
 function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {

@@ -51,6 +51,8 @@ export interface PushedRepositoryView {
   readonly tags: readonly PushedTagView[];
   /** Tags in the repository, shown or not. */
   readonly totalTags: number;
+  /** The `last` that asks the page of tags after these, or null when these are the last ones. */
+  readonly nextTag: string | null;
 }
 
 interface Blob {
@@ -70,16 +72,21 @@ interface ManifestBody {
 
 type Repositories = Pick<PushedRepositoryReader, 'tags' | 'getManifest'>;
 
-/** The tags of pushed repository `name` (the first MAX_TAGS_SHOWN by name) with what each holds. */
-export async function describePushedRepository(repositories: Repositories, name: string): Promise<PushedRepositoryView> {
+/**
+ * The tags of pushed repository `name` with what each holds: a page of at most MAX_TAGS_SHOWN by
+ * name, those sorting after `last` (the `nextTag` of the page before) when given.
+ */
+export async function describePushedRepository(repositories: Repositories, name: string, last?: string): Promise<PushedRepositoryView> {
   const all = (await repositories.tags(name)).sort();
+  const after = last === undefined ? all : all.filter((tag) => tag > last);
+  const page = after.slice(0, MAX_TAGS_SHOWN);
   const tags: PushedTagView[] = [];
-  for (const tag of all.slice(0, MAX_TAGS_SHOWN)) {
+  for (const tag of page) {
     const manifest = await repositories.getManifest(name, tag);
     // Deleted between listing and reading: not shown.
     if (manifest !== null) tags.push(await describeTag(repositories, name, tag, manifest));
   }
-  return { kind: 'pushed', name, tags, totalTags: all.length };
+  return { kind: 'pushed', name, tags, totalTags: all.length, nextTag: after.length > page.length ? (page[page.length - 1] ?? null) : null };
 }
 
 async function describeTag(repositories: Repositories, name: string, tag: string, manifest: PushedManifest): Promise<PushedTagView> {

@@ -37,6 +37,10 @@ export interface Permission {
 export interface WebPermissions {
   /** Whether the registry's `DELETE /v2/<name>/manifests/<reference>` would let this request's credentials through. */
   mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
+  /** Whether the caller the access control let through may pull `name` (what lists show and pages open). */
+  mayPull(request: FastifyRequest, name: string): boolean;
+  /** Up to `limit` names after `last` from `names` (ascending) that the caller may pull. */
+  pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
 
 /** The image named by a wildcard route and `?tag=` (default `latest`). @throws RegistryError, InvalidImageNameError */
