@@ -163,7 +163,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   );
   // Its writes must not outlive the stores they write to.
   server.addHook('onClose', async () => void (await backfill));
-  const { permissions } = registerRegistry(server, {
+  const { permissions, servedFromPushes } = registerRegistry(server, {
     builder,
     blobs: servedBlobs,
     images: builtImages,
@@ -182,7 +182,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     const publicDir = findPublicDir();
     // Its routes are reads: where anonymous pulls are off, the browser asks for credentials.
     if (publicDir === null) logger.warn('web ui disabled: its public/ directory is not installed');
-    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir, repositories, permissions });
+    else registerWeb(server, { builder, blobs, images: builtImages, source, imageNames, publicHost: config.web.publicHost, publicDir, repositories, permissions, servedFromPushes });
   }
   server.addHook('onClose', () => storage.close());
   return { server, builder, logger, blobs, metadata, source, metrics, drain };

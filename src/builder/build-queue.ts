@@ -18,6 +18,11 @@ export class BuildQueue {
     return { running: this.running, queued: this.waiting.length };
   }
 
+  /** Whether a build started now would be refused (every slot busy, the waiting list full). */
+  get full(): boolean {
+    return this.running >= this.concurrency && this.waiting.length >= this.maxQueued;
+  }
+
   /** @throws BuildQueueFullError when the queue is full. */
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {

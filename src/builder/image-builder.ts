@@ -107,6 +107,11 @@ export class ImageBuilder {
     }
   }
 
+  /** Whether a build started now would be refused at once by the build queue (429). */
+  get queueFull(): boolean {
+    return this.deps.queue.full;
+  }
+
   get tracker(): BuildTracker {
     return this.deps.tracker;
   }

@@ -12,6 +12,7 @@ import { registerTokenRoute } from './token-route.js';
 import { registerOAuthTokenRoute } from './token-oauth-route.js';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
 import { routePermissions, type RoutePermissions } from './route-permission.js';
+import { servedFromPushes } from './pull-handlers.js';
 
 /**
  * Everything HTTP: the `/v2/` API, access control on every route, the error envelope for every
@@ -20,7 +21,7 @@ import { routePermissions, type RoutePermissions } from './route-permission.js';
  * hooks and error handler cover them. Returns the permission checks the web UI asks before it
  * offers an action: the decider the routes' access control enforces.
  */
-export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): { permissions: RoutePermissions } {
+export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): { permissions: RoutePermissions; servedFromPushes: (name: string) => Promise<boolean> } {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
   });
@@ -56,6 +57,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
     registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle);
   }
   registerHealthRoutes(app, health);
-  registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames });
-  return { permissions: routePermissions(decide, policyOf(auth), deps.deletesEnabled) };
+  const policy = policyOf(auth);
+  registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames, mayPull: (caller, name) => policy.allows(caller, name, 'pull') });
+  return { permissions: routePermissions(decide, policy, deps.deletesEnabled), servedFromPushes: (name) => servedFromPushes(deps, name) };
 }

@@ -3,6 +3,7 @@ import type { BuildStatus } from '../builder/build-tracker.js';
 import type { ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
+import { BuildQueueFullError } from '../builder/errors.js';
 import { EventStream } from './sse.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { imageFromRequest, type WebDeps } from './web-deps.js';
@@ -32,9 +33,12 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request, reply) => {
+    const name = request.params['*'];
+    // Starting a build is a pull: the access rules decide as on the name's /v2/ routes.
+    if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
     // The registry serves a pushed name as pushed: building it would make an image nobody pulls.
-    if (await deps.repositories.isPushed(request.params['*'])) {
-      throw new RegistryError('DENIED', `${request.params['*']} is a pushed repository: it is served as pushed, not built`);
+    if (await deps.servedFromPushes(name)) {
+      throw new RegistryError('DENIED', `${name} is a pushed repository: it is served as pushed, not built`);
     }
     const image = imageFromRequest(request, deps.imageNames);
     const links = urlsOf(image);
@@ -42,6 +46,8 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     if (!running && (await deps.builder.find(image)).length > 0) {
       return reply.code(200).send({ image: image.canonicalName, tag: image.request.revision, status: 'built', ...links });
     }
+    // A build the queue refuses would fail in the background while the page was told "started".
+    if (!running && deps.builder.queueFull) throw new BuildQueueFullError(30);
     if (!running) {
       deps.builder.build(image).catch((error: unknown) => {
         request.log.info({ image: image.canonicalName, reason: (error as Error).message }, 'build started from the web ui failed');
@@ -51,6 +57,8 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/build-events/*', readRoute, async (request, reply) => {
+    const name = request.params['*'];
+    if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
     const image = imageFromRequest(request, deps.imageNames);
     reply.hijack();
     const stream = new EventStream(reply.raw);

@@ -48,7 +48,9 @@ export async function pushedRepositoryAnswer(deps: WebDeps, request: FastifyRequ
   if (nameProblem(name) !== null) return null;
   // Before looking: whether a private name exists is itself not for the caller to learn.
   if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
-  if (!(await deps.repositories.isPushed(name))) return null;
+  // Something was pushed, and the registry serves the name from pushes (not a package list
+  // that was pushed to before it became one: that name is built).
+  if (!(await deps.repositories.isPushed(name)) || !(await deps.servedFromPushes(name))) return null;
   const view = await describePushedRepository(deps.repositories, name, lastTag);
   return { ...view, registry: deps.publicHost || request.host, deletes: await deps.permissions.mayDelete(request, name) };
 }

@@ -10,7 +10,7 @@ import type { PushedRepositoryReader } from './repository-view.js';
 
 /** What the web UI's routes need. */
 export interface WebDeps {
-  readonly builder: Pick<ImageBuilder, 'build' | 'find' | 'pending' | 'tracker'>;
+  readonly builder: Pick<ImageBuilder, 'build' | 'find' | 'pending' | 'tracker' | 'queueFull'>;
   readonly blobs: BlobStore;
   /** What built images serve: the builder's read model. */
   readonly images: BuiltImageReader;
@@ -22,6 +22,11 @@ export interface WebDeps {
   readonly publicDir: string;
   /** Content pushed by clients, shown as repositories with tags rather than as package lists. */
   readonly repositories: PushedRepositoryReader;
+  /**
+   * Whether the registry serves `name` from pushes (registry/pull-handlers.ts servedFromPushes):
+   * a name pushed to before it became a package list is built, and the UI must say the same.
+   */
+  readonly servedFromPushes: (name: string) => Promise<boolean>;
   /** What the registry's routes would let the caller do (the Delete buttons): registry/route-permission.ts. */
   readonly permissions: WebPermissions;
 }

@@ -49,5 +49,10 @@ describe('referrers of a package-list name that has old pushed records', () => {
     expect(after.manifests).toEqual(before.manifests);
     // The manifest itself is served as built, as it was.
     expect((await fetch(`${registry.url}/v2/tool/manifests/latest`)).headers.get('docker-content-digest')).toBe(subject);
+    // The UI says the same: a built image (a build can be asked for), not a pushed repository.
+    const build = await fetch(`${registry.url}/api/v1/builds/tool`, { method: 'POST' });
+    expect(build.status).toBe(200);
+    expect(((await build.json()) as { status: string }).status).toBe('built');
+    expect((await fetch(`${registry.url}/api/v1/repositories/tool`)).status).toBe(404);
   });
 });
