@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DebianIndexSnapshot, DebianPackage } from '../types.js';
 import { chooseFor, relationsOf, satisfiesByName } from './choose.js';
 import type { Relation } from './relations.js';
@@ -44,12 +45,51 @@ export interface DebianDependencyGraph {
 
 const graphs = new WeakMap<DebianIndexSnapshot, DebianDependencyGraph>();
 
-/** The graph of the snapshot's release suites (see above), computed once per snapshot. */
+/**
+ * Graphs by release (`releaseKey`): every tag of a release (`bookworm`, `latest`) and every
+ * snapshot of it (a new source, a refreshed update suite) shares one graph, about 2 s to build
+ * on bookworm. Bounded: the releases served, plus one being replaced.
+ */
+const byRelease = new Map<string, DebianDependencyGraph>();
+const RELEASES_KEPT = 4;
+
+/**
+ * Identity of a snapshot's release view: its architecture and, per name, each candidate's
+ * version, architecture, suite and `.deb` SHA256 (equal `.deb`s, equal control data), names
+ * sorted. Two snapshots with equal keys have the same release candidates, so the same graph.
+ */
+function releaseKey(release: DebianIndexSnapshot, names: readonly string[]): string {
+  const lines = [release.architecture];
+  for (const name of names) {
+    let line = name;
+    for (const c of release.packages.get(name) ?? []) line += ` ${c.version} ${c.architecture} ${c.suite} ${c.sha256}`;
+    lines.push(line);
+  }
+  // One update of the whole text: per-field updates cost more than the graph saves.
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/** The graph of the snapshot's release suites (see above), computed once per release. */
 export function dependencyGraph(snapshot: DebianIndexSnapshot): DebianDependencyGraph {
   const known = graphs.get(snapshot);
   if (known) return known;
   const release = releaseView(snapshot);
   const names = [...release.packages.keys()].sort();
+  const key = releaseKey(release, names);
+  const shared = byRelease.get(key);
+  if (shared) {
+    graphs.set(snapshot, shared);
+    return shared;
+  }
+  const graph = buildGraph(release, names);
+  graphs.set(snapshot, graph);
+  byRelease.set(key, graph);
+  if (byRelease.size > RELEASES_KEPT) byRelease.delete(byRelease.keys().next().value as string);
+  return graph;
+}
+
+/** One node per name of `release` (sorted `names`), one edge per relation (see above). */
+function buildGraph(release: DebianIndexSnapshot, names: readonly string[]): DebianDependencyGraph {
   const indexOf = new Map(names.map((n, i) => [n, i]));
   const offsets = new Int32Array(names.length + 1);
   const targets: number[] = [];
@@ -73,9 +113,7 @@ export function dependencyGraph(snapshot: DebianIndexSnapshot): DebianDependency
     }
   }
   offsets[names.length] = targets.length;
-  const graph = { names, offsets, targets: Int32Array.from(targets) };
-  graphs.set(snapshot, graph);
-  return graph;
+  return { names, offsets, targets: Int32Array.from(targets) };
 }
 
 const NONE: ReadonlyMap<string, DebianPackage> = new Map();
