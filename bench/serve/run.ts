@@ -15,10 +15,12 @@
  * downloads its clients cut mid-body (each round starts a fresh process).
  * stowage runs with `--workers` serving processes (default 2, with Redis metadata; 1 = one
  * process, fs metadata). Prints medians, spreads and ratios as a table, or JSON with --json;
- * `--only WORD` runs only the rows whose name contains WORD.
+ * `--only WORD` runs only the rows whose name contains WORD. `--front nginx` also runs the blob
+ * rows through nginx (deploy/nginx/stowage.conf, two workers) in front of the same stowage,
+ * which answers them with X-Accel-Redirect (server.accelRedirectPrefix), beside distribution.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,6 +29,7 @@ import { startDistribution, type Server } from './distribution.js';
 import { hey, type HeyResult } from './hey.js';
 import { OCI_MANIFEST, makeBenchImage, pushImage } from './push.js';
 import { startStowage } from './stowage-process.js';
+import { startNginx } from '../../test/support/nginx.js';
 import { startRedisServer, type RunningRedis } from '../../test/support/redis-server.js';
 import { loadCpus } from './cpu-load.js';
 import { abortDownloads } from './aborted-downloads.js';
@@ -43,6 +46,9 @@ const rounds = Number(option('--rounds') ?? 3) || 3;
 const workers = Number(option('--workers') ?? 2) || 2;
 /** `--only blob`: only the request kinds whose name contains the word. */
 const only = option('--only') ?? '';
+const front = option('--front');
+if (front !== undefined && front !== 'nginx') throw new Error('--front takes nginx');
+const ACCEL_PREFIX = '/_stowage_blobs/';
 
 type Which = 'stowage' | 'distribution';
 interface Scenario {
@@ -69,8 +75,13 @@ try {
   const basic = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
   const distRoot = join(work, 'distribution');
   const stowageData = join(work, 'stowage');
-  let stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis });
+  const stowageEnv = front ? { STOWAGE_ACCEL_REDIRECT_PREFIX: ACCEL_PREFIX, STOWAGE_TRUST_PROXY: 'loopback' } : undefined;
+  let stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis, env: stowageEnv });
   servers.push(stowage);
+  // nginx's workers run as nobody: the work directory (mkdtemp, private) must be readable.
+  if (front) await chmod(work, 0o755);
+  const nginx = front ? await startNginx(stowage.url.slice(7), join(stowageData, 'storage', 'blobs'), { workers: 2, accessLog: false }) : null;
+  if (nginx) servers.push({ url: nginx.url, stop: () => nginx.stop() });
   const distribution = await startDistribution(distRoot, work);
   servers.push(distribution);
   const distributionAuth = await startDistribution(distRoot, work, htpasswd);
@@ -97,9 +108,12 @@ try {
       { name: `pushed manifest GET${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on(pushedManifest, accept) },
       { name: `built manifest GET (tag)${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bigdata/manifests/latest', accept) },
     ]);
+  const behindNginx = (server: Which) => (server === 'stowage' && nginx ? { url: `${nginx.url}${blob}`, headers: {} } : on(blob)(server));
   const allScenarios: Scenario[] = [
     { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 1, requests: 12, target: on(blob) },
+    ...(nginx ? [{ name: 'blob GET 200 MiB, behind nginx', unit: 'MiB/s', concurrency: 1, requests: 12, target: behindNginx } as const] : []),
     { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 16, requests: 48, target: on(blob) },
+    ...(nginx ? [{ name: 'blob GET 200 MiB, behind nginx', unit: 'MiB/s', concurrency: 16, requests: 48, target: behindNginx } as const] : []),
     ...manifests('', false),
     ...manifests(', CPUs loaded', true),
     {
@@ -143,7 +157,7 @@ try {
     const perClients = new Map<number, { fresh: number[]; after: number[] }>([[1, { fresh: [], after: [] }], [16, { fresh: [], after: [] }]]);
     for (let round = 0; round < rounds; round += 1) {
       process.stderr.write(`bench:serve: aborted downloads, round ${round + 1} of ${rounds}\n`);
-      stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis });
+      stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis, env: stowageEnv });
       servers.push(stowage);
       const url = `${stowage.url}${blob}`;
       for (const [clients, figures] of perClients) figures.fresh.push(rate('MiB/s')(await blobRun(url, clients)));
