@@ -43,5 +43,5 @@ export async function startStowage(options: StowageOptions): Promise<Server> {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(url, () => child.exitCode !== null, '/readyz');
-  return { url, stop: () => stopChild(child) };
+  return { url, ...(child.pid ? { pid: child.pid } : {}), stop: () => stopChild(child) };
 }

@@ -8,6 +8,8 @@ import { freePort } from './server-process.js';
 export interface RunningNginx {
   readonly url: string;
   readonly host: string;
+  /** The master process; its workers are its children. */
+  readonly pid: number | undefined;
   /** The access log's lines so far: `uri status body_bytes_sent upstream_response_length accel`. */
   accessLog(): Promise<string[]>;
   stop(): Promise<void>;
@@ -65,6 +67,7 @@ export async function startNginx(upstream: string, blobsDir: string, options: { 
   return {
     url,
     host: `127.0.0.1:${port}`,
+    pid: child.pid,
     accessLog: async () => (await readFile(log, 'utf8').catch(() => '')).split('\n').filter((line) => line !== ''),
     async stop() {
       if (child.exitCode === null) {
