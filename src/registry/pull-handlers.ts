@@ -72,7 +72,8 @@ export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, rep
 
   const notModified = etagMatches(request, digest);
   const accelPath = head || notModified ? null : accelRedirectFor(deps, request, digest);
-  if (accelPath !== null) return redirectToProxy(deps, request, reply, digest, accelPath, unknown);
+  const redirected = accelPath === null ? null : await redirectToProxy(deps, request, reply, digest, accelPath, unknown);
+  if (redirected !== null) return redirected;
   const blob = await openBlob(deps, digest, !head && !notModified, (size) => (notModified ? null : parseRangeHeader(request.headers.range, size)));
   if (blob === null) throw unknown();
   blobHeaders(reply, digest);
@@ -93,7 +94,7 @@ function blobHeaders(reply: FastifyReply, digest: string): FastifyReply {
 }
 
 /** The request header the front proxy sets (deploy/nginx) on requests it can answer with a file. */
-export const ACCEL_REQUEST_HEADER = 'x-stowage-accel';
+const ACCEL_REQUEST_HEADER = 'x-stowage-accel';
 
 /**
  * The proxy's internal URI for this GET's blob, when it should send the file: a proxy is
@@ -111,12 +112,13 @@ function accelRedirectFor(deps: RegistryDeps, request: FastifyRequest, digest: s
 /**
  * Answer with the blob's headers and `X-Accel-Redirect`; the proxy replaces the empty body with
  * the file (and answers the range itself). The file is looked at once, so a blob whose bytes are
- * gone gets the registry's error body, and a range outside it the registry's 416.
+ * gone gets the registry's error body, and a range outside it the registry's 416. Null for a
+ * range this registry ignores (`bytes=9-3`), which is then answered here, whole.
  */
-async function redirectToProxy(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, digest: string, path: string, unknown: () => RegistryError): Promise<FastifyReply> {
+async function redirectToProxy(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, digest: string, path: string, unknown: () => RegistryError): Promise<FastifyReply | null> {
   const info = await deps.blobs.stat(digest);
   if (info === null) throw unknown();
-  parseRangeHeader(request.headers.range, info.size);
+  if (request.headers.range !== undefined && parseRangeHeader(request.headers.range, info.size) === null) return null;
   // The proxy says it accepts ranges itself; two such headers would reach the client.
   return blobHeaders(reply, digest).removeHeader('accept-ranges').header('x-accel-redirect', path).send();
 }
