@@ -13,8 +13,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
 # chromium drives the web UI tests. git serves package sets from git repositories. gpgv and
 # debian-archive-keyring verify the Debian archive's InRelease files; gpg makes throwaway signing
 # keys for the archive tests. pigz, docker-registry and hey are the benchmarks' references and
-# load generator; openssl, curl and iproute2 (ss) are what the TLS and keep-alive tests call.
-packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz docker-registry hey openssl curl iproute2)
+# load generator; openssl, curl and iproute2 (ss) are what the TLS and keep-alive tests call;
+# nginx-light is the front proxy that sends blob files (deploy/nginx, its test and bench:serve --front nginx).
+packages=(nix-bin busybox-static git skopeo umoci runc zstd ca-certificates redis-server podman containerd chromium gpgv gpg debian-archive-keyring pigz docker-registry hey openssl curl iproute2 nginx-light)
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

@@ -34,7 +34,7 @@ import { Drain } from './registry/drain.js';
 import { PullRecorder } from './builder/image-expiry.js';
 import type { CredentialCheck } from './auth/credential-verifier.js';
 import { createAuth } from './compose-auth.js';
-import { createStorage } from './compose-storage.js';
+import { accelRedirect, createStorage } from './compose-storage.js';
 
 /** Replaceable parts, for tests; everything missing is built from the config. */
 export interface AppDeps extends SourceDeps {
@@ -174,6 +174,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
     auth: await createAuth(config.auth, { logger, metrics: metrics.registry, ...(deps.onCredentialCheck ? { onCheck: deps.onCredentialCheck } : {}), ...(deps.now ? { now: deps.now } : {}) }),
     requestWaitMs: config.builds.requestWaitMs || WAIT_FOR_BUILD_MS,
     bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
+    ...accelRedirect(config.server.accelRedirectPrefix),
     pulls: new PullRecorder(metadata),
     imageNames,
     ...(source.revisions ? { revisions: (signal?: AbortSignal) => source.revisions?.(signal) ?? Promise.resolve([]) } : {}),

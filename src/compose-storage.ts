@@ -5,7 +5,7 @@ import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import type { ReadinessCheck } from './registry/health-routes.js';
 import { CachingMetadataStore } from './storage/caching-metadata-store.js';
-import { FsBlobStore } from './storage/fs-blob-store.js';
+import { FsBlobStore, fsBlobRelativePath } from './storage/fs-blob-store.js';
 import { FsMetadataStore } from './storage/fs-metadata-store.js';
 import { MemoryLockManager } from './storage/memory-lock-manager.js';
 import { RedisConnection } from './storage/redis-client.js';
@@ -99,4 +99,18 @@ async function fsMetadata(dir: string, log: Logger): Promise<FsMetadataStore> {
   const removed = await store.removeStaleTemps();
   if (removed > 0) log.info({ removed }, 'removed stale metadata temporary files');
   return store;
+}
+
+/**
+ * With `server.accelRedirectPrefix`, the front proxy's internal URI of each fs blob: the prefix
+ * maps `<dataDir>/storage/blobs/` (see deploy/nginx). Spread into the registry's settings.
+ */
+export function accelRedirect(prefix: string): { accelRedirect?: (digest: string) => string | null } {
+  if (prefix === '') return {};
+  return {
+    accelRedirect: (digest) => {
+      const relative = fsBlobRelativePath(digest);
+      return relative === null ? null : `${prefix}${relative}`;
+    },
+  };
 }

@@ -5,6 +5,8 @@ import { freePort } from '../../test/support/redis-server.js';
 
 export interface Server {
   readonly url: string;
+  /** The serving process (its descendants count too, see cpu-time.ts). */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ export async function startDistribution(root: string, dir: string, htpasswd?: st
   const child = spawn('docker-registry', ['serve', config], { stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(url, () => child.exitCode !== null);
-  return { url, stop: () => stopChild(child) };
+  return { url, ...(child.pid ? { pid: child.pid } : {}), stop: () => stopChild(child) };
 }
 
 /** Wait until `url`/v2/ answers (401 counts: the server is up). */

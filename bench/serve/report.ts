@@ -14,6 +14,9 @@ export interface Row {
   readonly distributionP99Ms: number;
   readonly stowageP99Range: readonly [number, number];
   readonly distributionP99Range: readonly [number, number];
+  /** Blob rows: CPU seconds (user + system) the serving processes spent per GiB served, median. */
+  readonly stowageCpuSecondsPerGiB?: number;
+  readonly distributionCpuSecondsPerGiB?: number;
 }
 
 export interface AbortRow {
@@ -21,6 +24,9 @@ export interface AbortRow {
   /** MiB/s of a fresh stowage, and of the same process after the aborted downloads, per round. */
   readonly fresh: readonly number[];
   readonly afterAborts: readonly number[];
+  /** CPU seconds the stowage process spent per GiB served, per round (less load-bound than rates). */
+  readonly freshCpuSecondsPerGiB: readonly number[];
+  readonly afterCpuSecondsPerGiB: readonly number[];
   readonly aborted: number;
   /** Median over rounds of each round's after/fresh. */
   readonly ratio: number;
@@ -63,16 +69,16 @@ const spread = ([lo, hi]: readonly [number, number]) => `(${f(lo)}–${f(hi)})`;
 
 export function table(rows: readonly Row[], aborts: readonly AbortRow[], info: ReturnType<typeof machine>): string {
   const lines = [
-    `| request | clients | stowage | distribution | stowage/distribution | p99 ms stowage | p99 ms distribution |`,
-    `|---|---:|---:|---:|---:|---:|---:|`,
+    `| request | clients | stowage | distribution | stowage/distribution | p99 ms stowage | p99 ms distribution | CPU s/GiB stowage / distribution |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|`,
     ...rows.map(
       (r) =>
-        `| ${r.scenario} | ${r.clients} | ${f(r.stowage)} ${r.unit} ${spread(r.stowageRange)} | ${f(r.distribution)} ${r.unit} ${spread(r.distributionRange)} | ${r.ratio.toFixed(2)}x | ${f(r.stowageP99Ms)} ${spread(r.stowageP99Range)} | ${f(r.distributionP99Ms)} ${spread(r.distributionP99Range)} |`,
+        `| ${r.scenario} | ${r.clients} | ${f(r.stowage)} ${r.unit} ${spread(r.stowageRange)} | ${f(r.distribution)} ${r.unit} ${spread(r.distributionRange)} | ${r.ratio.toFixed(2)}x | ${f(r.stowageP99Ms)} ${spread(r.stowageP99Range)} | ${f(r.distributionP99Ms)} ${spread(r.distributionP99Range)} | ${r.stowageCpuSecondsPerGiB === undefined ? '–' : `${r.stowageCpuSecondsPerGiB.toFixed(2)} / ${(r.distributionCpuSecondsPerGiB ?? Number.NaN).toFixed(2)}`} |`,
     ),
   ];
   if (aborts.length > 0) {
-    lines.push('', '| blob GET 200 MiB, stowage only | clients | fresh MiB/s | after aborted downloads MiB/s | aborted | after/fresh |', '|---|---:|---:|---:|---:|---:|');
-    for (const a of aborts) lines.push(`| fresh process, then the same after aborts | ${a.clients} | ${f(median(a.fresh))} ${spread(range(a.fresh))} | ${f(median(a.afterAborts))} ${spread(range(a.afterAborts))} | ${a.aborted} | ${a.ratio.toFixed(2)}x |`);
+    lines.push('', '| blob GET 200 MiB, stowage only | clients | fresh MiB/s | after aborted downloads MiB/s | aborted | after/fresh | CPU s/GiB fresh → after |', '|---|---:|---:|---:|---:|---:|---:|');
+    for (const a of aborts) lines.push(`| fresh process, then the same after aborts | ${a.clients} | ${f(median(a.fresh))} ${spread(range(a.fresh))} | ${f(median(a.afterAborts))} ${spread(range(a.afterAborts))} | ${a.aborted} | ${a.ratio.toFixed(2)}x | ${median(a.freshCpuSecondsPerGiB).toFixed(2)} → ${median(a.afterCpuSecondsPerGiB).toFixed(2)} |`);
   }
   lines.push(
     '',

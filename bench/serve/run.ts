@@ -15,10 +15,12 @@
  * downloads its clients cut mid-body (each round starts a fresh process).
  * stowage runs with `--workers` serving processes (default 2, with Redis metadata; 1 = one
  * process, fs metadata). Prints medians, spreads and ratios as a table, or JSON with --json;
- * `--only WORD` runs only the rows whose name contains WORD.
+ * `--only WORD` runs only the rows whose name contains WORD. `--front nginx` also runs the blob
+ * rows through nginx (deploy/nginx/stowage.conf, two workers) in front of the same stowage,
+ * which answers them with X-Accel-Redirect (server.accelRedirectPrefix), beside distribution.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,10 +29,12 @@ import { startDistribution, type Server } from './distribution.js';
 import { hey, type HeyResult } from './hey.js';
 import { OCI_MANIFEST, makeBenchImage, pushImage } from './push.js';
 import { startStowage } from './stowage-process.js';
+import { startNginx } from '../../test/support/nginx.js';
 import { startRedisServer, type RunningRedis } from '../../test/support/redis-server.js';
 import { loadCpus } from './cpu-load.js';
 import { abortDownloads } from './aborted-downloads.js';
 import { machine, median, row, table, type AbortRow } from './report.js';
+import { cpuSeconds } from './cpu-time.js';
 
 const BLOB_BYTES = 200 * 1024 * 1024;
 const ABORTED = 100;
@@ -43,6 +47,9 @@ const rounds = Number(option('--rounds') ?? 3) || 3;
 const workers = Number(option('--workers') ?? 2) || 2;
 /** `--only blob`: only the request kinds whose name contains the word. */
 const only = option('--only') ?? '';
+const front = option('--front');
+if (front !== undefined && front !== 'nginx') throw new Error('--front takes nginx');
+const ACCEL_PREFIX = '/_stowage_blobs/';
 
 type Which = 'stowage' | 'distribution';
 interface Scenario {
@@ -53,6 +60,8 @@ interface Scenario {
   /** Run while every CPU is loaded by another process. */
   readonly cpuLoad?: boolean;
   readonly target: (server: Which) => { url: string; headers: Record<string, string> };
+  /** The processes serving it, whose CPU per GiB is reported (blob rows). */
+  readonly cpu?: (server: Which) => readonly (number | undefined)[];
 }
 
 const rate = (unit: Scenario['unit']) => (r: HeyResult) => (unit === 'MiB/s' ? r.bytes / r.seconds / 2 ** 20 : r.requestsPerSecond);
@@ -69,8 +78,13 @@ try {
   const basic = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
   const distRoot = join(work, 'distribution');
   const stowageData = join(work, 'stowage');
-  let stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis });
+  const stowageEnv = front ? { STOWAGE_ACCEL_REDIRECT_PREFIX: ACCEL_PREFIX, STOWAGE_TRUST_PROXY: 'loopback' } : undefined;
+  let stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis, env: stowageEnv });
   servers.push(stowage);
+  // nginx's workers run as nobody: the work directory (mkdtemp, private) must be readable.
+  if (front) await chmod(work, 0o755);
+  const nginx = front ? await startNginx(stowage.url.slice(7), join(stowageData, 'storage', 'blobs'), { workers: 2, accessLog: false }) : null;
+  if (nginx) servers.push({ url: nginx.url, stop: () => nginx.stop() });
   const distribution = await startDistribution(distRoot, work);
   servers.push(distribution);
   const distributionAuth = await startDistribution(distRoot, work, htpasswd);
@@ -97,9 +111,14 @@ try {
       { name: `pushed manifest GET${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on(pushedManifest, accept) },
       { name: `built manifest GET (tag)${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bigdata/manifests/latest', accept) },
     ]);
+  const direct = (server: Which) => [server === 'stowage' ? stowage.pid : distribution.pid];
+  const fronted = (server: Which) => (server === 'stowage' ? [nginx?.pid, stowage.pid] : [distribution.pid]);
+  const behindNginx = (server: Which) => (server === 'stowage' && nginx ? { url: `${nginx.url}${blob}`, headers: {} } : on(blob)(server));
   const allScenarios: Scenario[] = [
-    { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 1, requests: 12, target: on(blob) },
-    { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 16, requests: 48, target: on(blob) },
+    { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 1, requests: 12, target: on(blob), cpu: direct },
+    ...(nginx ? [{ name: 'blob GET 200 MiB, behind nginx', unit: 'MiB/s', concurrency: 1, requests: 12, target: behindNginx, cpu: fronted } as const] : []),
+    { name: 'blob GET 200 MiB', unit: 'MiB/s', concurrency: 16, requests: 48, target: on(blob), cpu: direct },
+    ...(nginx ? [{ name: 'blob GET 200 MiB, behind nginx', unit: 'MiB/s', concurrency: 16, requests: 48, target: behindNginx, cpu: fronted } as const] : []),
     ...manifests('', false),
     ...manifests(', CPUs loaded', true),
     {
@@ -118,6 +137,8 @@ try {
     await hey(url, { requests: Math.min(scenario.requests, scenario.unit === 'MiB/s' ? 2 : 200), concurrency: Math.min(scenario.concurrency, 2), maxSeconds: 60, headers });
   }
   const results = scenarios.map(() => ({ stowage: [] as HeyResult[], distribution: [] as HeyResult[] }));
+  const cpuPerGiB = scenarios.map(() => ({ stowage: [] as number[], distribution: [] as number[] }));
+  const cpuOf = (pids: readonly (number | undefined)[]) => pids.reduce<number>((sum, pid) => sum + (pid === undefined ? 0 : cpuSeconds(pid)), 0);
   for (let round = 0; round < rounds; round += 1) {
     process.stderr.write(`bench:serve: round ${round + 1} of ${rounds}\n`);
     for (const [i, scenario] of scenarios.entries()) {
@@ -126,33 +147,49 @@ try {
         const { url, headers } = scenario.target(server);
         const load = scenario.cpuLoad ? loadCpus() : null;
         try {
-          results[i]?.[server].push(await hey(url, { requests: scenario.requests, concurrency: scenario.concurrency, maxSeconds: 120, headers }));
+          const pids = scenario.cpu?.(server) ?? [];
+          const cpuBefore = cpuOf(pids);
+          const result = await hey(url, { requests: scenario.requests, concurrency: scenario.concurrency, maxSeconds: 120, headers });
+          results[i]?.[server].push(result);
+          if (scenario.cpu) cpuPerGiB[i]?.[server].push((cpuOf(pids) - cpuBefore) / (result.bytes / 2 ** 30));
         } finally {
           await load?.stop();
         }
       }
     }
   }
-  const rows = scenarios.map((scenario, i) => row(scenario.name, scenario.concurrency, scenario.unit, rate(scenario.unit), results[i]?.stowage ?? [], results[i]?.distribution ?? []));
+  const rows = scenarios.map((scenario, i) => ({
+    ...row(scenario.name, scenario.concurrency, scenario.unit, rate(scenario.unit), results[i]?.stowage ?? [], results[i]?.distribution ?? []),
+    ...(scenario.cpu ? { stowageCpuSecondsPerGiB: median(cpuPerGiB[i]?.stowage ?? []), distributionCpuSecondsPerGiB: median(cpuPerGiB[i]?.distribution ?? []) } : {}),
+  }));
 
   // A fresh stowage each round: its blob throughput, then the same process's after the aborts.
   const aborts: AbortRow[] = [];
   if ('aborted downloads'.includes(only)) {
     await stowage.stop();
     servers.splice(servers.indexOf(stowage), 1);
-    const perClients = new Map<number, { fresh: number[]; after: number[] }>([[1, { fresh: [], after: [] }], [16, { fresh: [], after: [] }]]);
+    const perClients = new Map<number, { fresh: number[]; after: number[]; freshCpu: number[]; afterCpu: number[] }>([1, 16].map((clients) => [clients, { fresh: [], after: [], freshCpu: [], afterCpu: [] }]));
+    /** The rate, and the CPU seconds per GiB the stowage process spent. */
+    const measured = async (url: string, clients: number, rates: number[], cpus: number[]) => {
+      const before = stowage.pid === undefined ? Number.NaN : cpuSeconds(stowage.pid);
+      const result = await blobRun(url, clients);
+      rates.push(rate('MiB/s')(result));
+      cpus.push(((stowage.pid === undefined ? Number.NaN : cpuSeconds(stowage.pid)) - before) / (result.bytes / 2 ** 30));
+    };
     for (let round = 0; round < rounds; round += 1) {
       process.stderr.write(`bench:serve: aborted downloads, round ${round + 1} of ${rounds}\n`);
-      stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis });
+      stowage = await startStowage({ dataDir: stowageData, htpasswd, workers, redis, env: stowageEnv });
       servers.push(stowage);
       const url = `${stowage.url}${blob}`;
-      for (const [clients, figures] of perClients) figures.fresh.push(rate('MiB/s')(await blobRun(url, clients)));
+      for (const [clients, figures] of perClients) await measured(url, clients, figures.fresh, figures.freshCpu);
       await abortDownloads(url, ABORTED);
-      for (const [clients, figures] of perClients) figures.after.push(rate('MiB/s')(await blobRun(url, clients)));
+      for (const [clients, figures] of perClients) await measured(url, clients, figures.after, figures.afterCpu);
       await stowage.stop();
       servers.splice(servers.indexOf(stowage), 1);
     }
-    for (const [clients, { fresh, after }] of perClients) aborts.push({ clients, fresh, afterAborts: after, aborted: ABORTED, ratio: median(after.map((a, i) => a / (fresh[i] as number))) });
+    for (const [clients, { fresh, after, freshCpu, afterCpu }] of perClients) {
+      aborts.push({ clients, fresh, afterAborts: after, aborted: ABORTED, ratio: median(after.map((a, i) => a / (fresh[i] as number))), freshCpuSecondsPerGiB: freshCpu, afterCpuSecondsPerGiB: afterCpu });
+    }
   }
 
   const info = machine(rounds, workers);

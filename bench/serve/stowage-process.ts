@@ -11,6 +11,8 @@ export interface StowageOptions {
   /** `server.workers`; more than one needs `redis` for the metadata. */
   readonly workers: number;
   readonly redis: RunningRedis | null;
+  /** Extra environment, e.g. the accel-redirect prefix when nginx is in front. */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -34,11 +36,12 @@ export async function startStowage(options: StowageOptions): Promise<Server> {
       STOWAGE_AUTH_ANONYMOUS_PULL: 'true',
       STOWAGE_PUSH_NAMESPACES: 'bench',
       STOWAGE_DRAIN_MS: '0',
+      ...options.env,
       ...(redis ? { STOWAGE_SERVER_WORKERS: String(options.workers), STOWAGE_METADATA_BACKEND: 'redis', STOWAGE_REDIS_URL: redis.url } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(url, () => child.exitCode !== null, '/readyz');
-  return { url, stop: () => stopChild(child) };
+  return { url, ...(child.pid ? { pid: child.pid } : {}), stop: () => stopChild(child) };
 }

@@ -83,6 +83,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_KEEP_ALIVE_TIMEOUT_MS', path: ['server', 'keepAliveTimeoutMs'], type: 'number', description: 'idle keep-alive connections close after this long' },
   { name: 'STOWAGE_SERVER_WORKERS', path: ['server', 'workers'], type: 'number', description: 'serving processes sharing the port; more than 1 needs STOWAGE_METADATA_BACKEND=redis' },
   { name: 'STOWAGE_BODY_IDLE_TIMEOUT_MS', path: ['server', 'bodyIdleTimeoutMs'], type: 'number', description: 'a request body that stalls this long is answered 408 and cut' },
+  { name: 'STOWAGE_ACCEL_REDIRECT_PREFIX', path: ['server', 'accelRedirectPrefix'], type: 'string', description: 'behind nginx: its internal location of the fs blob store; blob GETs marked by the proxy are answered with X-Accel-Redirect' },
   { name: 'STOWAGE_TRUST_PROXY', path: ['server', 'trustProxy'], type: 'list', description: 'proxies whose X-Forwarded-For gives the client address (addresses, CIDRs, loopback)' },
   { name: 'STOWAGE_GC_IMAGE_RECORD_TTL_MS', path: ['gc', 'imageRecordTtlMs'], type: 'number', description: 'stowage gc forgets built images not pulled this long; 0 = never' },
   { name: 'STOWAGE_STORAGE_BACKEND', path: ['storage', 'backend'], type: 'string', description: 'blob storage: fs or s3' },

@@ -118,6 +118,13 @@ const serverSchema = z
      * build locks shared between them: `metadata.backend: redis`.
      */
     workers: z.number().int().min(1).max(64).default(1),
+    /**
+     * Behind nginx (deploy/nginx): the internal location under which nginx maps the fs blob
+     * store, e.g. `/_stowage_blobs/`. A blob GET that carries `X-Stowage-Accel: 1` (which the
+     * proxy sets) is authorized and checked by stowage, then answered with `X-Accel-Redirect`
+     * to the blob's file, which nginx sends (sendfile). Empty = stowage sends every blob itself.
+     */
+    accelRedirectPrefix: z.union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9._~/-]*\/$/, 'must be a path that starts and ends with /')]).default(''),
   })
   .strict()
   .superRefine((value, context) => {
@@ -291,6 +298,9 @@ export const configSchema = z
   .superRefine((value, context) => {
     // Each process would keep its own metadata caches and in-process build locks: two workers
     // would build the same image twice and overwrite each other's records.
+    if (value.server.accelRedirectPrefix !== '' && value.storage.backend !== 'fs') {
+      context.addIssue({ code: 'custom', path: ['server', 'accelRedirectPrefix'], message: 'needs storage.backend fs (nginx sends the blob files); S3 has storage.s3.redirect' });
+    }
     if (value.server.workers > 1 && value.metadata.backend !== 'redis') {
       context.addIssue({ code: 'custom', path: ['server', 'workers'], message: 'more than 1 worker needs metadata.backend redis (shared records and build locks); the fs metadata store belongs to one process' });
     }

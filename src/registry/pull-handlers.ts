@@ -71,19 +71,56 @@ export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, rep
   if (redirect !== null) return reply.redirect(redirect, 307);
 
   const notModified = etagMatches(request, digest);
+  const accelPath = head || notModified ? null : accelRedirectFor(deps, request, digest);
+  const redirected = accelPath === null ? null : await redirectToProxy(deps, request, reply, digest, accelPath, unknown);
+  if (redirected !== null) return redirected;
   const blob = await openBlob(deps, digest, !head && !notModified, (size) => (notModified ? null : parseRangeHeader(request.headers.range, size)));
   if (blob === null) throw unknown();
-  reply
-    .header('content-type', 'application/octet-stream')
-    .header('docker-content-digest', digest)
-    .header('etag', `"${digest}"`)
-    .header('accept-ranges', 'bytes')
-    .header('cache-control', 'public, max-age=31536000, immutable');
+  blobHeaders(reply, digest);
   if (notModified) return reply.code(304).send();
   const { range, size } = blob;
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
   reply.header('content-length', range ? range.end - range.start + 1 : size);
   return reply.send(blob.body ?? undefined);
+}
+
+function blobHeaders(reply: FastifyReply, digest: string): FastifyReply {
+  return reply
+    .header('content-type', 'application/octet-stream')
+    .header('docker-content-digest', digest)
+    .header('etag', `"${digest}"`)
+    .header('accept-ranges', 'bytes')
+    .header('cache-control', 'public, max-age=31536000, immutable');
+}
+
+/** The request header the front proxy sets (deploy/nginx) on requests it can answer with a file. */
+const ACCEL_REQUEST_HEADER = 'x-stowage-accel';
+
+/**
+ * The proxy's internal URI for this GET's blob, when it should send the file: a proxy is
+ * configured and marked the request, and the request asks for the whole blob or one plain range
+ * (anything else, e.g. several ranges or If-Range, is answered here, so the answer does not
+ * depend on how the proxy reads such headers).
+ */
+function accelRedirectFor(deps: RegistryDeps, request: FastifyRequest, digest: string): string | null {
+  if (deps.accelRedirect === undefined || request.headers[ACCEL_REQUEST_HEADER] !== '1') return null;
+  const range = request.headers.range;
+  if (request.headers['if-range'] !== undefined || (range !== undefined && !/^bytes=(\d+-\d*|-\d+)$/.test(range.trim()))) return null;
+  return deps.accelRedirect(digest);
+}
+
+/**
+ * Answer with the blob's headers and `X-Accel-Redirect`; the proxy replaces the empty body with
+ * the file (and answers the range itself). The file is looked at once, so a blob whose bytes are
+ * gone gets the registry's error body, and a range outside it the registry's 416. Null for a
+ * range this registry ignores (`bytes=9-3`), which is then answered here, whole.
+ */
+async function redirectToProxy(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, digest: string, path: string, unknown: () => RegistryError): Promise<FastifyReply | null> {
+  const info = await deps.blobs.stat(digest);
+  if (info === null) throw unknown();
+  if (request.headers.range !== undefined && parseRangeHeader(request.headers.range, info.size) === null) return null;
+  // The proxy says it accepts ranges itself; two such headers would reach the client.
+  return blobHeaders(reply, digest).removeHeader('accept-ranges').header('x-accel-redirect', path).send();
 }
 
 /**

@@ -66,6 +66,11 @@ export interface RegistryDeps {
   readonly bodyIdleTimeoutMs?: number;
   /** Notes pulls of built images by tag, so images nobody pulls expire (gc.imageRecordTtlMs). */
   readonly pulls?: { record(canonicalName: string): Promise<void> };
+  /**
+   * Behind a front proxy that sends files (server.accelRedirectPrefix): the proxy's internal URI
+   * of a blob's file, or null for a digest it cannot serve. Absent = stowage sends every blob.
+   */
+  readonly accelRedirect?: (digest: string) => string | null;
   /** The revisions (tags) the package source can build, listed by `tags/list` of a buildable name. */
   readonly revisions?: (signal?: AbortSignal) => Promise<string[]>;
 }

@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { ByteRange, SizedBlob } from './types.js';
+import { FileRangeStream } from './fs-blob-stream.js';
 
 /**
  * Blobs up to this size are read whole, with one read into a buffer of exactly their size:
@@ -50,8 +50,7 @@ export async function openSizedFile(fs: BlobFileSystem, path: string, pick: (siz
       await handle.close();
       return { size, range, body };
     }
-    const stream = createReadStream('', { fd: handle, start, end: start + length - 1, highWaterMark: STREAM_READ_BYTES, ...(signal ? { signal } : {}) });
-    return { size, range, body: stream };
+    return { size, range, body: new FileRangeStream(handle, start, length, STREAM_READ_BYTES, signal) };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;

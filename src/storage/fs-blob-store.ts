@@ -150,14 +150,24 @@ export class FsBlobStore implements BlobStore {
   }
 
   private blobPath(digest: string): string | null {
-    if (!isValidDigest(digest) || !digest.startsWith('sha256:')) return null;
-    return this.finalPath(digest);
+    const relative = fsBlobRelativePath(digest);
+    return relative === null ? null : join(this.blobDir, '..', relative);
   }
 
   private finalPath(digest: string): string {
     const hex = digestHex(digest);
     return join(this.blobDir, hex.slice(0, 2), hex);
   }
+}
+
+/**
+ * Where a committed blob lies below the store's `<root>/blobs/` directory (`sha256/<2 hex>/<hex>`),
+ * or null for a digest the store does not keep; a front proxy maps that directory (deploy/nginx).
+ */
+export function fsBlobRelativePath(digest: string): string | null {
+  if (!isValidDigest(digest) || !digest.startsWith('sha256:')) return null;
+  const hex = digestHex(digest);
+  return `sha256/${hex.slice(0, 2)}/${hex}`;
 }
 
 class FsBlobWriter implements BlobWriter {

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, open, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FileRangeStream } from '../../../src/storage/fs-blob-stream.js';
+
+const READ = 64 * 1024;
+
+async function fileWith(data: Buffer): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'stowage-range-stream-')), 'blob');
+  await writeFile(path, data);
+  return path;
+}
+
+/** A destination that copies what it is given (the source may reuse its buffers) and completes writes later. */
+class SlowSink extends Writable {
+  readonly chunks: Buffer[] = [];
+  constructor(private readonly failAfter = Number.POSITIVE_INFINITY) {
+    super({ highWaterMark: 1 });
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(Buffer.from(chunk));
+    const failed = this.chunks.length > this.failAfter;
+    setImmediate(() => callback(failed ? new Error('the client went away') : null));
+  }
+}
+
+function finished(stream: FileRangeStream): Promise<Error | null> {
+  return new Promise((resolve) => {
+    stream.once('error', resolve);
+    stream.once('close', () => resolve(null));
+  });
+}
+
+describe('FileRangeStream', () => {
+  it('piped, sends the exact range through two reused buffers, whatever its length', async () => {
+    const data = randomBytes(10 * READ + 300);
+    const path = await fileWith(data);
+    const stream = new FileRangeStream(await open(path, 'r'), 100, data.length - 200, READ);
+    const sink = new SlowSink();
+    const ended = new Promise((resolve) => stream.once('end', resolve));
+    const sunk = new Promise((resolve) => sink.once('finish', resolve));
+    stream.pipe(sink);
+    await Promise.all([ended, sunk]);
+    expect(Buffer.concat(sink.chunks).equals(data.subarray(100, data.length - 100))).toBe(true);
+    expect(sink.chunks.length).toBe(11);
+    expect(stream.buffersAllocated).toBe(2);
+    expect(await finished(stream)).toBeNull();
+  });
+
+  it('read by iteration, yields the same bytes', async () => {
+    const data = randomBytes(3 * READ + 5);
+    const stream = new FileRangeStream(await open(await fileWith(data), 'r'), 0, data.length, READ);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  });
+
+  it('stops and closes the file when the destination fails mid-copy, and when destroyed', async () => {
+    const data = randomBytes(20 * READ);
+    const path = await fileWith(data);
+    for (const how of ['write fails', 'destroyed'] as const) {
+      const handle = await open(path, 'r');
+      let closes = 0;
+      const close = handle.close.bind(handle);
+      handle.close = () => ((closes += 1), close());
+      const stream = new FileRangeStream(handle, 0, data.length, READ);
+      const sink = new SlowSink(how === 'write fails' ? 3 : Number.POSITIVE_INFINITY);
+      sink.on('error', () => undefined);
+      const done = finished(stream);
+      stream.pipe(sink);
+      if (how === 'destroyed') await new Promise((resolve) => sink.once('drain', resolve)).then(() => stream.destroy());
+      const error = await done;
+      expect(how === 'write fails' ? error?.message : error).toBe(how === 'write fails' ? 'the client went away' : null);
+      expect(closes).toBe(1);
+      expect(sink.chunks.length).toBeLessThan(20);
+    }
+  });
+});
