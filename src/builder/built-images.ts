@@ -79,11 +79,16 @@ export class BuiltImages implements BuiltImageReader {
   }
 
   /**
-   * The image a pull by tag served for `system`, when that pull (within the TTL, at the same
-   * snapshot) found or wrote every record and member it needs; nothing is asked of the store.
+   * The image a pull by tag served for `system`, when that pull (within the TTL, at the snapshot
+   * `snapshot` gives now) found or wrote every record and member it needs; nothing is asked of
+   * the store, and `snapshot` is called only when there is such a pull.
    */
-  verifiedImage(canonicalName: string, revision: string, pull: PullSnapshot): ImageRecord | undefined {
-    return this.verified.get(canonicalName, pullKey(revision, pull), pull.snapshot);
+  async verifiedImage(canonicalName: string, revision: string, system: string, snapshot: () => Promise<string | null>): Promise<ImageRecord | undefined> {
+    const key = pullKey(revision, system);
+    // Nothing verified, nothing to ask the source: names served from pushes never get further.
+    if (!this.verified.has(canonicalName, key)) return undefined;
+    const current = await snapshot();
+    return current === null ? undefined : this.verified.get(canonicalName, key, current);
   }
 
   /** Memory of verified pulls, for tests and diagnostics. */
@@ -124,7 +129,7 @@ export class BuiltImages implements BuiltImageReader {
       [BuiltImageKeys.tags(canonicalName), revision] as const,
     ];
     const missing = await this.ensure(members);
-    if (verified !== undefined) this.verified.remember(canonicalName, pullKey(revision, verified), verified.snapshot, record, members);
+    if (verified !== undefined) this.verified.remember(canonicalName, pullKey(revision, verified.system), verified.snapshot, record, members);
     return missing;
   }
 
@@ -155,6 +160,6 @@ export class BuiltImages implements BuiltImageReader {
   }
 }
 
-function pullKey(revision: string, pull: PullSnapshot): string {
-  return `${revision}\u0000${pull.system}`;
+function pullKey(revision: string, system: string): string {
+  return `${revision}\u0000${system}`;
 }

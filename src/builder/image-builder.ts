@@ -115,10 +115,11 @@ export class ImageBuilder {
    */
   async recentlyVerified(image: ParsedImageName): Promise<BuiltImage | null> {
     if (image.systems.length !== 1) return null;
-    const sourceKey = await this.deps.source.cacheKey(image.request);
-    if (sourceKey === null) return null;
-    const pull = pullSnapshot(image.request, sourceKey, this.deps.coOccurrence?.current() ?? null);
-    const record = this.deps.images.verifiedImage(image.canonicalName, image.request.revision, pull);
+    const snapshot = async (): Promise<string | null> => {
+      const sourceKey = await this.deps.source.cacheKey(image.request);
+      return sourceKey === null ? null : pullSnapshot(image.request, sourceKey, this.deps.coOccurrence?.current() ?? null).snapshot;
+    };
+    const record = await this.deps.images.verifiedImage(image.canonicalName, image.request.revision, image.request.system, snapshot);
     return record === undefined ? null : { primary: record, index: null, built: false };
   }
 

@@ -72,6 +72,12 @@ export class VerifiedPulls {
     return entry.record;
   }
 
+  /** Whether `get` may answer for some snapshot: lets a caller skip working out the current one. */
+  has(canonicalName: string, revision: string): boolean {
+    const entry = this.names.get(canonicalName)?.get(revision);
+    return entry !== undefined && !entry.suspect && this.now() < entry.until;
+  }
+
   remember(canonicalName: string, revision: string, snapshot: string, record: ImageRecord, members: ReadonlyArray<readonly [string, string]>): void {
     if (this.ttlMs <= 0) return;
     const revisions = new Map(this.names.get(canonicalName) ?? []);

@@ -25,7 +25,9 @@ function memory(options: { ttlMs?: number; maxNames?: number; maxBytes?: number;
 describe('VerifiedPulls', () => {
   it('answers for the TTL on its clock, for the same snapshot only', () => {
     const { pulls, advance } = memory({ ttlMs: 1_000 });
+    expect(pulls.has('tool', 'latest')).toBe(false);
     pulls.remember('tool', 'latest', 'git:abc', record(1), members('tool', 1));
+    expect(pulls.has('tool', 'latest')).toBe(true);
     expect(pulls.get('tool', 'latest', 'git:abc')).toEqual(record(1));
     expect(pulls.get('tool', 'latest', 'git:def')).toBeUndefined(); // the tag moved
     expect(pulls.get('tool', 'v1', 'git:abc')).toBeUndefined();
@@ -34,6 +36,7 @@ describe('VerifiedPulls', () => {
     expect(pulls.get('tool', 'latest', 'git:abc')).toEqual(record(1));
     advance(1);
     expect(pulls.get('tool', 'latest', 'git:abc')).toBeUndefined();
+    expect(pulls.has('tool', 'latest')).toBe(false);
   });
 
   it('remembers nothing with a TTL of 0', () => {
@@ -52,6 +55,7 @@ describe('VerifiedPulls', () => {
     expect(pulls.get('tool', 'latest', 'git:abc')).toEqual(record(1));
     expect(pulls.vouches('tool', 'image-blobs:tool', digest(2))).toBe(true);
     expect(pulls.get('tool', 'latest', 'git:abc')).toBeUndefined(); // suspect: the next pull checks
+    expect(pulls.has('tool', 'latest')).toBe(false);
     expect(pulls.vouches('tool', 'image-blobs:tool', digest(3))).toBe(true);
     advance(1_000);
     expect(pulls.vouches('tool', 'image-blobs:tool', digest(3))).toBe(false);

@@ -35,11 +35,13 @@ class StatCountingBlobs extends MemoryBlobStore {
 class MovingSource implements PackageSource {
   readonly name = 'fake';
   generation = 1;
+  cacheKeyCalls = 0;
   constructor(private readonly inner: FakePackageSource) {}
   get reader(): FakePackageSource['reader'] {
     return this.inner.reader;
   }
   async cacheKey(): Promise<string> {
+    this.cacheKeyCalls += 1;
     return `moving:${this.generation}`;
   }
   listPackages(revision: PackageSetRevision, options: ResolveOptions): Promise<PackageSummary[]> {
@@ -104,7 +106,11 @@ describe('pulls by tag within the TTL of a verified pull', () => {
     const { app } = await harness({ source });
     const before = await get(app, '/v2/tool/manifests/latest');
     expect(before.statusCode).toBe(200);
+    // Nothing was verified yet: only the checking way asked the source (names served from
+    // pushes, never verified, cost the source nothing either).
+    expect(source.cacheKeyCalls).toBe(1);
     expect((await get(app, '/v2/tool/manifests/latest')).headers['docker-content-digest']).toBe(before.headers['docker-content-digest']);
+    expect(source.cacheKeyCalls).toBe(2); // the verified pull: is the package set where it was
     source.generation = 2;
     const after = await get(app, '/v2/tool/manifests/latest');
     expect(after.statusCode).toBe(200);
