@@ -120,7 +120,9 @@ export class ImageBuilder {
       return sourceKey === null ? null : pullSnapshot(image.request, sourceKey, this.deps.coOccurrence?.current() ?? null).snapshot;
     };
     const record = await this.deps.images.verifiedImage(image.canonicalName, image.request.revision, image.request.system, snapshot);
-    return record === undefined ? null : { primary: record, index: null, built: false };
+    if (record === undefined) return null;
+    this.deps.observer?.image?.({ built: false });
+    return { primary: record, index: null, built: false };
   }
 
   get tracker(): BuildTracker {
