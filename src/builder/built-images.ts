@@ -91,11 +91,6 @@ export class BuiltImages implements BuiltImageReader {
     return current === null ? undefined : this.verified.get(canonicalName, key, current);
   }
 
-  /** Memory of verified pulls, for tests and diagnostics. */
-  get verifiedStats(): { names: number; bytes: number; evictions: number } {
-    return this.verified.stats;
-  }
-
   info(manifestDigest: string): Promise<ImageInfo | null> {
     return readImageInfo(this.metadata, manifestDigest);
   }

@@ -204,7 +204,8 @@ export class ImageBuilder {
       progress.around(() => this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => buildSystemImage(this.deps, this.options, job, signal))));
     const key = sourceKey === null ? null : MetadataKeys.image(this.imageKey(image, request, sourceKey, coOccurrence));
     let result = key === null ? { record: await run(), built: true, remembered: false } : await this.cachedImage(key, run);
-    // Only a cached image (its record and blobs just checked) is remembered as verified.
+    // Remembered as verified once recorded: its record and blobs were just checked, or written.
+    // Not for a revision the source will not key (a moving target is never cached).
     const pull = sourceKey === null ? undefined : pullSnapshot(request, sourceKey, coOccurrence);
     const missing = await this.recordServed(image, request, result.record, pull);
     if (missing > 0 && key !== null && result.remembered && (await this.deps.metadata.get(key)) === null) {
