@@ -44,7 +44,7 @@ export interface AppDeps extends SourceDeps {
   readonly metadata?: MetadataStore;
   readonly locks?: LockManager;
   readonly layerer?: Layerer;
-  /** Epoch ms for the co-occurrence table's period and the htpasswd file's re-checks (tests move it). */
+  /** Epoch ms for the co-occurrence table's period, the htpasswd file's re-checks and the TTL of verified pulls (tests move it). */
   readonly now?: () => number;
   /** Observes every password check that runs bcrypt (tests count them). */
   readonly onCredentialCheck?: (check: CredentialCheck) => void;
@@ -102,7 +102,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   // Layers of one image side by side, and their gzip blocks on as many threads (one per core).
   const layerParallelism = config.builds.layerParallelism || availableParallelism();
   const imageNames = imageNameOptionsOf(config);
-  const builtImages = new BuiltImages(metadata, imageNames);
+  const builtImages = new BuiltImages(metadata, imageNames, deps.now ? { verified: { now: deps.now } } : {});
   const builder = new ImageBuilder(
     {
       images: builtImages,

@@ -8,7 +8,7 @@ import type { BuildTracker } from './build-tracker.js';
 import { BuildInProgressError, BuildTimeoutError } from './errors.js';
 import { requestFor, type ParsedImageName } from '../image-name/image-name.js';
 import { platformOfSystem } from './platform.js';
-import type { BuiltImages } from './built-images.js';
+import type { BuiltImages, PullSnapshot } from './built-images.js';
 import { sbomMembersOf } from './sbom-artifact.js';
 import { ImmutableRecords, type ImmutableRecordsOptions } from './immutable-records.js';
 import { imageKey } from './image-key.js';
@@ -112,6 +112,24 @@ export class ImageBuilder {
     return this.deps.queue.full;
   }
 
+  /**
+   * The image a pull by tag was just served, without asking the metadata store or the blob
+   * store anything: when a pull of the same name and tag, at the same state of the package set,
+   * verified it within the TTL (BuiltImages.verifiedImage). Null otherwise (and for images of
+   * several systems, or of revisions that are not cached): then `buildWithin` checks and heals.
+   */
+  async recentlyVerified(image: ParsedImageName): Promise<BuiltImage | null> {
+    if (image.systems.length !== 1) return null;
+    const snapshot = async (): Promise<string | null> => {
+      const sourceKey = await this.deps.source.cacheKey(image.request);
+      return sourceKey === null ? null : pullSnapshot(image.request, sourceKey, this.deps.coOccurrence?.current() ?? null).snapshot;
+    };
+    const record = await this.deps.images.verifiedImage(image.canonicalName, image.request.revision, image.request.system, snapshot);
+    if (record === undefined) return null;
+    this.deps.observer?.image?.({ built: false });
+    return { primary: record, index: null, built: false };
+  }
+
   get tracker(): BuildTracker {
     return this.deps.tracker;
   }
@@ -191,23 +209,26 @@ export class ImageBuilder {
       progress.around(() => this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => buildSystemImage(this.deps, this.options, job, signal))));
     const key = sourceKey === null ? null : MetadataKeys.image(this.imageKey(image, request, sourceKey, coOccurrence));
     let result = key === null ? { record: await run(), built: true, remembered: false } : await this.cachedImage(key, run);
-    const missing = await this.recordServed(image, request, result.record);
+    // Remembered as verified once recorded: its record and blobs were just checked, or written.
+    // Not for a revision the source will not key (a moving target is never cached).
+    const pull = sourceKey === null ? undefined : pullSnapshot(request, sourceKey, coOccurrence);
+    const missing = await this.recordServed(image, request, result.record, pull);
     if (missing > 0 && key !== null && result.remembered && (await this.deps.metadata.get(key)) === null) {
       // The name's sets were lost (Redis flushed): the image record, remembered here, went with
       // them, and so may have every record its build wrote (image info, layers, SBOMs). Do what
       // a pull did before records were remembered: find no record, and build it again.
       this.records.forgetImage(key);
       result = await this.cachedImage(key, run);
-      await this.recordServed(image, request, result.record);
+      await this.recordServed(image, request, result.record, pull);
     }
     this.deps.observer?.image?.({ built: result.built });
     return { record: result.record, built: result.built };
   }
 
   /** Make sure the name serves the image (and its SBOMs); @returns how many members were missing. */
-  private async recordServed(image: ParsedImageName, request: ImageRequest, record: ImageRecord): Promise<number> {
+  private async recordServed(image: ParsedImageName, request: ImageRequest, record: ImageRecord, pull?: PullSnapshot): Promise<number> {
     const sboms = await sbomMembersOf(this.deps.metadata, image.canonicalName, record, this.records);
-    return this.deps.images.recordImage(image.canonicalName, request.revision, record, sboms);
+    return this.deps.images.recordImage(image.canonicalName, request.revision, record, sboms, pull);
   }
 
   /**
@@ -237,11 +258,22 @@ export class ImageBuilder {
     });
   }
 
+  /** Side by side: one wait for the thread pool (or the object store) instead of three. */
   private async blobsExist(record: ImageRecord): Promise<boolean> {
     const digests = [record.oci.digest, record.config.digest, ...(record.docker ? [record.docker.digest] : [])];
-    for (const digest of digests) if ((await this.deps.blobs.stat(digest)) === null) return false;
-    return true;
+    const found = await Promise.all(digests.map((digest) => this.deps.blobs.stat(digest)));
+    return found.every((info) => info !== null);
   }
+}
+
+/**
+ * What, besides the name and the tag, picks one system's image in this process: the source's
+ * key of the package set and the co-occurrence table's version. The image key's other parts
+ * (packages, shell, compression: the canonical name; layerer, popularity data, limits, levels:
+ * fixed for the process) cannot change under a name.
+ */
+function pullSnapshot(request: ImageRequest, sourceKey: string, coOccurrence: VersionedTable | null): PullSnapshot {
+  return { system: request.system, snapshot: `${sourceKey}\u0000${coOccurrence?.version ?? ''}` };
 }
 
 /** Concurrent builds of one image at one revision share a single run. */

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ByteRange } from '../storage/types.js';
-import { parseImageName } from '../image-name/image-name.js';
+import { parseImageName, type ParsedImageName } from '../image-name/image-name.js';
 import type { ManifestRef } from '../builder/records.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import type { Descriptor } from '../oci/manifest-validation.js';
@@ -27,12 +27,23 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
   }
   assertValidName(name);
 
-  let manifest: { digest: string; mediaType: string; body: Buffer };
+  const manifest = (byDigest ? null : await recentlyVerifiedManifest(deps, request, name, reference)) ?? (await checkedManifest(deps, request, name, reference, byDigest));
+  reply.header('content-type', manifest.mediaType).header('docker-content-digest', manifest.digest).header('etag', `"${manifest.digest}"`);
+  if (etagMatches(request, manifest.digest)) return reply.code(304).send();
+  reply.header('content-length', manifest.body.length);
+  return reply.send(head ? undefined : manifest.body);
+}
+
+type ServedManifest = { digest: string; mediaType: string; body: Buffer };
+
+/** The manifest from pushed storage, or the built one after the builder checked (or built) it. */
+async function checkedManifest(deps: RegistryDeps, request: FastifyRequest, name: string, reference: string, byDigest: boolean): Promise<ServedManifest> {
   if (await servedFromPushes(deps, name)) {
     const stored = await deps.repositories.getManifest(name, reference);
     if (stored === null) throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known in ${name}`, { name, reference });
-    manifest = stored;
-  } else if (byDigest) {
+    return stored;
+  }
+  if (byDigest) {
     const canonicalName = deps.images.canonicalName(name);
     if (!(await deps.images.hasManifest(canonicalName, reference))) {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is not known for ${canonicalName}`, { name: canonicalName, digest: reference });
@@ -40,24 +51,47 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
     const body = await readBlob(deps.blobs, reference).catch(() => {
       throw new RegistryError('MANIFEST_UNKNOWN', `manifest ${reference} is no longer stored`, { digest: reference });
     });
-    manifest = { digest: reference, mediaType: declaredMediaType(body), body };
-  } else {
-    const image = parseImageName(name, reference, deps.imageNames);
-    const built = await deps.builder.buildWithin(image, deps.requestWaitMs);
-    // Best effort: a pull must not fail because its time could not be written. Awaited (it
-    // writes at most once an hour per name) so no write outlives the request that made it.
-    await deps.pulls?.record(image.canonicalName).catch((error: unknown) => request.log.warn({ reason: (error as Error).message }, 'could not record the pull time'));
-    const ref = chooseManifest(built, request.headers.accept);
-    if (ref === null) {
-      throw new RegistryError('MANIFEST_UNKNOWN', 'this image has zstd layers, which only OCI manifests can describe; the client accepts only Docker schema 2', { name: image.canonicalName });
-    }
-    manifest = { digest: ref.digest, mediaType: ref.mediaType, body: await readBlob(deps.blobs, ref.digest) };
+    return { digest: reference, mediaType: declaredMediaType(body), body };
   }
+  const image = parseImageName(name, reference, deps.imageNames);
+  return builtManifest(deps, request, image, await deps.builder.buildWithin(image, deps.requestWaitMs));
+}
 
-  reply.header('content-type', manifest.mediaType).header('docker-content-digest', manifest.digest).header('etag', `"${manifest.digest}"`);
-  if (etagMatches(request, manifest.digest)) return reply.code(304).send();
-  reply.header('content-length', manifest.body.length);
-  return reply.send(head ? undefined : manifest.body);
+/**
+ * The built manifest a pull by tag of the same name, tag and package-set state verified within
+ * a short TTL (ImageBuilder.recentlyVerified): served without a metadata round trip or a stat.
+ * Asked before whether the name is served from pushes, which it cannot be: it was built, so it
+ * is a package list no push may take (PushNamespaces), and a reserved name is never built.
+ * Null whenever anything is not so (the caller then takes the checked way).
+ */
+async function recentlyVerifiedManifest(deps: RegistryDeps, request: FastifyRequest, name: string, reference: string): Promise<ServedManifest | null> {
+  if (deps.builder.recentlyVerified === undefined || deps.pushPolicy.isReserved(name)) return null;
+  let image: ParsedImageName;
+  try {
+    image = parseImageName(name, reference, deps.imageNames);
+  } catch {
+    return null; // the checked way answers it with the right error
+  }
+  const built = await deps.builder.recentlyVerified(image).catch(() => null);
+  if (built === null) return null;
+  try {
+    return await builtManifest(deps, request, image, built);
+  } catch (error) {
+    if (error instanceof RegistryError) throw error; // the client's Accept: the checked way says the same
+    return null; // the manifest's bytes are gone (gc): the checked way finds out and builds again
+  }
+}
+
+/** The manifest of a built image the client takes, after noting the pull. */
+async function builtManifest(deps: RegistryDeps, request: FastifyRequest, image: ParsedImageName, built: BuiltImage): Promise<ServedManifest> {
+  // Best effort: a pull must not fail because its time could not be written. Awaited (it
+  // writes at most once an hour per name) so no write outlives the request that made it.
+  await deps.pulls?.record(image.canonicalName).catch((error: unknown) => request.log.warn({ reason: (error as Error).message }, 'could not record the pull time'));
+  const ref = chooseManifest(built, request.headers.accept);
+  if (ref === null) {
+    throw new RegistryError('MANIFEST_UNKNOWN', 'this image has zstd layers, which only OCI manifests can describe; the client accepts only Docker schema 2', { name: image.canonicalName });
+  }
+  return { digest: ref.digest, mediaType: ref.mediaType, body: await readBlob(deps.blobs, ref.digest) };
 }
 
 export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string, head: boolean): Promise<FastifyReply> {

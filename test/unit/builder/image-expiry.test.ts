@@ -19,7 +19,7 @@ afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.server.close()));
 });
 
-async function makeApp(): Promise<{ app: App; blobs: MemoryBlobStore; metadata: MemoryMetadataStore }> {
+async function makeApp(now: () => number = Date.now): Promise<{ app: App; blobs: MemoryBlobStore; metadata: MemoryMetadataStore }> {
   const blobs = new MemoryBlobStore();
   const metadata = new MemoryMetadataStore();
   const app = await buildApp(parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-expiry-')), source: { kind: 'nix', shellPackages: ['minishell'] } }), {
@@ -27,6 +27,7 @@ async function makeApp(): Promise<{ app: App; blobs: MemoryBlobStore; metadata: 
     blobs,
     metadata,
     logger: pino({ level: 'silent' }),
+    now,
   });
   apps.push(app);
   return { app, blobs, metadata };
@@ -72,7 +73,10 @@ describe('pull times', () => {
 
 describe('image record expiry', () => {
   it('forgets images not pulled for the ttl, so gc deletes their own blobs and keeps shared ones', async () => {
-    const { app, blobs, metadata } = await makeApp();
+    // The registry's clock too: what a pull verified is trusted for a second (VerifiedPulls),
+    // and gc can only forget names not pulled for hours (gc.imageRecordTtlMs is at least 2 h).
+    let clock = Date.now();
+    const { app, blobs, metadata } = await makeApp(() => clock);
     const tool = await pull(app, 'tool');
     const extra = await pull(app, 'extra');
     const shared = tool.blobs.filter((digest) => extra.blobs.includes(digest));
@@ -91,6 +95,7 @@ describe('image record expiry', () => {
     expect(dry.expired).toEqual(['tool']);
     expect((await collectGarbage(blobs, metadata, { graceMs: 60 * 60 * 1000, dryRun: false, now: () => now })).deleted).toEqual([]);
 
+    clock = now;
     const report = await expireImageRecords(metadata, { ttlMs: 30 * DAY, now: () => now });
     expect(report.expired).toEqual(['tool']);
     const gc = await collectGarbage(blobs, metadata, { graceMs: 60 * 60 * 1000, dryRun: false, now: () => now });
