@@ -1,7 +1,7 @@
 /**
  * `npm run bench:layering -- [--trace FILE] [--budget N]... [--json] [--only a,b]
  *   [--seeds 1,2,3,4,5 | --seed N] [--pulls N] [--nodes N] [--desktop-apps] [--write-trace FILE]
- *   [--write-doc FILE --doc-section NAME] [--data DIR]`
+ *   [--write-doc FILE --doc-section NAME] [--data DIR] [--waste]`
  * `npm run bench:layering -- --real-debian ...`: see real-debian.ts.
  *
  * Replays pull traces (by default five generated from `--seeds` 1 to 5: 3,000 pulls on 40 nodes
@@ -9,7 +9,7 @@
  * unless given) and prints markdown tables: the spread over the traces, then the full metrics of
  * the first one. `--json` prints `{"traces": {label: {algorithm: {budget: metrics}}}, "spread":
  * ...}` instead. `--write-doc` also puts the tables and the command into the marked section of a
- * markdown file.
+ * markdown file. `--waste` prints instead where each algorithm's bytes over the floor go (waste.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { floorBytes, Images, simulate } from './simulate.js';
 import { formatSpreadTable, spreads, type TraceResults } from './spread.js';
 import { DEFAULT_TRACE, generateTrace } from './trace-generator.js';
 import { timeLayering } from './timing.js';
+import { formatWaste, WASTE_HEADER, wasteBreakdown } from './waste.js';
 import { formatTrace, readTrace, type Pull } from './trace.js';
 
 // `--real-debian`: real images through a real registry instead (real-debian.ts has its own flags).
@@ -40,6 +41,7 @@ const { values } = parseArgs({
     pulls: { type: 'string', default: String(DEFAULT_TRACE.pulls) },
     nodes: { type: 'string', default: String(DEFAULT_TRACE.nodes) },
     'desktop-apps': { type: 'boolean', default: false },
+    waste: { type: 'boolean', default: false },
     'write-trace': { type: 'string' },
     'write-doc': { type: 'string' },
     'doc-section': { type: 'string', default: 'results' },
@@ -48,6 +50,11 @@ const { values } = parseArgs({
 });
 
 const started = Date.now();
+/** The command that produced a docs section, without the flags that wrote it. */
+const commandLine = (): string => {
+  const args = process.argv.slice(2).filter((a, i, list) => !/^--(write-doc|doc-section)$/.test(a) && !/^--(write-doc|doc-section)$/.test(list[i - 1] ?? ''));
+  return ['```sh', `npm run bench:layering${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`, '```'].join('\n');
+};
 const log = (message: string): void => {
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
 };
@@ -100,6 +107,7 @@ const byTrace: TraceResults = {};
 // Timed with the first trace's data (co-occurrence tables differ per trace).
 let timed = chosen;
 const about: string[] = [];
+const wasteLines: string[] = [];
 for (const { label, trace, seed } of traces) {
   const forTrace = chosen.some((a) => a.name.startsWith('stowage-cooc')) ? algorithms(set, pastImages(seed)) : all;
   if (label === traces[0]!.label) timed = forTrace.filter((a) => only.includes(a.name));
@@ -111,6 +119,13 @@ for (const { label, trace, seed } of traces) {
   const security = trace.filter((p) => p.release === 'security').length;
   about.push(`${label}: ${trace.length} pulls (${security} after the security update), ${nodes} nodes, ${distinct} distinct images`);
   log(about.at(-1)!);
+  if (values.waste) {
+    for (const algorithm of forTrace.filter((a) => only.includes(a.name) && a.layerer !== null)) {
+      for (const budget of budgets) wasteLines.push(formatWaste(`${label} ${algorithm.name} @${budget}`, wasteBreakdown(trace, images, algorithm, budget)));
+    }
+    log(wasteLines.at(-1) ?? '');
+    continue;
+  }
   const results: Results = {};
   for (const algorithm of forTrace.filter((a) => only.includes(a.name))) {
     results[algorithm.name] = {};
@@ -127,6 +142,12 @@ for (const { label, trace, seed } of traces) {
     }
   }
   byTrace[label] = results;
+}
+if (values.waste) {
+  const breakdown = `${WASTE_HEADER}\n${wasteLines.join('\n')}`;
+  process.stdout.write(`${breakdown}\n`);
+  if (values['write-doc']) writeDocSection(values['write-doc'], values['doc-section'], [commandLine(), '', about.map((a) => `- ${a}`).join('\n'), '', breakdown].join('\n'));
+  process.exit(0);
 }
 // The latency target is about large closures; the trace averages above are mostly small ones.
 const TIMING_CLOSURES = [['octave'], ['gnome']];
@@ -156,10 +177,8 @@ const table = [
 process.stdout.write(values.json ? `${jsonOf({ traces: byTrace, spread: spreads(byTrace) })}\n` : `${table}\n`);
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 if (values['write-doc']) {
-  const args = process.argv.slice(2).filter((a, i, list) => !/^--(write-doc|doc-section)$/.test(a) && !/^--(write-doc|doc-section)$/.test(list[i - 1] ?? ''));
-  const command = `npm run bench:layering${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`;
   const traceLines = about.map((a) => `- ${a}`).join('\n');
-  const doc = ['```sh', command, '```', '', `Traces (run time: ${seconds} s on 2 shared cores):`, '', traceLines, '', table].join('\n');
+  const doc = [commandLine(), '', `Traces (run time: ${seconds} s on 2 shared cores):`, '', traceLines, '', table].join('\n');
   writeDocSection(values['write-doc'], values['doc-section'], doc);
   log(`wrote section ${values['doc-section']} of ${values['write-doc']}`);
 }

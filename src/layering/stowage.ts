@@ -45,6 +45,12 @@ export interface StowageOptions {
    * `minCoverRatio`; in between, the ratio follows log(budget). Default 20.
    */
   readonly tightBudget?: number;
+  /**
+   * `minCoverRatio` when the popularity carries a co-occurrence table. Default 0.9: with the
+   * table's classes and ranking, joining fewer paths to coverers pulls fewer bytes from budget 40
+   * up (docs/layering.md, "Co-occurrence data").
+   */
+  readonly minCoverRatioWithTable?: number;
   /** `minCoverRatio` at the tight budget and below. Default 0.75. */
   readonly minCoverRatioAtTightBudget?: number;
   /** With a `CoOccurrencePopularity`: paths in fewer images of its table are not joined by it. Default 10. */
@@ -87,6 +93,7 @@ export class StowageLayerer implements Layerer {
   private readonly referenceBudget: number;
   private readonly joinBytes: number;
   private readonly minCoverRatio: number;
+  private readonly tableRatio: number;
   private readonly tightBudget: number;
   private readonly tightRatio: number;
   private readonly minImages: number;
@@ -96,6 +103,7 @@ export class StowageLayerer implements Layerer {
     this.referenceBudget = options.referenceBudget ?? 94;
     this.joinBytes = options.joinBytesAtReferenceBudget ?? 1_000_000;
     this.minCoverRatio = options.minCoverRatio ?? 1 / 1.2;
+    this.tableRatio = options.minCoverRatioWithTable ?? 0.9;
     this.tightBudget = options.tightBudget ?? 20;
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
     this.minImages = options.minImages ?? 10;
@@ -108,11 +116,12 @@ export class StowageLayerer implements Layerer {
    * eagerly to their coverers costs less than that. Measured over seeds 1 to 5: 0.75 at budget 20
    * pulls about 0.9% fewer bytes than 1/1.2, while at 50 the looser ratio costs 0.3%.
    */
-  private coverRatio(limit: number): number {
-    if (limit >= 2 * this.tightBudget) return this.minCoverRatio;
+  private coverRatio(limit: number, withTable: boolean): number {
+    const ratio = withTable ? this.tableRatio : this.minCoverRatio;
+    if (limit >= 2 * this.tightBudget) return ratio;
     if (limit <= this.tightBudget) return this.tightRatio;
     const t = Math.log(limit / this.tightBudget) / Math.log(2);
-    return this.tightRatio + t * (this.minCoverRatio - this.tightRatio);
+    return this.tightRatio + t * (ratio - this.tightRatio);
   }
 
   group(graph: LayeringGraph, popularity: Popularity, budget: number): Layer[] {
@@ -158,7 +167,7 @@ export class StowageLayerer implements Layerer {
     const covered = counts
       ? coverUnits(index, reach, counts, {
           maxJoinedBytes: small,
-          minCoverRatio: this.coverRatio(limit),
+          minCoverRatio: this.coverRatio(limit, popularity instanceof CoOccurrencePopularity),
         })
       : index.paths.map((_, i) => i);
     const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;

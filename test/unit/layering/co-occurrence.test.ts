@@ -90,6 +90,25 @@ describe('StowageLayerer with co-occurrence data', () => {
     expect(weighted[2]).toEqual(['oneoff']);
   });
 
+  it('from budget 40 up, joins a small path to its coverer only when 90% of its images hold the coverer', () => {
+    // data's one-package images: itself, tool, the four wrappers of tool, other: tool's cover
+    // ratio is (5 + 1) / 7 = 0.86, enough for the 1/1.2 of counts alone, not for 0.9 with a table.
+    const chain: LayeringGraph = {
+      nodes: [
+        node('data', 100_000),
+        node('tool', 3 * MB, ['data']),
+        ...['w1', 'w2', 'w3', 'w4'].map((w) => node(w, MB, ['tool'])),
+        node('other', MB, ['data']),
+      ],
+      roots: [],
+    };
+    const toolImage = closureOf(chain, [pathOf('tool')]);
+    const withTable = new CoOccurrencePopularity(packageSetPopularity(chain), coOccurrenceOf([paths(closureOf(chain, [pathOf('other')]))]));
+    expect(names(stowage.group(toolImage, packageSetPopularity(chain), 94))).toEqual([['data', 'tool']]);
+    expect(names(stowage.group(toolImage, withTable, 94)).sort()).toEqual([['data'], ['tool']]);
+    expect(names(new StowageLayerer({ minCoverRatioWithTable: 0.85 }).group(toolImage, withTable, 94))).toEqual([['data', 'tool']]);
+  });
+
   // Random package sets with a past period of random images over them.
   const random = seeded(11);
   const cases = Array.from({ length: 20 }, () => {
