@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Layer, Layerer, LayeringGraph, Popularity } from '../layering/types.js';
+import { CoOccurrencePopularity } from '../layering/index.js';
 import type { CoOccurrenceData } from './frozen-co-occurrence.js';
-import { coOccurrencePopularity } from './co-occurrence-lookup.js';
 import type { VersionedTable } from './co-occurrence-file.js';
 import type { ClosureGraph, ImageRequest, PackageSource } from '../sources/types.js';
 import type { BlobStore } from '../storage/types.js';
@@ -66,7 +66,7 @@ export function groupClosure(deps: Pick<SystemBuildDeps, 'layerer' | 'popularity
     roots: closure.roots,
   };
   const counts = closure.popularity ?? deps.popularity(graph);
-  return deps.layerer.group(graph, coOccurrence ? coOccurrencePopularity(counts, coOccurrence.table) : counts, options.maxLayers - 1);
+  return deps.layerer.group(graph, coOccurrence ? new CoOccurrencePopularity(counts, coOccurrence.table) : counts, options.maxLayers - 1);
 }
 
 /** Sum of the NAR sizes of `paths`, by `sizes`. */

@@ -89,23 +89,38 @@ export interface CoOccurrenceEntry {
  * together. `StowageLayerer` groups those; every other layerer just reads the counts.
  */
 export class CoOccurrencePopularity extends Map<string, number> {
-  private readonly byName = new Map<string, CoOccurrenceEntry>();
+  private readonly byName: ReadonlyMap<string, CoOccurrenceEntry>;
 
   constructor(
     counts: Popularity,
     readonly table: CoOccurrenceTable,
   ) {
     super(counts);
-    // Keys once per table, not once per image: the layerer only compares strings.
-    for (const [name, signature] of table.signatures) {
-      this.byName.set(name, { images: table.images.get(name) ?? 0, signature, key: signature.join(',') });
-    }
+    this.byName = entriesOf(table);
   }
 
   /** The table's entry for `path`'s package, or undefined when no image held it. */
   lookup(path: string): CoOccurrenceEntry | undefined {
     return this.byName.get(packageName(path));
   }
+}
+
+/**
+ * Per table, its per-name entries: built once per table, not once per image (a registry layers
+ * every image with the same frozen table; keying thousands of names took longer than layering
+ * a few hundred paths). Weak, so a replaced table goes with its entries. Pure: a table is never
+ * changed once frozen, so the entries are a function of it.
+ */
+const entriesByTable = new WeakMap<CoOccurrenceTable, ReadonlyMap<string, CoOccurrenceEntry>>();
+
+function entriesOf(table: CoOccurrenceTable): ReadonlyMap<string, CoOccurrenceEntry> {
+  const known = entriesByTable.get(table);
+  if (known) return known;
+  const byName = new Map<string, CoOccurrenceEntry>();
+  // Keys as strings: the layerer only compares them.
+  for (const [name, signature] of table.signatures) byName.set(name, { images: table.images.get(name) ?? 0, signature, key: signature.join(',') });
+  entriesByTable.set(table, byName);
+  return byName;
 }
 
 /** Estimated Jaccard similarity of the two image sets behind `a` and `b`. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { coOccurrencePopularity } from '../../../src/builder/co-occurrence-lookup.js';
 import { groupClosure } from '../../../src/builder/system-image-build.js';
 import { closurePopularity, CoOccurrencePopularity, coOccurrenceOf, StowageLayerer, type CoOccurrenceTable, type LayeringGraph } from '../../../src/layering/index.js';
 import type { ClosureGraph } from '../../../src/sources/types.js';
@@ -38,7 +37,7 @@ function countingTable(): { table: CoOccurrenceTable; walks: () => number } {
 const deps = { layerer: new StowageLayerer(), popularity: closurePopularity };
 const images = [['grep', 'sed', 'less', 'curl'], ['grep', 'sed', 'gawk', 'tar', 'git'], ['less', 'xz', 'file'], ['grep', 'sed', 'less', 'gawk', 'tar', 'vim', 'jq']];
 
-describe("the builder's co-occurrence lookup", () => {
+describe("the co-occurrence table's per-name lookup", () => {
   it('builds the per-name lookup once per table, not once per image', () => {
     const { table, walks } = countingTable();
     const versioned = { table, version: 'v1' };
@@ -51,7 +50,7 @@ describe("the builder's co-occurrence lookup", () => {
     expect(next.walks()).toBe(1);
   });
 
-  it('gives the layers and entries CoOccurrencePopularity gives', () => {
+  it('gives the builder the layers the layerer gives with the table', () => {
     const table = coOccurrenceOf(past);
     // The table changes the grouping here, so equal layers mean the table was read.
     const without = groupClosure(deps, { maxLayers: 4 }, closure(images[3]!), null);
@@ -62,12 +61,11 @@ describe("the builder's co-occurrence lookup", () => {
       for (const budget of [3, 5, 20]) {
         expect(groupClosure(deps, { maxLayers: budget + 1 }, c, { table, version: 'v1' })).toEqual(deps.layerer.group(graphOf(c), new CoOccurrencePopularity(counts, table), budget));
       }
+      // A second instance over the same table reads the same entries.
       const own = new CoOccurrencePopularity(counts, table);
-      const shared = coOccurrencePopularity(counts, table);
-      expect(shared).toBeInstanceOf(CoOccurrencePopularity);
-      expect(shared.table).toBe(table);
-      expect([...shared]).toEqual([...own]);
-      for (const path of [...c.paths.map((p) => p.path), pathOf('unknown')]) expect(shared.lookup(path)).toEqual(own.lookup(path));
+      const again = new CoOccurrencePopularity(counts, table);
+      expect([...again]).toEqual([...own]);
+      for (const path of [...c.paths.map((p) => p.path), pathOf('unknown')]) expect(again.lookup(path)).toEqual(own.lookup(path));
     }
   });
 });
