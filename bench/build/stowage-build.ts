@@ -17,9 +17,9 @@ export interface StowageRun {
   /** Peak resident set of the process during the build (Linux VmHWM, reset before it). */
   readonly peakRssBytes: number;
   /**
-   * CPU seconds of the main thread and of the others by name (Linux). The main thread's over
-   * the wall time is its busy fraction: the share of the build its event loop was working,
-   * which does not depend on how loaded the machine is as much as the wall time does.
+   * Per thread (Linux): seconds on a CPU, waiting for one, and idle. The idle time of the
+   * compressor threads is what the pipeline starves them of, whatever the machine's load; the
+   * main thread's CPU over the wall time is its busy fraction.
    */
   readonly threads: ThreadCpu;
   /** The layers' digests and diff_ids in layer order: the same input must give the same. */
@@ -57,7 +57,7 @@ export async function timeStowage(build: StowageBuild): Promise<StowageRun> {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
-  const threads = threadCpuBetween(threadsBefore, await threadTimes());
+  const threads = threadCpuBetween(threadsBefore, await threadTimes(), seconds);
   return {
     seconds,
     cpuSeconds: (used.user + used.system) / 1e6,

@@ -1,45 +1,58 @@
 import { readdir, readFile } from 'node:fs/promises';
 
-/** CPU seconds of each thread of this process, by thread id (Linux /proc; empty elsewhere). */
-export type ThreadTimes = ReadonlyMap<number, { readonly seconds: number }>;
-
-/** Clock ticks per second of /proc's utime and stime: USER_HZ, 100 on every Linux port. */
-const TICKS_PER_SECOND = 100;
+/**
+ * Per thread of this process, from Linux's /proc/self/task/<tid>/schedstat: nanoseconds on a
+ * CPU and nanoseconds runnable but waiting for one (the run queue). Empty elsewhere.
+ */
+export type ThreadTimes = ReadonlyMap<number, { readonly cpuNs: number; readonly queuedNs: number }>;
 
 export async function threadTimes(): Promise<ThreadTimes> {
-  const times = new Map<number, { seconds: number }>();
+  const times = new Map<number, { cpuNs: number; queuedNs: number }>();
   const tids = await readdir('/proc/self/task').catch(() => [] as string[]);
   for (const tid of tids) {
-    const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8').catch(() => '');
-    // "tid (comm) state ppid ..."; comm may hold spaces and parentheses, so split at the last ')'.
-    const close = stat.lastIndexOf(')');
-    if (close < 0) continue;
-    const fields = stat.slice(close + 2).split(' ');
-    // Fields 14 and 15 of stat (utime, stime) are at 11 and 12 after the state field.
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    times.set(Number(tid), { seconds: ticks / TICKS_PER_SECOND });
+    const text = await readFile(`/proc/self/task/${tid}/schedstat`, 'utf8').catch(() => '');
+    const [cpu, queued] = text.trim().split(' ').map(Number);
+    if (cpu === undefined || queued === undefined || Number.isNaN(cpu) || Number.isNaN(queued)) continue;
+    times.set(Number(tid), { cpuNs: cpu, queuedNs: queued });
   }
   return times;
 }
 
-/** CPU seconds each thread spent between two readings (threads started since count whole). */
-export interface ThreadCpu {
-  /** The main (event loop) thread's CPU seconds. */
-  readonly main: number;
+/** One thread over a build, in seconds. */
+export interface ThreadUse {
+  /** On a CPU. */
+  readonly cpu: number;
+  /** Runnable but waiting for a CPU: what other processes (and this one's threads) cost it. */
+  readonly queued: number;
   /**
-   * Every other thread's CPU seconds, busiest first (worker threads, libuv's pool, V8's
-   * helpers: Node names them all "node", so they are told apart by what they spent).
+   * The rest of the wall time: blocked, waiting for work or I/O. For a compressor thread this is
+   * starvation by the pipeline, which a quieter machine would not remove.
    */
-  readonly others: readonly number[];
+  readonly idle: number;
 }
 
-export function threadCpuBetween(before: ThreadTimes, after: ThreadTimes): ThreadCpu {
-  let main = 0;
-  const others: number[] = [];
+export interface ThreadCpu {
+  /** The main (event loop) thread. */
+  readonly main: ThreadUse;
+  /**
+   * Every other thread that ran, busiest first (worker threads, libuv's pool, V8's helpers:
+   * Node names them all "node", so they are told apart by what they spent).
+   */
+  readonly others: readonly ThreadUse[];
+}
+
+/** What each thread did between two readings `wallSeconds` apart (threads started since count whole). */
+export function threadCpuBetween(before: ThreadTimes, after: ThreadTimes, wallSeconds: number): ThreadCpu {
+  const round = (value: number): number => Math.round(value * 100) / 100;
+  let main: ThreadUse = { cpu: 0, queued: 0, idle: 0 };
+  const others: ThreadUse[] = [];
   for (const [tid, now] of after) {
-    const spent = Math.round((now.seconds - (before.get(tid)?.seconds ?? 0)) * 100) / 100;
-    if (tid === process.pid) main = spent;
-    else if (spent > 0) others.push(spent);
+    const earlier = before.get(tid);
+    const cpu = (now.cpuNs - (earlier?.cpuNs ?? 0)) / 1e9;
+    const queued = (now.queuedNs - (earlier?.queuedNs ?? 0)) / 1e9;
+    const use = { cpu: round(cpu), queued: round(queued), idle: round(Math.max(0, wallSeconds - cpu - queued)) };
+    if (tid === process.pid) main = use;
+    else if (cpu >= 0.01) others.push(use);
   }
-  return { main, others: others.sort((a, b) => b - a) };
+  return { main, others: others.sort((a, b) => b.cpu - a.cpu) };
 }
