@@ -26,8 +26,8 @@ function post(message: DeflateResponse, transfer: ArrayBuffer[]): void {
  * zlib wrote into when it is its own (not a slice of Node's small-buffer pool), else a copy.
  */
 function transferable(bytes: Buffer): { readonly buffer: ArrayBuffer; readonly offset: number } {
-  const own = bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > Buffer.poolSize;
-  if (own && bytes.buffer instanceof ArrayBuffer) return { buffer: bytes.buffer, offset: bytes.byteOffset };
+  const { buffer } = bytes;
+  if (buffer instanceof ArrayBuffer && buffer.byteLength > Buffer.poolSize) return { buffer, offset: bytes.byteOffset };
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return { buffer: copy.buffer, offset: 0 };

@@ -184,7 +184,7 @@ export class ParallelGzipStream extends Transform implements TarDigest {
       if (!this.headerWritten) this.writeHeader();
       this.crc = this.total === 0 ? response.crc : crc32Combine(this.crc, response.crc, head.length);
       this.total += head.length;
-      this.push(Buffer.from(response.output, response.outputOffset, response.outputLength));
+      this.push(outputBytes(response));
       head.release();
     }
     this.wake();
@@ -206,4 +206,16 @@ export class ParallelGzipStream extends Transform implements TarDigest {
     this.waiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * A block's output as the bytes to push. The thread answers inside the buffer zlib wrote into,
+ * about 1 MiB however little came out; a small output is copied, or a reader slower than the
+ * threads would keep a whole buffer alive per block it has not taken yet (the readable side
+ * counts bytes, not buffers).
+ */
+function outputBytes(response: Extract<DeflateResponse, { type: 'done' }>): Buffer {
+  const { output, outputOffset, outputLength } = response;
+  if (outputLength * 2 >= output.byteLength) return Buffer.from(output, outputOffset, outputLength);
+  return Buffer.from(new Uint8Array(output, outputOffset, outputLength));
 }

@@ -149,6 +149,19 @@ describe('ParallelGzipStream', () => {
     }
   });
 
+  it('pushes no chunk that keeps alive a buffer much larger than itself, compressible input or not', async () => {
+    const stream = new ParallelGzipStream(pool(2), 6);
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const done = new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
+    // Zeros compress to about 1 KiB per block; the noise does not compress.
+    for (const piece of [Buffer.alloc(3 * GZIP_BLOCK_BYTES), sample(2 * GZIP_BLOCK_BYTES), Buffer.alloc(GZIP_BLOCK_BYTES + 9)]) stream.write(piece);
+    stream.end();
+    await done;
+    expect(chunks.length).toBeGreaterThan(6);
+    for (const chunk of chunks) expect(chunk.buffer.byteLength).toBeLessThanOrEqual(Math.max(2 * chunk.length, Buffer.poolSize));
+  });
+
   it('fails the stream when a thread reports an error', async () => {
     await expect(gzip(new InThreadCompressors(2, 'fail'), [input])).rejects.toThrow('gzip compression failed: disk on fire');
   });
