@@ -22,15 +22,14 @@ export interface DeflateCompressors {
 /**
  * The deflate compressor threads (src/workers/deflate-compressor.ts) every gzip layer shares:
  * `size` threads at most, and one budget of blocks in flight (at a thread, or compressed and
- * waiting to be written out in order) for every layer together, four per thread by default
- * (about 2 MiB each: input buffer and output):
+ * waiting to be written out in order) for every layer together, twice the threads by default:
  * compression memory is bounded by the pool, not by the number of layers built at once.
  */
 export class DeflateWorkers implements DeflateCompressors {
   private readonly pool: JobPool<DeflateRequest, DeflateResponse>;
   private readonly budget: BlockBudget;
 
-  constructor(size: number = availableParallelism(), maxBlocks = 4 * size) {
+  constructor(size: number = availableParallelism(), maxBlocks = 2 * size) {
     this.pool = new JobPool({ size, maxAdmitted: maxBlocks, spawn: () => startModuleWorker('deflate-compressor') });
     // At least one block per thread, or a thread could never be kept busy.
     this.budget = new BlockBudget(Math.max(size, maxBlocks));

@@ -61,12 +61,8 @@ export class ParallelGzipStream extends Transform implements TarDigest {
     private readonly level: number,
   ) {
     super({ readableHighWaterMark: GZIP_BLOCK_BYTES });
-    // Two blocks per thread and one more, so a thread is never idle while this stream waits on
-    // order, nor while the main thread waits for a core: on a loaded machine a thread that
-    // answers may wait tens of ms to be handed its next block (schedstat: compressor threads
-    // idle 13-21% of the wall time with three blocks per stream and two threads, 10-13% with
-    // seven, at load 20).
-    this.maxInFlight = 2 * compressors.size + 1;
+    // One more than the threads, so a thread is never idle while this stream waits on order.
+    this.maxInFlight = compressors.size + 1;
     this.buffer = new ArrayBuffer(DICTIONARY_BYTES + GZIP_BLOCK_BYTES);
   }
 
