@@ -1,5 +1,6 @@
 import type { LayerCompression } from '../../src/builder/layer/index.js';
 import type { PipelineCompressor } from './pipeline.js';
+import type { ThreadCpu } from './thread-cpu.js';
 
 /** A timed configuration: a reference pipeline, or stowage building an image or one layer. */
 export type Config =
@@ -13,6 +14,8 @@ export interface Sample {
   readonly uncompressed: number;
   /** Stowage only (the pipelines are other processes). */
   readonly peakRssBytes: number | null;
+  /** Stowage only: what each thread of the build's process did. */
+  readonly threads?: ThreadCpu;
   readonly digests: string;
 }
 
@@ -32,6 +35,8 @@ export interface Row {
   readonly vsZstd: number | null;
   /** Median CPU time over pigz's: steadier than wall time when other processes load the machine. */
   readonly cpuVsPigz: number | null;
+  /** Stowage: the threads of the round with the median time. */
+  readonly threads: ThreadCpu | null;
 }
 
 export interface MachineInfo {
@@ -82,6 +87,7 @@ export function summarise(configs: readonly Config[], samples: readonly (readonl
     const gzipRow = isStowage && config.compression === 'gzip';
     const cpuSeconds = median(runs.map((sample) => sample.cpuSeconds));
     const rss = runs.map((sample) => sample.peakRssBytes).filter((value): value is number => value !== null);
+    const medianRun = runs.find((sample) => sample.seconds === seconds);
     return {
       name: nameOf(config),
       seconds,
@@ -95,6 +101,7 @@ export function summarise(configs: readonly Config[], samples: readonly (readonl
       vsGzip: gzipRow ? ratio(gzip) : null,
       vsZstd: isStowage && config.compression === 'zstd' ? ratio(zstd) : null,
       cpuVsPigz: gzipRow && pigzCpu !== null ? cpuSeconds / pigzCpu : null,
+      threads: medianRun?.threads ?? null,
     };
   });
 }
@@ -123,5 +130,13 @@ export function printTable(machine: MachineInfo, closure: ClosureInfo, repeat: n
   console.log(line(header));
   console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
   for (const cells of body) console.log(line(cells));
+  console.log('\nthreads (round with the median time; seconds on a CPU / waiting for one / idle):');
+  for (const row of rows) {
+    if (!row.threads) continue;
+    const { main, others } = row.threads;
+    const use = (thread: { cpu: number; queued: number; idle: number }): string => `${thread.cpu.toFixed(2)}/${thread.queued.toFixed(2)}/${thread.idle.toFixed(2)}`;
+    const share = row.cpuSeconds > 0 ? ` (${((100 * main.cpu) / row.cpuSeconds).toFixed(0)}% of the process's CPU, busy ${((100 * main.cpu) / row.seconds).toFixed(0)}% of the wall time)` : '';
+    console.log(`  ${row.name}: main ${use(main)}${share}; busiest others ${others.slice(0, 3).map(use).join(', ')}`);
+  }
   console.log('\ntargets (issue 15): stowage gzip image at most 1.10x pigz; peak RSS under 250 MB');
 }

@@ -5,6 +5,7 @@ import { writeStorePathLayer, type DeflateCompressors, type LayerCompression } f
 import { StowageLayerer, closurePopularity, type LayeringGraph } from '../../src/layering/index.js';
 import type { StoreReader } from '../../src/sources/types.js';
 import { DiscardingBlobStore } from './discarding-store.js';
+import { threadCpuBetween, threadTimes, type ThreadCpu } from './thread-cpu.js';
 
 /** One timed build of a set of layers by stowage. */
 export interface StowageRun {
@@ -15,6 +16,12 @@ export interface StowageRun {
   readonly uncompressed: number;
   /** Peak resident set of the process during the build (Linux VmHWM, reset before it). */
   readonly peakRssBytes: number;
+  /**
+   * Per thread (Linux): seconds on a CPU, waiting for one, and idle. The idle time of the
+   * compressor threads is what the pipeline starves them of, whatever the machine's load; the
+   * main thread's CPU over the wall time is its busy fraction.
+   */
+  readonly threads: ThreadCpu;
   /** The layers' digests and diff_ids in layer order: the same input must give the same. */
   readonly digests: string;
 }
@@ -38,6 +45,7 @@ export async function timeStowage(build: StowageBuild): Promise<StowageRun> {
   const store = new DiscardingBlobStore();
   globalThis.gc?.();
   await resetPeakRss();
+  const threadsBefore = await threadTimes();
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const order = build.layers.map((_layer, index) => index).sort((a, b) => (build.layers[b]?.bytes ?? 0) - (build.layers[a]?.bytes ?? 0) || a - b);
@@ -49,12 +57,14 @@ export async function timeStowage(build: StowageBuild): Promise<StowageRun> {
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const used = process.cpuUsage(cpu);
+  const threads = threadCpuBetween(threadsBefore, await threadTimes(), seconds);
   return {
     seconds,
     cpuSeconds: (used.user + used.system) / 1e6,
     size: blobs.reduce((total, blob) => total + blob.size, 0),
     uncompressed: blobs.reduce((total, blob) => total + blob.uncompressedSize, 0),
     peakRssBytes: await peakRss(),
+    threads,
     digests: blobs.map((blob) => `${blob.digest}/${blob.diffId}`).join(' '),
   };
 }

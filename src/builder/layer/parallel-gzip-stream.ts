@@ -15,6 +15,13 @@ const DICTIONARY_BYTES = 32 * 1024;
 /** Spare block buffers kept for reuse. */
 const SPARE_BUFFERS = 2;
 
+/** A block sent to a thread: its place in the shared budget is held until its output is written. */
+interface InFlightBlock {
+  response?: DeflateResponse;
+  readonly length: number;
+  readonly release: () => void;
+}
+
 /**
  * gzip, compressed in parallel and deterministic, as pigz does it: the input is cut into
  * {@link GZIP_BLOCK_BYTES} blocks, each compressed to raw deflate on a compressor thread with
@@ -27,7 +34,8 @@ const SPARE_BUFFERS = 2;
  * byte for byte what a single zlib gzip stream gives: small layers keep their digests.
  *
  * Memory: one block being filled, plus at most `maxInFlight` blocks at the threads or waiting
- * to be written out in order; admission to the shared pool bounds all streams together.
+ * to be written out in order, each holding a place in the budget all streams share
+ * (DeflateCompressors.reserve), which bounds the blocks in flight of every layer together.
  *
  * It also gives the layer's diff_id and size ({@link TarDigest}): each block is hashed whole,
  * once, just before it goes to a thread, which spares the tar stream a stage of its own (one
@@ -37,7 +45,7 @@ export class ParallelGzipStream extends Transform implements TarDigest {
   private buffer: ArrayBuffer;
   private dictionaryLength = 0;
   private filled = 0;
-  private readonly inFlight: Array<{ response?: DeflateResponse; readonly length: number }> = [];
+  private readonly inFlight: InFlightBlock[] = [];
   private readonly spare: ArrayBuffer[] = [];
   private waiters: Array<() => void> = [];
   private headerWritten = false;
@@ -92,6 +100,8 @@ export class ParallelGzipStream extends Transform implements TarDigest {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Blocks still at a thread are dropped: their places go back to the streams that wait.
+    for (const block of this.inFlight.splice(0)) block.release();
     this.wake();
     callback(error);
   }
@@ -125,12 +135,17 @@ export class ParallelGzipStream extends Transform implements TarDigest {
     // Back-pressure: from the threads (blocks in flight) and from the reader (output not taken).
     while (!this.destroyed && (this.inFlight.length >= this.maxInFlight || this.readableLength >= this.readableHighWaterMark)) await this.changed();
     if (this.destroyed) return;
+    const release = await this.compressors.reserve();
+    if (this.destroyed) {
+      release();
+      return;
+    }
     const buffer = this.buffer;
     // Before the buffer moves to the thread; blocks are dispatched in input order.
     this.inputHash.update(new Uint8Array(buffer, this.dictionaryLength, this.filled));
     if (last) this.result = `sha256:${this.inputHash.digest('hex')}`;
     const request = { buffer, dictionaryLength: this.dictionaryLength, length: this.filled, level: this.level, last };
-    const entry: { response?: DeflateResponse; readonly length: number } = { length: this.filled };
+    const entry: InFlightBlock = { length: this.filled, release };
     this.inFlight.push(entry);
     if (!last) {
       const end = this.dictionaryLength + this.filled;
@@ -157,6 +172,7 @@ export class ParallelGzipStream extends Transform implements TarDigest {
       this.inFlight.shift();
       const response = head.response;
       if (response.type === 'error') {
+        head.release();
         this.destroy(new Error(`gzip compression failed: ${response.message}`));
         break;
       }
@@ -164,7 +180,8 @@ export class ParallelGzipStream extends Transform implements TarDigest {
       if (!this.headerWritten) this.writeHeader();
       this.crc = this.total === 0 ? response.crc : crc32Combine(this.crc, response.crc, head.length);
       this.total += head.length;
-      this.push(Buffer.from(response.output));
+      this.push(outputBytes(response));
+      head.release();
     }
     this.wake();
   }
@@ -185,4 +202,16 @@ export class ParallelGzipStream extends Transform implements TarDigest {
     this.waiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * A block's output as the bytes to push. The thread answers inside the buffer zlib wrote into,
+ * about 1 MiB however little came out; a small output is copied, or a reader slower than the
+ * threads would keep a whole buffer alive per block it has not taken yet (the readable side
+ * counts bytes, not buffers).
+ */
+function outputBytes(response: Extract<DeflateResponse, { type: 'done' }>): Buffer {
+  const { output, outputOffset, outputLength } = response;
+  if (outputLength * 2 >= output.byteLength) return Buffer.from(output, outputOffset, outputLength);
+  return Buffer.from(new Uint8Array(output, outputOffset, outputLength));
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { constants, crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BlockBudget } from '../../../../src/builder/layer/block-budget.js';
 import { crc32Combine } from '../../../../src/builder/layer/crc32-combine.js';
 import { DeflateWorkers, type DeflateCompressors, type DeflateRequest, type DeflateResponse } from '../../../../src/builder/layer/deflate-workers.js';
 import { GZIP_BLOCK_BYTES, ParallelGzipStream } from '../../../../src/builder/layer/parallel-gzip-stream.js';
@@ -25,20 +26,43 @@ async function gzip(compressors: DeflateCompressors, chunks: readonly Buffer[], 
  */
 class InThreadCompressors implements DeflateCompressors {
   submitted = 0;
+  /** Input bytes of blocks submitted whose place is not given back yet, and the most at once. */
+  outstandingBytes = 0;
+  peakOutstandingBytes = 0;
   private held: Array<() => void> = [];
 
   constructor(
     readonly size: number,
     private readonly mode: 'reverse' | 'never' | 'fail' = 'reverse',
+    readonly budget = new BlockBudget(1000),
   ) {}
+
+  async reserve(): Promise<() => void> {
+    const release = await this.budget.reserve();
+    let given = false;
+    return () => {
+      // Every block buffer of a stream has the same size: dictionary and block.
+      if (!given) this.outstandingBytes -= 32 * 1024 + GZIP_BLOCK_BYTES;
+      given = true;
+      release();
+    };
+  }
 
   async submit(request: DeflateRequest): Promise<{ result: Promise<DeflateResponse> }> {
     this.submitted += 1;
+    this.outstandingBytes += request.buffer.byteLength;
+    this.peakOutstandingBytes = Math.max(this.peakOutstandingBytes, this.outstandingBytes);
     const input = new Uint8Array(request.buffer, request.dictionaryLength, request.length);
     const dictionary = request.dictionaryLength > 0 ? { dictionary: new Uint8Array(request.buffer, 0, request.dictionaryLength) } : {};
     const flush = request.last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH;
-    const output = Uint8Array.from(deflateRawSync(input, { level: request.level, finishFlush: flush, ...dictionary })).buffer;
-    const response: DeflateResponse = this.mode === 'fail' ? { type: 'error', message: 'disk on fire' } : { type: 'done', output, crc: crc32(input), input: request.buffer };
+    const compressed = deflateRawSync(input, { level: request.level, finishFlush: flush, ...dictionary });
+    // Answered at an offset inside a bigger buffer, as the threads answer.
+    const output = new Uint8Array(compressed.length + 20);
+    output.set(compressed, 7);
+    const response: DeflateResponse =
+      this.mode === 'fail'
+        ? { type: 'error', message: 'disk on fire' }
+        : { type: 'done', output: output.buffer, outputOffset: 7, outputLength: compressed.length, crc: crc32(input), input: request.buffer };
     const result = new Promise<DeflateResponse>((resolve) => this.held.push(() => resolve(response)));
     if (this.mode !== 'never' && (request.last || this.held.length >= this.size)) this.releaseAll();
     return { result };
@@ -125,8 +149,74 @@ describe('ParallelGzipStream', () => {
     }
   });
 
+  it('pushes no chunk that keeps alive a buffer much larger than itself, compressible input or not', async () => {
+    const stream = new ParallelGzipStream(pool(2), 6);
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const done = new Promise((resolve, reject) => stream.on('end', resolve).on('error', reject));
+    // Zeros compress to about 1 KiB per block; the noise does not compress.
+    for (const piece of [Buffer.alloc(3 * GZIP_BLOCK_BYTES), sample(2 * GZIP_BLOCK_BYTES), Buffer.alloc(GZIP_BLOCK_BYTES + 9)]) stream.write(piece);
+    stream.end();
+    await done;
+    expect(chunks.length).toBeGreaterThan(6);
+    for (const chunk of chunks) expect(chunk.buffer.byteLength).toBeLessThanOrEqual(Math.max(2 * chunk.length, Buffer.poolSize));
+  });
+
   it('fails the stream when a thread reports an error', async () => {
     await expect(gzip(new InThreadCompressors(2, 'fail'), [input])).rejects.toThrow('gzip compression failed: disk on fire');
+  });
+});
+
+describe('the block budget shared by every stream', () => {
+  /** Bytes a block holds while it has a place: its input buffer (dictionary and block). */
+  const BLOCK_BUFFER_BYTES = 32 * 1024 + GZIP_BLOCK_BYTES;
+
+  it('keeps the blocks in flight of all streams together within the budget, with the same bytes out', async () => {
+    const budget = new BlockBudget(3);
+    // Each stream alone may have threads + 1 = 4 blocks in flight; all four together only 3.
+    const shared = new InThreadCompressors(3, 'reverse', budget);
+    const inputs = [0, 1, 2, 3].map((i) => sample(4 * GZIP_BLOCK_BYTES + 1000 * i));
+    const outputs = await Promise.all(inputs.map((data) => gzip(shared, split(data, 300_000))));
+    const alone = await Promise.all(inputs.map((data) => gzip(new InThreadCompressors(1), [data])));
+    outputs.forEach((out, i) => expect(sha(out)).toBe(sha(alone[i] as Buffer)));
+    expect(budget.stats.peakHeld).toBe(3);
+    expect(shared.peakOutstandingBytes).toBe(3 * BLOCK_BUFFER_BYTES);
+    expect(shared.outstandingBytes).toBe(0);
+    expect(budget.stats).toMatchObject({ held: 0, waiting: 0 });
+    // 4 blocks for the first input, 5 for the others.
+    expect(shared.submitted).toBe(19);
+  });
+
+  it('gives the places of a destroyed stream back, so a waiting stream goes on', async () => {
+    const budget = new BlockBudget(2);
+    const stuck = new ParallelGzipStream(new InThreadCompressors(2, 'never', budget), 6);
+    stuck.resume();
+    stuck.write(sample(3 * GZIP_BLOCK_BYTES + 5));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(budget.stats.held).toBe(2);
+    const data = sample(2 * GZIP_BLOCK_BYTES + 3);
+    const waiting = gzip(new InThreadCompressors(2, 'reverse', budget), [data]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The stuck stream's third block waits too, first in line: it gets a place and gives it back.
+    expect(budget.stats.waiting).toBe(2);
+    stuck.destroy();
+    expect(gunzipSync(await waiting).equals(data)).toBe(true);
+    expect(budget.stats).toMatchObject({ held: 0, waiting: 0 });
+  });
+
+  it('grants places first come, first served, and a place given back twice counts once', async () => {
+    const budget = new BlockBudget(1);
+    const first = await budget.reserve();
+    const order: string[] = [];
+    const second = budget.reserve().then((release) => (order.push('second'), release));
+    const third = budget.reserve().then((release) => (order.push('third'), release));
+    first();
+    first();
+    (await second)();
+    (await third)();
+    expect(order).toEqual(['second', 'third']);
+    expect(budget.stats).toMatchObject({ held: 0, peakHeld: 1, waiting: 0 });
+    expect(() => new BlockBudget(0)).toThrow(RangeError);
   });
 });
 
@@ -140,6 +230,8 @@ describe('DeflateWorkers', () => {
     expect(shared.stats.peakBusy).toBe(2);
     expect(shared.stats.peakAdmitted).toBeLessThanOrEqual(4);
     expect(shared.stats.admitted).toBe(0);
+    expect(shared.budgetStats.peakHeld).toBeLessThanOrEqual(4);
+    expect(shared.budgetStats.held).toBe(0);
   });
 });
 
