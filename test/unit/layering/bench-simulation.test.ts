@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SingleLayerer, type LayeringGraph } from '../../../src/layering/index.js';
-import { floorBytes, simulate, type Algorithm, type Image, type ImageSource } from '../../../bench/layering/simulate.js';
+import { floorBytes, simulate, type Algorithm } from '../../../bench/layering/simulate.js';
 import { formatTrace, imageKey, parseTrace, type Pull } from '../../../bench/layering/trace.js';
-import { graphOf } from './graph-builder.js';
+import { graphOf, imageSourceOf } from './graph-builder.js';
 
 describe('trace format', () => {
   it('round-trips pulls as JSON lines and skips blanks and comments', () => {
@@ -32,13 +32,7 @@ describe('simulate', () => {
     'main:app1': graphOf({ app1: 10, libc: 100 }, { app1: ['libc'] }, ['app1']),
     'main:app2': graphOf({ app2: 20, libc: 100 }, { app2: ['libc'] }, ['app2']),
   };
-  const images: ImageSource = {
-    get(pull: Pull): Image {
-      const key = imageKey(pull);
-      const graph = graphs[key]!;
-      return { key, release: pull.release, packages: pull.packages, graph, sizes: new Map(graph.nodes.map((n) => [n.path, n.narSize])) };
-    },
-  };
+  const images = imageSourceOf(graphs);
   const trace: Pull[] = [
     { node: 'n1', release: 'main', packages: ['app1'] },
     { node: 'n1', release: 'main', packages: ['app2'] },

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SingleLayerer, type LayeringGraph } from '../../../src/layering/index.js';
-import { floorBytes, simulate, type Algorithm, type Image, type ImageSource } from '../../../bench/layering/simulate.js';
-import { imageKey, type Pull } from '../../../bench/layering/trace.js';
+import { floorBytes, simulate, type Algorithm } from '../../../bench/layering/simulate.js';
+import type { Pull } from '../../../bench/layering/trace.js';
 import { wasteBreakdown } from '../../../bench/layering/waste.js';
-import { graphOf } from './graph-builder.js';
+import { graphOf, imageSourceOf } from './graph-builder.js';
 
 describe('waste breakdown', () => {
   // Three images sharing libc (100 bytes); the security release rebuilds app1 (new identity) on the same libc.
@@ -12,13 +12,7 @@ describe('waste breakdown', () => {
     'main:app2': graphOf({ app2: 20, libc: 100 }, { app2: ['libc'] }, ['app2']),
     'security:app1': graphOf({ 'app1-fixed': 10, libc: 100 }, { 'app1-fixed': ['libc'] }, ['app1-fixed']),
   };
-  const images: ImageSource = {
-    get(pull: Pull): Image {
-      const key = imageKey(pull);
-      const graph = graphs[key]!;
-      return { key, release: pull.release, packages: pull.packages, graph, sizes: new Map(graph.nodes.map((n) => [n.path, n.narSize])) };
-    },
-  };
+  const images = imageSourceOf(graphs);
   const trace: Pull[] = [
     { node: 'n1', release: 'main', packages: ['app1'] },
     { node: 'n1', release: 'main', packages: ['app2'] },
