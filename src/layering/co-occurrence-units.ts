@@ -16,6 +16,12 @@ export interface CoOccurrenceOptions {
   readonly maxUnitBytes: number;
   /** Paths held by fewer images than this are never joined: too little evidence. */
   readonly minImages: number;
+  /**
+   * Units of data alone (paths without references) form classes apart from units holding a
+   * binary, whose signatures they may share: the binary is rebuilt with its libraries, the data
+   * is not (see `CoverOptions.dataApart`).
+   */
+  readonly dataApart?: boolean;
 }
 
 /**
@@ -30,10 +36,11 @@ export function joinCoOccurring(
 ): number[] {
   // Per unit: its bytes, and the member held by the fewest images (all its members come
   // together at most that often), whose image set stands for the unit's own.
-  const groups = new Map<number, { bytes: number; images: number; key: string | undefined }>();
+  const groups = new Map<number, { bytes: number; images: number; key: string | undefined; data: boolean }>();
   unitOf.forEach((u, i) => {
-    const group = groups.get(u) ?? { bytes: 0, images: Infinity, key: undefined };
+    const group = groups.get(u) ?? { bytes: 0, images: Infinity, key: undefined, data: true };
     group.bytes += index.sizes[i]!;
+    if (index.refs[i]!.length > 0) group.data = false;
     const entry = entries[i];
     const images = entry && entry.images >= options.minImages ? entry.images : 0;
     if (images < group.images) {
@@ -48,8 +55,11 @@ export function joinCoOccurring(
   const target = new Map<number, number>();
   for (const [u, group] of [...groups].sort((a, b) => a[0] - b[0])) {
     if (group.key === undefined || group.bytes >= options.maxUnitBytes) continue;
-    const first = classOf.get(group.key);
-    if (first === undefined) classOf.set(group.key, u);
+    // A unit's members, and so whether it is data alone, are intrinsic to its paths: still the
+    // same class in every image.
+    const key = options.dataApart && group.data ? `data:${group.key}` : group.key;
+    const first = classOf.get(key);
+    if (first === undefined) classOf.set(key, u);
     else target.set(u, first);
   }
   return unitOf.map((u) => target.get(u) ?? u);

@@ -28,6 +28,12 @@ export interface CoverOptions {
   readonly maxJoinedBytes: number;
   /** Minimum estimated share of `q`'s images that also hold the coverer, in (0, 1]. */
   readonly minCoverRatio: number;
+  /**
+   * A path without references of at least `minBytes` (data) joins no coverer reaching more than
+   * `maxCovererReach` other paths: such a coverer is rebuilt whenever one of its libraries is,
+   * the data is not, and a joined unit then brings the unchanged data again.
+   */
+  readonly dataApart?: { readonly minBytes: number; readonly maxCovererReach: number };
 }
 
 /**
@@ -75,7 +81,11 @@ export function coverUnits(
       const betweenAndSelf = popcountAnd(reach[d]!, upward);
       if (popularity[d]! + betweenAndSelf >= need) coverers.push(d);
     });
+    const apart = options.dataApart;
+    const data = apart !== undefined && index.refs[q]!.length === 0 && index.sizes[q]! >= apart.minBytes;
     for (const d of coverers) {
+      // reach[d] holds d itself.
+      if (data && popcount(reach[d]!) - 1 > apart.maxCovererReach) continue;
       // Join only the nearest: a farther coverer reaching another one would tie that one (maybe a
       // large path) to it as well, in the images that have both.
       if (!coverers.some((c) => c !== d && hasBit(reach[d]!, c))) union(q, d);

@@ -61,6 +61,14 @@ export interface StowageOptions {
    * images. Default 1/8.
    */
   readonly rareImagesShare?: number;
+  /**
+   * With a `CoOccurrencePopularity`: a path without references (arch-independent data such as
+   * `binutils-common` or `fonts-dejavu-core`) of at least this many bytes joins no coverer
+   * reaching more than `dataApartReach` other paths. Default 100 kB.
+   */
+  readonly dataApartBytes?: number;
+  /** See `dataApartBytes`. Default 3. */
+  readonly dataApartReach?: number;
 }
 
 /**
@@ -98,6 +106,7 @@ export class StowageLayerer implements Layerer {
   private readonly tightRatio: number;
   private readonly minImages: number;
   private readonly rareShare: number;
+  private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -108,6 +117,7 @@ export class StowageLayerer implements Layerer {
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
     this.minImages = options.minImages ?? 10;
     this.rareShare = options.rareImagesShare ?? 1 / 8;
+    this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
   }
 
   /**
@@ -164,15 +174,20 @@ export class StowageLayerer implements Layerer {
     const reach = reachability(index);
     const counts = populationCounts(index, reach, popularity);
     const small = this.joinBytes * (this.referenceBudget / limit) ** 2;
+    const withTable = popularity instanceof CoOccurrencePopularity;
+    // Data apart from the binaries it ships with, with a table only: an update rebuilds a binary
+    // with its libraries far more often than the data, which a join then sends again with it
+    // (docs/layering.md, "Issue 16, third round"). Without a table it is no better.
     const covered = counts
       ? coverUnits(index, reach, counts, {
           maxJoinedBytes: small,
-          minCoverRatio: this.coverRatio(limit, popularity instanceof CoOccurrencePopularity),
+          minCoverRatio: this.coverRatio(limit, withTable),
+          ...(withTable ? { dataApart: this.dataApart } : {}),
         })
       : index.paths.map((_, i) => i);
     const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;
     const unitOf = entries
-      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages })
+      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true })
       : covered;
     const position = new Array<number>(index.paths.length);
     index.bottomUp.forEach((i, k) => {
