@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ByteRange } from '../storage/types.js';
+import { ServerResponse } from 'node:http';
+import { isBufferReusingBody, type ByteRange } from '../storage/types.js';
 import { parseImageName, type ParsedImageName } from '../image-name/image-name.js';
 import type { ManifestRef } from '../builder/records.js';
 import type { BuiltImage } from '../builder/image-builder.js';
@@ -114,6 +115,9 @@ export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, rep
   if (notModified) return reply.code(304).send();
   const { range, size } = blob;
   if (range) reply.code(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`);
+  // An HTTP/1 response is done with a chunk once its write callback fires (the socket took it);
+  // fastify pipes the body straight into it. HTTP/2's response queues frames: not vouched for.
+  if (reply.raw instanceof ServerResponse && isBufferReusingBody(blob.body)) blob.body.reuseBuffersFor(reply.raw);
   reply.header('content-length', range ? range.end - range.start + 1 : size);
   return reply.send(blob.body ?? undefined);
 }

@@ -1,10 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
+import type { BufferReusingBody } from './types.js';
 
 /**
- * A byte range of an open file as a Readable that, when piped (which is how fastify sends a
- * stream body), reads into the same two buffers again and again: a buffer is read into again
- * only once the destination's write callback said the bytes it held were handed on. A read
+ * A byte range of an open file as a Readable that, when piped into the one destination it was
+ * told may have them (`reuseBuffersFor`: the registry names its HTTP/1 response, whose write
+ * callback fires once the socket took the bytes), reads into the same two buffers again and
+ * again: a buffer is read into again only once that write callback said the bytes it held were
+ * handed on. Piped anywhere else (a hashing Transform keeps the chunk in its readable buffer
+ * after its write callback, so a reused buffer would change bytes not yet written: an OCI-layout
+ * copy wrote such bytes under the right digest), it allocates per chunk. A read
  * stream allocates a new buffer per read instead; serving a 200 MiB blob in 256 KiB reads made
  * 800 short-lived external buffers, and the external memory they count against the heap drove
  * V8 into major collections: on the machine of docs/performance.md, marking and sweeping were
@@ -16,8 +21,10 @@ import type { FileHandle } from 'node:fs/promises';
  * a read stream does. Destroying it (fastify does when the client goes away) stops the copy and
  * closes the file once no read is in flight.
  */
-export class FileRangeStream extends Readable {
+export class FileRangeStream extends Readable implements BufferReusingBody {
   private position: number;
+  /** The destination vouched for by `reuseBuffersFor`, the only one copied to with reused buffers. */
+  private reuseDestination: NodeJS.WritableStream | null = null;
   private remaining: number;
   private copying = false;
   private reading: Promise<unknown> = Promise.resolve();
@@ -38,9 +45,15 @@ export class FileRangeStream extends Readable {
     this.remaining = length;
   }
 
+  /** See BufferReusingBody: `destination` is done with a chunk when its write callback fires. */
+  reuseBuffersFor(destination: NodeJS.WritableStream): void {
+    this.reuseDestination = destination;
+  }
+
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
-    // Only a fresh stream copies with reused buffers; one already flowing goes on as it was.
-    if (this.copying || this.readableDidRead || this.readableFlowing !== null || this.destroyed) return super.pipe(destination, options);
+    // Only a fresh stream copies with reused buffers, and only to the destination vouched for;
+    // one already flowing goes on as it was.
+    if (destination !== this.reuseDestination || this.copying || this.readableDidRead || this.readableFlowing !== null || this.destroyed) return super.pipe(destination, options);
     this.copying = true;
     this.copyTo(destination, options?.end !== false).catch((error: unknown) => {
       // A client that went away fails the pending write; the stream was destroyed already.

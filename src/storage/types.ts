@@ -66,6 +66,21 @@ export interface SizedBlob {
   readonly body: Buffer | Readable;
 }
 
+/**
+ * A blob body that can copy into one destination through two reused buffers instead of a new
+ * buffer per read (fs-blob-stream.ts). Only for a destination whose write callback means the
+ * chunk's bytes were handed on (a socket, an HTTP/1 response): a Transform or a queueing
+ * writable still holds the chunk after its callback, and a reused buffer would change bytes it
+ * had not yet passed on. The caller that knows the destination vouches for it.
+ */
+export interface BufferReusingBody {
+  reuseBuffersFor(destination: NodeJS.WritableStream): void;
+}
+
+export function isBufferReusingBody(body: unknown): body is BufferReusingBody {
+  return typeof (body as Partial<BufferReusingBody> | null)?.reuseBuffersFor === 'function';
+}
+
 /** A committed blob as listed by `BlobStore.list`. */
 export interface StoredBlob extends BlobInfo {
   /** When the blob was last committed (epoch ms): a commit of existing content renews it. */

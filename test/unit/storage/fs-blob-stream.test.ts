@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { FileRangeStream } from '../../../src/storage/fs-blob-stream.js';
 
@@ -42,12 +43,25 @@ describe('FileRangeStream', () => {
     const sink = new SlowSink();
     const ended = new Promise((resolve) => stream.once('end', resolve));
     const sunk = new Promise((resolve) => sink.once('finish', resolve));
+    stream.reuseBuffersFor(sink);
     stream.pipe(sink);
     await Promise.all([ended, sunk]);
     expect(Buffer.concat(sink.chunks).equals(data.subarray(100, data.length - 100))).toBe(true);
     expect(sink.chunks.length).toBe(11);
     expect(stream.buffersAllocated).toBe(2);
     expect(await finished(stream)).toBeNull();
+  });
+
+  it('piped through a Transform that passes chunks on (as pipeline() into a hashing stage does), gives the exact bytes and reuses nothing', async () => {
+    // A Transform calls back as soon as it pushed a chunk, which then waits in its readable
+    // buffer: a reused buffer would be read into while its bytes were still on their way.
+    const data = randomBytes(12 * READ + 7);
+    const stream = new FileRangeStream(await open(await fileWith(data), 'r'), 0, data.length, READ);
+    const passOn = new Transform({ transform: (chunk: Buffer, _encoding, callback) => callback(null, chunk) });
+    const sink = new SlowSink();
+    await pipeline(stream, passOn, sink);
+    expect(Buffer.concat(sink.chunks).equals(data)).toBe(true);
+    expect(stream.buffersAllocated).toBe(13);
   });
 
   it('read by iteration, yields the same bytes', async () => {
@@ -70,6 +84,7 @@ describe('FileRangeStream', () => {
       const sink = new SlowSink(how === 'write fails' ? 3 : Number.POSITIVE_INFINITY);
       sink.on('error', () => undefined);
       const done = finished(stream);
+      stream.reuseBuffersFor(sink);
       stream.pipe(sink);
       if (how === 'destroyed') await new Promise((resolve) => sink.once('drain', resolve)).then(() => stream.destroy());
       const error = await done;
