@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FileRangeStream } from '../../../src/storage/fs-blob-stream.js';
 import { buildApp, type App } from '../../../src/app.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store.js';
@@ -74,6 +76,18 @@ describe('blob GET behind a proxy that sends files', () => {
       expect(response.statusCode).toBe(status);
       expect(response.headers['x-accel-redirect']).toBeUndefined();
       if (method === 'GET') expect(response.rawPayload.equals(status === 206 ? data.subarray(0, 2) : data)).toBe(true);
+    }
+  });
+
+  it('streams a file it sends itself through reused buffers into its HTTP/1 response, and only there', async () => {
+    const vouched = vi.spyOn(FileRangeStream.prototype, 'reuseBuffersFor');
+    try {
+      const response = await get(auth);
+      expect(response.rawPayload.equals(data)).toBe(true);
+      expect(vouched).toHaveBeenCalledTimes(1);
+      expect(vouched.mock.calls[0]?.[0]).toBeInstanceOf(ServerResponse);
+    } finally {
+      vouched.mockRestore();
     }
   });
 
