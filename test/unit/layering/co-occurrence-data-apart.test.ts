@@ -7,15 +7,12 @@ import {
   StowageLayerer,
   type Layer,
   type LayeringGraph,
-  type LayeringNode,
 } from '../../../src/layering/index.js';
+import { MB, node, pathOf } from './store-fixtures.js';
 import { closureOf } from '../../support/random-graphs.js';
 
 // Data without references (bin-data, fonts) beside binaries that an update rebuilds with their
 // libraries: with a co-occurrence table the data keeps a unit of its own.
-const MB = 1_000_000;
-const pathOf = (name: string): string => `/nix/store/${name.replace(/[^a-z0-9]/g, 'x').padEnd(32, '0')}-${name}-1.0`;
-const node = (name: string, narSize: number, refs: string[] = []): LayeringNode => ({ path: pathOf(name), narSize, references: refs.map(pathOf) });
 const names = (layers: readonly Layer[]): string[][] => layers.map((l) => l.paths.map(packageName).sort()).sort();
 
 const set: LayeringGraph = {

@@ -7,13 +7,10 @@ import {
   StowageLayerer,
   type Layer,
   type LayeringGraph,
-  type LayeringNode,
 } from '../../../src/layering/index.js';
+import { MB, node, pathOf } from './store-fixtures.js';
 import { assertValidLayers, closureOf, pickRoots, randomPackageSet, seeded, shuffled } from '../../support/random-graphs.js';
 
-const MB = 1_000_000;
-const pathOf = (name: string): string => `/nix/store/${name.replace(/[^a-z0-9]/g, 'x').padEnd(32, '0')}-${name}-1.0`;
-const node = (name: string, narSize: number, refs: string[] = []): LayeringNode => ({ path: pathOf(name), narSize, references: refs.map(pathOf) });
 const names = (layers: readonly Layer[]): string[][] => layers.map((l) => l.paths.map(packageName));
 
 // A base shell of small unrelated tools that images ship together, plus apps that come alone.

@@ -1,0 +1,6 @@
+/** Store paths and nodes named after packages, for the co-occurrence tests (package names survive in `packageName`). */
+import type { LayeringNode } from '../../../src/layering/index.js';
+
+export const MB = 1_000_000;
+export const pathOf = (name: string): string => `/nix/store/${name.replace(/[^a-z0-9]/g, 'x').padEnd(32, '0')}-${name}-1.0`;
+export const node = (name: string, narSize: number, refs: string[] = []): LayeringNode => ({ path: pathOf(name), narSize, references: refs.map(pathOf) });
