@@ -57,7 +57,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
     registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle);
   }
   registerHealthRoutes(app, health);
-  const policy = policyOf(auth);
-  registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames, mayPull: (caller, name) => policy.allows(caller, name, 'pull') });
-  return { permissions: routePermissions(decide, policy, deps.deletesEnabled), servedFromPushes: (name) => servedFromPushes(deps, name) };
+  const permissions = routePermissions(decide, policyOf(auth), deps.deletesEnabled);
+  registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames, permissions });
+  return { permissions, servedFromPushes: (name) => servedFromPushes(deps, name) };
 }

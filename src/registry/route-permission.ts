@@ -17,6 +17,8 @@ export interface RoutePermissions {
    * `name`: what the catalog and the UI's lists show, and which repositories' pages they open.
    */
   mayPull(request: FastifyRequest, name: string): boolean;
+  /** @throws RegistryError DENIED (as the name's `/v2/` routes refuse) when the caller may not pull `name`. */
+  assertMayPull(request: FastifyRequest, name: string): void;
   /** Up to `limit` names after `last` from `names` (ascending) the caller may pull: a page of a filtered list, as the catalog pages. */
   pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
@@ -55,6 +57,9 @@ export function routePermissions(decide: AccessDecider, policy: AccessPolicy, de
     },
     mayPull(request, name) {
       return policy.allows(request.caller, name, 'pull');
+    },
+    assertMayPull(request, name) {
+      if (!policy.allows(request.caller, name, 'pull')) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
     },
     pullableNames(request, names, last, limit) {
       return readableNames(names, last, limit, (name) => policy.allows(request.caller, name, 'pull'));

@@ -3,12 +3,13 @@ import type { BuildTracker } from '../builder/build-tracker.js';
 import { parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from './registry-error.js';
+import type { RoutePermissions } from './route-permission.js';
 
 export interface StatusDeps {
   readonly tracker: BuildTracker;
   readonly imageNames: ImageNameOptions;
-  /** The access rules' pull decision (auth.access) for the caller the access control let through. */
-  readonly mayPull: (caller: string | null, name: string) => boolean;
+  /** The access rules' pull decision (auth.access), as the UI's lists ask it. */
+  readonly permissions: Pick<RoutePermissions, 'mayPull' | 'assertMayPull'>;
 }
 
 /**
@@ -19,14 +20,12 @@ export interface StatusDeps {
 export function registerStatusRoutes(app: FastifyInstance, deps: StatusDeps): void {
   // Build statuses name images and carry build logs: readable by whoever may pull the image.
   const readRoute = { config: { access: 'read' as const } };
-  app.get('/api/v1/builds', readRoute, async (request) => ({ builds: deps.tracker.all().filter((status) => deps.mayPull(request.caller, status.image)).reverse() }));
+  app.get('/api/v1/builds', readRoute, async (request) => ({ builds: deps.tracker.all().filter((status) => deps.permissions.mayPull(request, status.image)).reverse() }));
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request) => {
     const tag = request.query.tag ?? 'latest';
     if (!isValidTag(tag)) throw new RegistryError('TAG_INVALID', `"${tag}" is not a valid tag`);
     const image = parseImageName(request.params['*'], tag, deps.imageNames);
-    if (!deps.mayPull(request.caller, image.canonicalName)) {
-      throw new RegistryError('DENIED', `you may not pull ${image.canonicalName} (auth.access)`, { repository: image.canonicalName, action: 'pull' });
-    }
+    deps.permissions.assertMayPull(request, image.canonicalName);
     const builds = deps.tracker.get(image.canonicalName, tag);
     if (builds.length === 0) {
       throw new RegistryError('NAME_UNKNOWN', `no build of ${image.canonicalName}:${tag} is known to this replica`, { name: image.canonicalName, tag });

@@ -35,7 +35,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   app.post<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/builds/*', readRoute, async (request, reply) => {
     const name = request.params['*'];
     // Starting a build is a pull: the access rules decide as on the name's /v2/ routes.
-    if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
+    deps.permissions.assertMayPull(request, name);
     // The registry serves a pushed name as pushed: building it would make an image nobody pulls.
     if (await deps.servedFromPushes(name)) {
       throw new RegistryError('DENIED', `${name} is a pushed repository: it is served as pushed, not built`);
@@ -58,7 +58,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/build-events/*', readRoute, async (request, reply) => {
     const name = request.params['*'];
-    if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
+    deps.permissions.assertMayPull(request, name);
     const image = imageFromRequest(request, deps.imageNames);
     reply.hijack();
     const stream = new EventStream(reply.raw);

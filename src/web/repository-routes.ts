@@ -47,7 +47,7 @@ export function registerRepositoryRoutes(app: FastifyInstance, deps: WebDeps): v
 export async function pushedRepositoryAnswer(deps: WebDeps, request: FastifyRequest, name: string, lastTag?: string): Promise<PushedRepositoryAnswer | null> {
   if (nameProblem(name) !== null) return null;
   // Before looking: whether a private name exists is itself not for the caller to learn.
-  if (!deps.permissions.mayPull(request, name)) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
+  deps.permissions.assertMayPull(request, name);
   // Something was pushed, and the registry serves the name from pushes (not a package list
   // that was pushed to before it became one: that name is built).
   if (!(await deps.repositories.isPushed(name)) || !(await deps.servedFromPushes(name))) return null;

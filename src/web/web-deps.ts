@@ -44,6 +44,8 @@ export interface WebPermissions {
   mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
   /** Whether the caller the access control let through may pull `name` (what lists show and pages open). */
   mayPull(request: FastifyRequest, name: string): boolean;
+  /** @throws RegistryError DENIED when the caller may not pull `name` (the registry's own words). */
+  assertMayPull(request: FastifyRequest, name: string): void;
   /** Up to `limit` names after `last` from `names` (ascending) that the caller may pull. */
   pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
