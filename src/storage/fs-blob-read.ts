@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { ByteRange, SizedBlob } from './types.js';
 import { FileRangeStream } from './fs-blob-stream.js';
+import { CopyBufferBudget } from './copy-buffer-budget.js';
 
 /**
  * Blobs up to this size are read whole, with one read into a buffer of exactly their size:
@@ -11,11 +12,22 @@ import { FileRangeStream } from './fs-blob-stream.js';
 export const WHOLE_READ_MAX_BYTES = 64 * 1024;
 
 /**
- * Bigger blobs are streamed in reads of this size. 1 MiB and 4 MiB reads were measured and
- * served large blobs no faster (4 MiB clearly slower) on the 2-core machine of
- * docs/performance.md, so the read size stays at 256 KiB.
+ * Bigger blobs are streamed in reads of this size when each read gets a new buffer (a stream
+ * read as `data` events, or piped anywhere but a response the registry vouches for): the
+ * allocations, not the reads, are what costs there.
  */
 export const STREAM_READ_BYTES = 256 * 1024;
+
+/** A copy to a vouched response reads into two buffers of this size, while the budget allows. */
+export const COPY_READ_BYTES = 1024 * 1024;
+
+/** At most this many bytes of such buffers per store (32 copies at once); later copies use STREAM_READ_BYTES. */
+export const COPY_BUFFER_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/** The budget a store's copies share (one per store, so one per serving process). */
+export function copyBufferBudget(): CopyBufferBudget {
+  return new CopyBufferBudget(COPY_READ_BYTES, STREAM_READ_BYTES, COPY_BUFFER_LIMIT_BYTES);
+}
 
 /** The file-system calls the store makes, injectable so a test can count them. */
 export interface BlobFileSystem {
@@ -36,7 +48,13 @@ export const nodeBlobFileSystem: BlobFileSystem = {
  * the bytes, read whole when small. Null when there is no such file. The open file belongs to
  * the returned stream, which closes it when it ends or is destroyed.
  */
-export async function openSizedFile(fs: BlobFileSystem, path: string, pick: (size: number) => ByteRange | null, signal?: AbortSignal): Promise<SizedBlob | null> {
+export async function openSizedFile(
+  fs: BlobFileSystem,
+  path: string,
+  pick: (size: number) => ByteRange | null,
+  signal?: AbortSignal,
+  copyBuffers?: CopyBufferBudget,
+): Promise<SizedBlob | null> {
   signal?.throwIfAborted();
   const handle = await openIfExists(fs, path);
   if (handle === null) return null;
@@ -50,7 +68,7 @@ export async function openSizedFile(fs: BlobFileSystem, path: string, pick: (siz
       await handle.close();
       return { size, range, body };
     }
-    return { size, range, body: new FileRangeStream(handle, start, length, STREAM_READ_BYTES, signal) };
+    return { size, range, body: new FileRangeStream(handle, start, length, STREAM_READ_BYTES, signal, copyBuffers) };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;

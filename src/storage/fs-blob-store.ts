@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import type { BlobInfo, BlobStore, BlobWriter, ByteRange, SizedBlob, StoredBlob } from './types.js';
-import { isNotFound, nodeBlobFileSystem, openSizedFile, readWholeFile, type BlobFileSystem } from './fs-blob-read.js';
+import { copyBufferBudget, isNotFound, nodeBlobFileSystem, openSizedFile, readWholeFile, type BlobFileSystem } from './fs-blob-read.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { assertRangeWithin } from './range.js';
 import { leadingPid, removeOrphans } from './stale-files.js';
@@ -27,10 +27,14 @@ export class FsBlobStore implements BlobStore {
   private readonly blobDir: string;
   private readonly stagingDir: string;
 
-  /** @param fs the calls used to read blobs; a test passes a counting one. */
+  /**
+   * @param fs the calls used to read blobs; a test passes a counting one.
+   * @param copyBuffers bounds the big buffers of copies to clients; a test passes a small one.
+   */
   constructor(
     root: string,
     private readonly fs: BlobFileSystem = nodeBlobFileSystem,
+    private readonly copyBuffers = copyBufferBudget(),
   ) {
     this.blobDir = join(root, 'blobs', 'sha256');
     this.stagingDir = join(root, 'staging');
@@ -71,7 +75,7 @@ export class FsBlobStore implements BlobStore {
   async openSized(digest: string, pick: (size: number) => ByteRange | null, signal?: AbortSignal): Promise<SizedBlob | null> {
     const path = this.blobPath(digest);
     if (path === null) return null;
-    return openSizedFile(this.fs, path, pick, signal);
+    return openSizedFile(this.fs, path, pick, signal, this.copyBuffers);
   }
 
   async read(digest: string, signal?: AbortSignal): Promise<Buffer> {

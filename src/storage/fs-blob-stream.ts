@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import type { BufferReusingBody } from './types.js';
+import type { CopyBufferBudget } from './copy-buffer-budget.js';
 
 /**
  * A byte range of an open file as a Readable that, when piped into the one destination it was
@@ -30,8 +31,9 @@ export class FileRangeStream extends Readable implements BufferReusingBody {
   private reading: Promise<unknown> = Promise.resolve();
   /** Settles the write being waited for when the stream is destroyed, so the copy stops. */
   private stopWaiting: (() => void) | null = null;
-  /** How many buffers this stream allocated (tests count them). */
+  /** How many buffers this stream allocated, and their bytes (tests count them). */
   buffersAllocated = 0;
+  bytesAllocated = 0;
 
   constructor(
     private readonly handle: FileHandle,
@@ -39,6 +41,8 @@ export class FileRangeStream extends Readable implements BufferReusingBody {
     length: number,
     private readonly readBytes: number,
     signal?: AbortSignal,
+    /** Sizes the two buffers of a copy to the vouched destination; without one they are `readBytes`. */
+    private readonly copyBuffers?: CopyBufferBudget,
   ) {
     super({ highWaterMark: readBytes, ...(signal ? { signal } : {}) });
     this.position = start;
@@ -91,7 +95,15 @@ export class FileRangeStream extends Readable implements BufferReusingBody {
   }
 
   private async copyTo(destination: NodeJS.WritableStream, end: boolean): Promise<void> {
-    const size = Math.min(this.readBytes, this.remaining);
+    const taken = this.copyBuffers?.take() ?? this.readBytes;
+    try {
+      await this.copyWith(Math.min(taken, this.remaining), destination, end);
+    } finally {
+      this.copyBuffers?.release(taken);
+    }
+  }
+
+  private async copyWith(size: number, destination: NodeJS.WritableStream, end: boolean): Promise<void> {
     const buffers = size === 0 ? [] : [this.allocate(size), this.allocate(size)];
     // Settles with the write's error rather than rejecting: it is awaited only after the next read.
     let pendingWrite: Promise<Error | null> = Promise.resolve(null);
@@ -148,6 +160,7 @@ export class FileRangeStream extends Readable implements BufferReusingBody {
 
   private allocate(length: number): Buffer {
     this.buffersAllocated += 1;
+    this.bytesAllocated += length;
     return Buffer.allocUnsafeSlow(length);
   }
 }

@@ -2,10 +2,11 @@ import type { EventEmitter } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../../src/storage/fs-blob-store.js';
-import { STREAM_READ_BYTES, WHOLE_READ_MAX_BYTES, nodeBlobFileSystem, type BlobFileSystem } from '../../../src/storage/fs-blob-read.js';
+import { COPY_BUFFER_LIMIT_BYTES, COPY_READ_BYTES, STREAM_READ_BYTES, WHOLE_READ_MAX_BYTES, nodeBlobFileSystem, type BlobFileSystem } from '../../../src/storage/fs-blob-read.js';
+import { FileRangeStream } from '../../../src/storage/fs-blob-stream.js';
 import { putBlob, readBlob } from '../../../src/storage/blob-io.js';
 import { RangeNotSatisfiableError } from '../../../src/storage/errors.js';
 
@@ -100,5 +101,26 @@ describe('FsBlobStore reads', () => {
       }),
     ).rejects.toBeInstanceOf(RangeNotSatisfiableError);
     expect(closed).toHaveLength(1);
+  });
+
+  it('copies a large blob to a vouched destination through two buffers of COPY_READ_BYTES, for as many copies at once as the limit holds', async () => {
+    const store = await storeWith(nodeBlobFileSystem);
+    const data = Buffer.alloc(3 * COPY_READ_BYTES + 5, 3);
+    const { digest } = await putBlob(store, data);
+    const copies = COPY_BUFFER_LIMIT_BYTES / (2 * COPY_READ_BYTES) + 1;
+    const held: (() => void)[] = [];
+    const streams: FileRangeStream[] = [];
+    for (let i = 0; i < copies; i += 1) {
+      const body = (await store.openSized(digest, () => null))?.body;
+      if (!(body instanceof FileRangeStream)) throw new Error('expected a FileRangeStream');
+      // Never completes a write, so every copy keeps its buffers until destroyed.
+      const sink = new Writable({ write: (_chunk, _encoding, callback) => held.push(() => callback()) });
+      body.reuseBuffersFor(sink);
+      body.pipe(sink);
+      streams.push(body);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(streams.map((stream) => stream.bytesAllocated)).toEqual([...Array(copies - 1).fill(2 * COPY_READ_BYTES), 2 * STREAM_READ_BYTES]);
+    for (const stream of streams) stream.destroy();
   });
 });
