@@ -41,7 +41,7 @@ export const serverSchema = z
      * Behind nginx (deploy/nginx): the internal location under which nginx maps the fs blob
      * store, e.g. `/_stowage_blobs/`. A blob GET that carries `X-Stowage-Accel: 1` (which the
      * proxy sets) is authorized and checked by stowage, then answered with `X-Accel-Redirect`
-     * to the blob's file, which nginx sends (sendfile). Empty = stowage sends every blob itself.
+     * to the blob's file, which nginx sends. Empty = stowage sends every blob itself.
      */
     accelRedirectPrefix: z.union([z.literal(''), z.string().regex(/^\/[A-Za-z0-9._~/-]*\/$/, 'must be a path that starts and ends with /')]).default(''),
   })
