@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { pack as createPack } from 'tar-stream';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TarEntry } from '../../../../src/builder/layer/tar-entry.js';
+import { TarOutput } from '../../../../src/builder/layer/tar-output.js';
 import { writeTarEntries } from '../../../../src/builder/layer/tar-writer.js';
 import { untar } from './layer-test-support.js';
 
@@ -44,12 +44,12 @@ function files(specs: readonly FileSpec[], readAgain: boolean, reads: string[]):
 }
 
 async function tarOf(entries: TarEntry[]): Promise<Buffer> {
-  const pack = createPack();
+  const tar = new TarOutput();
   const chunks: Buffer[] = [];
   const read = (async () => {
-    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+    for await (const chunk of tar as AsyncIterable<Buffer>) chunks.push(chunk);
   })();
-  await writeTarEntries(pack, entries, { hardLinks: true, signal: new AbortController().signal });
+  await writeTarEntries(tar, entries, { hardLinks: true, signal: new AbortController().signal });
   await read;
   return Buffer.concat(chunks);
 }
