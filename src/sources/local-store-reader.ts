@@ -125,6 +125,7 @@ export class LocalStoreReader implements StoreReader {
 async function* walk(real: string, logical: string, signal?: AbortSignal): AsyncGenerator<StoreEntry> {
   signal?.throwIfAborted();
   const session = new WalkSession(real, logical);
+  const root = { real, logical };
   try {
     let next = session.first();
     for (;;) {
@@ -132,7 +133,7 @@ async function* walk(real: string, logical: string, signal?: AbortSignal): Async
       if (!batch.done) next = session.request();
       for (const raw of batch.entries) {
         signal?.throwIfAborted();
-        yield toStoreEntry(raw, batch.buffer);
+        yield toStoreEntry(raw, batch.buffer, root);
       }
       if (batch.done) return;
     }
@@ -141,24 +142,45 @@ async function* walk(real: string, logical: string, signal?: AbortSignal): Async
   }
 }
 
-function toStoreEntry(raw: RawEntry, buffer: ArrayBuffer | null): StoreEntry {
+/**
+ * `root` is the real path of the store path being walked: an entry's file on disk is found
+ * from its logical path, so the walker need not send it for the files it read.
+ */
+function toStoreEntry(raw: RawEntry, buffer: ArrayBuffer | null, root: StoreRoot): StoreEntry {
   if (raw.kind !== 'file') return raw;
-  const { path: entryPath, size, executable, offset, real } = raw;
+  const { path: entryPath, size, executable, offset } = raw;
+  const real = raw.real ?? root.real + entryPath.slice(root.logical.length);
   const inline = size === 0 ? Buffer.alloc(0) : buffer && offset >= 0 ? Buffer.from(buffer, offset, size) : undefined;
+  const fromDisk = diskReader(real, size);
   return {
     kind: 'file',
     path: entryPath,
     size,
     executable,
-    ...(inline ? { bytes: inline } : { reopenable: true }),
+    ...(inline ? { bytes: inline } : {}),
     open(signal?: AbortSignal): Readable {
       if (inline) return Readable.from(inline.length > 0 ? [inline] : [], { objectMode: false });
-      if (real === undefined) throw new Error(`no source for ${entryPath}`);
-      // `end` bounds each read buffer by what is left (no 1 MiB buffer for a 70 KiB file) and
-      // spares the read that would find the end of the file.
-      return createReadStream(real, { highWaterMark: Math.min(READ_CHUNK_BYTES, size), start: 0, end: size - 1, signal });
+      return fromDisk(signal);
     },
+    // Reads the disk, never `inline`: a reader of this later must not keep the batch alive.
+    reopen: fromDisk,
   };
+}
+
+/**
+ * Streams a file from disk. Made outside toStoreEntry on purpose: a closure there would share
+ * its scope with open(), which holds the inline bytes, and keep the walker's batch alive.
+ */
+function diskReader(real: string, size: number): (signal?: AbortSignal) => Readable {
+  // `end` bounds each read buffer by what is left (no 1 MiB buffer for a 70 KiB file) and
+  // spares the read that would find the end of the file.
+  return (signal) =>
+    size === 0 ? Readable.from([], { objectMode: false }) : createReadStream(real, { highWaterMark: Math.min(READ_CHUNK_BYTES, size), start: 0, end: size - 1, signal });
+}
+
+interface StoreRoot {
+  readonly real: string;
+  readonly logical: string;
 }
 
 let nextSessionId = 0;

@@ -213,8 +213,12 @@ export type StoreEntry =
       open(signal?: AbortSignal): Readable;
       /** The file's bytes when the reader already holds them (what open() streams). */
       readonly bytes?: Buffer;
-      /** open() works after the walk has moved on, too (a file on a local disk, not a stream). */
-      readonly reopenable?: boolean;
+      /**
+       * Streams the file again from where it lives, also after the walk has moved on, holding
+       * none of its bytes (a file on a local disk). Absent when the source cannot be read again
+       * later (a NAR stream).
+       */
+      readonly reopen?: (signal?: AbortSignal) => Readable;
     }
   | { readonly kind: 'symlink'; readonly path: string; readonly target: string };
 

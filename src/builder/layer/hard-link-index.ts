@@ -6,9 +6,9 @@
  * express hard links, and a layer built from one must be byte-identical to a layer built from
  * a local store whose files happen to be hard-linked by `nix-store --optimise`.
  *
- * A file streamed without hashing may be recorded with a way to hash it later: its hash is
- * computed only when a later file of the same size and mode turns up, which for large files
- * is rare, so most large files are read once and never hashed.
+ * A file written without hashing may be recorded with a way to hash it later (reading it again):
+ * its hash is computed only when a later file of the same size and mode turns up, which for
+ * files of more than a few KiB is rare, so most of them are read once and never hashed.
  */
 export class HardLinkIndex {
   /** `size:mode` → sha256 hex → tar name of the first file with that content, plus files not yet hashed. */

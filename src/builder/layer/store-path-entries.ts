@@ -53,7 +53,8 @@ function toTarEntry(entry: StoreEntry): TarEntry {
       return { kind: 'directory', name, mode: STORE_DIRECTORY_MODE };
     case 'symlink':
       return { kind: 'symlink', name, target: entry.target };
-    case 'file':
+    case 'file': {
+      const { reopen } = entry;
       return {
         kind: 'file',
         name,
@@ -62,8 +63,9 @@ function toTarEntry(entry: StoreEntry): TarEntry {
         // Bytes already in hand go to the tar as they are: no stream, no copy.
         content: entry.bytes ?? ((signal) => entry.open(signal)),
         linkable: true,
-        ...(entry.reopenable ? { reopenable: true } : {}),
+        ...(reopen ? { readAgain: reopen } : {}),
       };
+    }
   }
 }
 

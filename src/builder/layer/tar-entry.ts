@@ -18,8 +18,8 @@ export type TarEntry =
       readonly content: Buffer | ((signal: AbortSignal) => Readable);
       /** True when the file may be stored as a hard link to an earlier identical file. */
       readonly linkable: boolean;
-      /** `content` may also be called after later entries were read (see StoreEntry.reopenable). */
-      readonly reopenable?: boolean;
+      /** Streams the same bytes again after later entries were read (see StoreEntry.reopen). */
+      readonly readAgain?: (signal: AbortSignal) => Readable;
       readonly owner?: TarOwner;
     };
 

@@ -1,6 +1,4 @@
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { pack as createPack } from 'tar-stream';
 import type { RootFsReader, StoreReader } from '../../sources/types.js';
 import type { BlobStore } from '../../storage/types.js';
 import { compressionLevel, createLayerStages, type LayerCompression } from './compression.js';
@@ -9,6 +7,7 @@ import { rootFsTarEntries } from './root-fs-entries.js';
 import { sortStorePaths, storePathTarEntries } from './store-path-entries.js';
 import { syntheticTarEntries, type SyntheticEntry } from './synthetic-entries.js';
 import type { TarEntry } from './tar-entry.js';
+import { TarOutput } from './tar-output.js';
 import { writeTarEntries } from './tar-writer.js';
 
 /** A committed layer blob and what an image config and manifest need to know about it. */
@@ -121,15 +120,12 @@ async function writeLayer(source: EntrySource, hardLinks: boolean, options: Laye
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     if (signal?.aborted) fail(signal.reason);
-    const pack = createPack();
+    const tar = new TarOutput();
     const { stages, tar: diff } = createLayerStages(compression, level, options.gzipCompressors);
-    const produce = writeTarEntries(pack, source(controller.signal), { hardLinks, signal: controller.signal }).catch((err: unknown) => {
+    const produce = writeTarEntries(tar, source(controller.signal), { hardLinks, signal: controller.signal }).catch((err: unknown) => {
       fail(err);
-      pack.destroy(err instanceof Error ? err : new Error(String(err)));
+      tar.destroy(err instanceof Error ? err : new Error(String(err)));
     });
-    // tar-stream's pack is a streamx stream; Node's pipeline drives it through pipe() and its
-    // 'end'/'error'/'close' events, which streamx implements (types differ, behaviour doesn't).
-    const tar = pack as unknown as Readable;
     const consume = pipeline([tar, ...stages, writer.stream], {
       signal: controller.signal,
     }).catch(fail);

@@ -82,6 +82,30 @@ describe('LocalStoreReader', () => {
     expect((await bytesOf(large)).equals(big)).toBe(true);
   });
 
+  it('reads every file again from disk once the walk is over, inline ones included', async () => {
+    const entries = await collect(reader, `${S}/aaa-pkg`);
+    const again = async (suffix: string): Promise<Buffer> => {
+      const entry = entries.find((candidate) => candidate.path.endsWith(suffix));
+      if (entry?.kind !== 'file' || !entry.reopen) throw new Error(`${suffix}: no reopen`);
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry.reopen()) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    };
+    // /bin/tool came inline with its batch; what reopen() gives must come from the file, which
+    // a rewrite shows (the store is immutable in use; here it proves where the bytes come from).
+    expect(entries.find((entry) => entry.path.endsWith('/bin/tool'))).toMatchObject({ bytes: Buffer.from('#!/bin/sh\n') });
+    await writeFile(path.join(store.dir, 'aaa-pkg/bin/tool'), '#!/bin/ZZ\n');
+    try {
+      expect((await again('/bin/tool')).toString()).toBe('#!/bin/ZZ\n');
+    } finally {
+      await writeFile(path.join(store.dir, 'aaa-pkg/bin/tool'), '#!/bin/sh\n');
+    }
+    expect((await again('/lib/big.bin')).equals(big)).toBe(true);
+    expect((await again('/lib/empty')).length).toBe(0);
+    const single = await collect(reader, `${S}/bbb-file`);
+    expect(single[0]?.kind === 'file' && single[0].reopen !== undefined).toBe(true);
+  });
+
   it('reads store paths that are a single file or a symlink', async () => {
     const file = await collect(reader, `${S}/bbb-file`);
     expect(file).toHaveLength(1);
