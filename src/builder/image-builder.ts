@@ -12,6 +12,7 @@ import type { BuiltImages, PullSnapshot } from './built-images.js';
 import { sbomMembersOf } from './sbom-artifact.js';
 import { ImmutableRecords, type ImmutableRecordsOptions } from './immutable-records.js';
 import { imageKey } from './image-key.js';
+import { CO_OCCURRENCE_RULES_VERSION } from '../layering/index.js';
 import type { VersionedTable } from './co-occurrence-file.js';
 import { describeProgress, SystemProgress } from './build-progress.js';
 import { IndexWriter, type SystemImage } from './index-writer.js';
@@ -252,7 +253,8 @@ export class ImageBuilder {
       compression: image.compression,
       layerer: this.deps.layerer.name,
       popularity: this.options.popularityKey ?? null,
-      coOccurrence: coOccurrence?.version ?? null,
+      // The rules' version only with a table: images layered without one keep their keys.
+      coOccurrence: coOccurrence ? `${coOccurrence.version}/rules-${CO_OCCURRENCE_RULES_VERSION}` : null,
       maxLayers: this.options.maxLayers,
       level: this.options.levels[image.compression],
     });

@@ -34,6 +34,14 @@ export interface CoverOptions {
    * the data is not, and a joined unit then brings the unchanged data again.
    */
   readonly dataApart?: { readonly minBytes: number; readonly maxCovererReach: number };
+  /**
+   * A second population's image counts (a co-occurrence table's, per path; 0 unknown): when `q`
+   * is in at least `minImages` of its images, `q` joins `d` only if `images[d] + 1 >=
+   * minRatio × (images[q] + 1)` there too. Package-set counts say which packages depend on `q`;
+   * the images the registry built say which of them are pulled with it (`libssl3` is mostly
+   * pulled without the Kerberos libraries that cover it in the package set).
+   */
+  readonly tableCover?: { readonly images: readonly number[]; readonly minRatio: number; readonly minImages: number };
 }
 
 /**
@@ -82,10 +90,12 @@ export function coverUnits(
       if (popularity[d]! + betweenAndSelf >= need) coverers.push(d);
     });
     const apart = options.dataApart;
+    const table = options.tableCover;
     const data = apart !== undefined && index.refs[q]!.length === 0 && index.sizes[q]! >= apart.minBytes;
     for (const d of coverers) {
       // reach[d] holds d itself.
       if (data && popcount(reach[d]!) - 1 > apart.maxCovererReach) continue;
+      if (table && table.images[q]! >= table.minImages && table.images[d]! + 1 < table.minRatio * (table.images[q]! + 1)) continue;
       // Join only the nearest: a farther coverer reaching another one would tie that one (maybe a
       // large path) to it as well, in the images that have both.
       if (!coverers.some((c) => c !== d && hasBit(reach[d]!, c))) union(q, d);

@@ -17,6 +17,6 @@ export {
   storePathName,
 } from './popularity.js';
 export { SingleLayerer } from './single.js';
-export { StowageLayerer, type StowageLayout, type StowageOptions } from './stowage.js';
+export { CO_OCCURRENCE_RULES_VERSION, StowageLayerer, type StowageLayout, type StowageOptions } from './stowage.js';
 export { AdaptiveStowageLayerer, fewestLayersWithin, type AdaptiveOptions } from './adaptive.js';
 export { CoOccurrencePopularity, coOccurrenceOf, coOccurrenceOfNames, packageName, SIGNATURE_LENGTH, type CoOccurrenceTable } from './co-occurrence.js';

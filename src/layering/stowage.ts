@@ -69,7 +69,21 @@ export interface StowageOptions {
   readonly dataApartBytes?: number;
   /** See `dataApartBytes`. Default 3. */
   readonly dataApartReach?: number;
+  /**
+   * With a `CoOccurrencePopularity`, a cover join must also pass in the table's images at this
+   * ratio (`CoverOptions.tableCover`); 0 turns the check off. Default 0.75 at every budget: the
+   * table is of a past period, so it vetoes only joins it clearly contradicts (the budget's own
+   * ratio, 0.9 from 40 up, measured worse on the desktop mix at 94; docs/layering.md).
+   */
+  readonly tableCoverRatio?: number;
 }
+
+/**
+ * Version of what Stowage does with a co-occurrence table, part of the image key with the
+ * table's own version (`builder/image-builder.ts`): images layered under older rules rebuild,
+ * images without a table keep their keys. 2: cover joins checked against the table's images.
+ */
+export const CO_OCCURRENCE_RULES_VERSION = 2;
 
 /**
  * A layering and Stowage's estimate of what it costs. `wasteBytes` are the bytes a node is
@@ -107,6 +121,7 @@ export class StowageLayerer implements Layerer {
   private readonly minImages: number;
   private readonly rareShare: number;
   private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
+  private readonly tableCoverRatio: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -117,6 +132,7 @@ export class StowageLayerer implements Layerer {
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
     this.minImages = options.minImages ?? 10;
     this.rareShare = options.rareImagesShare ?? 1 / 8;
+    this.tableCoverRatio = options.tableCoverRatio ?? 0.75;
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
   }
 
@@ -178,14 +194,19 @@ export class StowageLayerer implements Layerer {
     // Data apart from the binaries it ships with, with a table only: an update rebuilds a binary
     // with its libraries far more often than the data, which a join then sends again with it
     // (docs/layering.md, "Issue 16, third round"). Without a table it is no better.
+    const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;
+    const tableCover =
+      entries && this.tableCoverRatio > 0
+        ? { tableCover: { images: entries.map((e) => e?.images ?? 0), minRatio: this.tableCoverRatio, minImages: this.minImages } }
+        : {};
     const covered = counts
       ? coverUnits(index, reach, counts, {
           maxJoinedBytes: small,
           minCoverRatio: this.coverRatio(limit, withTable),
           ...(withTable ? { dataApart: this.dataApart } : {}),
+          ...tableCover,
         })
       : index.paths.map((_, i) => i);
-    const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;
     const unitOf = entries
       ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true })
       : covered;
