@@ -2,18 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   CoOccurrencePopularity,
   coOccurrenceOf,
-  packageName,
   packageSetPopularity,
   StowageLayerer,
-  type Layer,
   type LayeringGraph,
 } from '../../../src/layering/index.js';
-import { MB, node, pathOf } from './store-fixtures.js';
+import { MB, node, pathOf, sortedLayerNames as names } from './store-fixtures.js';
 import { closureOf } from '../../support/random-graphs.js';
 
 // Data without references (bin-data, fonts) beside binaries that an update rebuilds with their
 // libraries: with a co-occurrence table the data keeps a unit of its own.
-const names = (layers: readonly Layer[]): string[][] => layers.map((l) => l.paths.map(packageName).sort()).sort();
 
 const set: LayeringGraph = {
   nodes: [

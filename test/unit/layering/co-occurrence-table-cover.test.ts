@@ -2,19 +2,16 @@ import { describe, expect, it } from 'vitest';
 import {
   CoOccurrencePopularity,
   coOccurrenceOf,
-  packageName,
   packageSetPopularity,
   StowageLayerer,
-  type Layer,
   type LayeringGraph,
 } from '../../../src/layering/index.js';
-import { MB, node, pathOf } from './store-fixtures.js';
+import { MB, node, pathOf, sortedLayerNames as names } from './store-fixtures.js';
 import { closureOf } from '../../support/random-graphs.js';
 
 // In the package set, every user of libssl goes through libkrb (so libkrb covers it); the images
 // the registry built mostly hold libssl without libkrb (a tool linking libssl directly is pulled
 // far more than the Kerberos client).
-const names = (layers: readonly Layer[]): string[][] => layers.map((l) => l.paths.map(packageName).sort()).sort();
 
 const set: LayeringGraph = {
   nodes: [

@@ -1,6 +1,8 @@
 /** Store paths and nodes named after packages, for the co-occurrence tests (package names survive in `packageName`). */
-import type { LayeringNode } from '../../../src/layering/index.js';
+import { packageName, type Layer, type LayeringNode } from '../../../src/layering/index.js';
 
 export const MB = 1_000_000;
 export const pathOf = (name: string): string => `/nix/store/${name.replace(/[^a-z0-9]/g, 'x').padEnd(32, '0')}-${name}-1.0`;
 export const node = (name: string, narSize: number, refs: string[] = []): LayeringNode => ({ path: pathOf(name), narSize, references: refs.map(pathOf) });
+/** Each layer's package names, sorted, and the layers sorted: compares layerings whatever their order. */
+export const sortedLayerNames = (layers: readonly Layer[]): string[][] => layers.map((l) => l.paths.map(packageName).sort()).sort();
