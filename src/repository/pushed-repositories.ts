@@ -6,6 +6,8 @@ import { MediaType } from '../oci/media-types.js';
 import { DigestMismatchError } from '../storage/errors.js';
 import { PushedRepositoryKeys } from '../storage/metadata-keys.js';
 import { RepositoryListingBackfill } from './listing-backfill.js';
+import { LruMap } from '../cache/lru-map.js';
+import { readMany } from '../storage/metadata-batch.js';
 import { ManifestInvalidError, ManifestNotFoundError, ManifestReferenceUnknownError, ManifestTooLargeError } from './errors.js';
 
 /**
@@ -32,9 +34,18 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 const Keys = PushedRepositoryKeys;
 
+/** Tags whose last digest is remembered, per process (a tag and a digest: about 200 bytes). */
+const TAG_HINTS = 10_000;
+
 export class PushedRepositories {
   /** Lists repositories pushed before the `repositories` set existed (see listing-backfill.ts). */
   readonly listing: RepositoryListingBackfill;
+  /**
+   * The digest each tag named when last read here. Only a guess: it lets a pull by tag send
+   * the tag's read and its manifest's reads at once (one round trip to Redis instead of two),
+   * and the answer is used only when the tag read, taken first, names the same digest.
+   */
+  private readonly tagHints = new LruMap<string, string>(TAG_HINTS);
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -116,12 +127,9 @@ export class PushedRepositories {
 
   /** A manifest by tag or digest, or null. */
   async getManifest(name: string, reference: string): Promise<StoredManifest | null> {
-    const digest = isValidDigest(reference) ? reference : await this.metadata.get(Keys.tag(name, reference));
-    if (digest === null) return null;
-    // One round trip to a remote metadata store instead of two (each is a wait for another
-    // process to be scheduled when the CPUs are busy). The bytes are read only for a member:
-    // any digest may be asked for, a 200 MiB layer's too.
-    const [member, info] = await Promise.all([this.metadata.isMember(Keys.manifests(name), digest), this.info(name, digest)]);
+    const record = isValidDigest(reference) ? await this.manifestRecord(name, reference) : await this.taggedRecord(name, reference);
+    if (record === null) return null;
+    const { digest, member, info } = record;
     if (!member) return null;
     const body = await readBlob(this.blobs, digest).catch(() => null);
     if (body === null) return null;
@@ -181,8 +189,52 @@ export class PushedRepositories {
     await this.metadata.set(Keys.repo(name), '1');
   }
 
-  private async info(name: string, digest: string): Promise<ManifestInfo | null> {
-    const raw = await this.metadata.get(Keys.info(name, digest));
-    return raw === null ? null : (JSON.parse(raw) as ManifestInfo);
+  /**
+   * Whether `digest` is a manifest of `name`, and its record: in one round trip to a remote
+   * metadata store (each is a wait for another process to be scheduled when the CPUs are
+   * busy). The bytes are read only for a member: any digest may be asked for, a layer's too.
+   */
+  private async manifestRecord(name: string, digest: string): Promise<ManifestRecord> {
+    const [member, info] = await Promise.all([this.metadata.isMember(Keys.manifests(name), digest), this.info(name, digest)]);
+    return { digest, member, info };
   }
+
+  /**
+   * The record of the manifest a tag names. With a hint, the tag and the hinted digest's
+   * records are read side by side; the tag is read first in the same batch, so when it still
+   * names the hint the answer is what reading the tag and then the record would give.
+   */
+  private async taggedRecord(name: string, tag: string): Promise<ManifestRecord | null> {
+    const hintKey = `${name}\0${tag}`;
+    const hint = this.tagHints.get(hintKey);
+    if (hint !== undefined) {
+      const [reads, member] = await Promise.all([readMany(this.metadata, [Keys.tag(name, tag), Keys.info(name, hint)]), this.metadata.isMember(Keys.manifests(name), hint)]);
+      const digest = reads[0] ?? null;
+      if (digest === hint) return { digest, member, info: parseInfo(reads[1] ?? null) };
+      if (digest === null) {
+        this.tagHints.delete(hintKey);
+        return null;
+      }
+      this.tagHints.set(hintKey, digest);
+      return this.manifestRecord(name, digest);
+    }
+    const digest = await this.metadata.get(Keys.tag(name, tag));
+    if (digest === null) return null;
+    this.tagHints.set(hintKey, digest);
+    return this.manifestRecord(name, digest);
+  }
+
+  private async info(name: string, digest: string): Promise<ManifestInfo | null> {
+    return parseInfo(await this.metadata.get(Keys.info(name, digest)));
+  }
+}
+
+interface ManifestRecord {
+  readonly digest: string;
+  readonly member: boolean;
+  readonly info: ManifestInfo | null;
+}
+
+function parseInfo(raw: string | null): ManifestInfo | null {
+  return raw === null ? null : (JSON.parse(raw) as ManifestInfo);
 }
