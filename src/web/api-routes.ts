@@ -62,7 +62,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     const pushed = await pushedRepositoryAnswer(deps, request, request.params['*']);
     if (pushed !== null) return pushed;
     const image = imageFromRequest(request, deps.imageNames);
-    return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
+    const visible = (other: string): boolean => deps.permissions.mayPull(request, repositoryOf(other));
+    return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, visible, requestSignal(reply))) };
   });
 }
 

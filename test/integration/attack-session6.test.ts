@@ -1,0 +1,57 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type RunningRegistry } from '../support/registry-server.js';
+import { FakePackageSource } from '../support/fake-source.js';
+import { basicAuth } from '../support/raw-http.js';
+
+/**
+ * Findings of the sixth attack session, each against a real in-process registry over HTTP.
+ */
+
+async function htpasswdOf(users: readonly string[]): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'stowage-attack6-')), 'htpasswd');
+  await writeFile(file, users.map((user) => `${user}:${bcrypt.hashSync(`pw-${user}`, 4)}\n`).join(''));
+  return file;
+}
+
+const alice = basicAuth('alice', 'pw-alice');
+const bob = basicAuth('bob', 'pw-bob');
+
+/**
+ * A rule makes every image holding `extra` private to alice (anonymous pulls off). The catalog
+ * and the UI's image list leave those names out for bob; the explorer of an image bob may pull
+ * must not name them either among the images that share its layers.
+ */
+describe('the image explorer names only shared images the caller may pull', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry(
+      { auth: { htpasswdFile: await htpasswdOf(['alice', 'bob']), anonymousPull: false, access: [{ repository: '**/extra/**', users: ['alice'], actions: ['pull'] }] } },
+      { source: await FakePackageSource.create() },
+    );
+    // `tool` and `extra/tool` share the layer of their common dependency.
+    for (const name of ['tool', 'extra/tool']) {
+      const response = await fetch(`${registry.url}/v2/${name}/manifests/latest`, { headers: { authorization: alice } });
+      expect(response.status).toBe(200);
+    }
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  const sharedWith = async (authorization: string): Promise<string[]> => {
+    const response = await fetch(`${registry.url}/api/v1/images/tool`, { headers: { authorization } });
+    expect(response.status).toBe(200);
+    const view = (await response.json()) as { platforms: Array<{ layers: Array<{ sharedWith: string[] }> }> };
+    return view.platforms.flatMap((platform) => platform.layers.flatMap((layer) => layer.sharedWith));
+  };
+
+  it('shows alice the private image sharing a layer, and bob nothing of it', async () => {
+    expect(await sharedWith(alice)).toContain('extra/tool:latest');
+    expect((await fetch(`${registry.url}/v2/extra/tool/manifests/latest`, { headers: { authorization: bob } })).status).toBe(403);
+    expect(await sharedWith(bob)).not.toContain('extra/tool:latest');
+  });
+});
