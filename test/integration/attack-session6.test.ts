@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry-server.js';
 import { FakePackageSource } from '../support/fake-source.js';
 import { basicAuth } from '../support/raw-http.js';
+import { pushSmallImage } from '../support/push-image.js';
 
 /**
  * Findings of the sixth attack session, each against a real in-process registry over HTTP.
@@ -53,5 +54,42 @@ describe('the image explorer names only shared images the caller may pull', () =
     expect(await sharedWith(alice)).toContain('extra/tool:latest');
     expect((await fetch(`${registry.url}/v2/extra/tool/manifests/latest`, { headers: { authorization: bob } })).status).toBe(403);
     expect(await sharedWith(bob)).not.toContain('extra/tool:latest');
+  });
+});
+
+/**
+ * `HEAD` of the listings (`tags/list`, `_catalog`, `referrers`) answered 404 "no such endpoint",
+ * as though the resource did not exist, while its GET answered 200: a HEAD must say what the GET
+ * would (RFC 9110), without the body.
+ */
+describe('HEAD of a listing answers as its GET', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry(
+      { push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']), anonymousPull: false } },
+      { source: await FakePackageSource.create() },
+    );
+    const pushed = await pushSmallImage(registry.url, 'team/app', 'v1', { authorization: alice, configBytes: 10, layerBytes: 10 });
+    subject = pushed.digest;
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+  let subject = '';
+
+  it.each(['/v2/team/app/tags/list', '/v2/_catalog', '/v2/team/app/referrers/<subject>'])('HEAD %s', async (template) => {
+    const url = `${registry.url}${template.replace('<subject>', subject)}`;
+    const get = await fetch(url, { headers: { authorization: alice } });
+    const body = Buffer.from(await get.arrayBuffer());
+    const head = await fetch(url, { method: 'HEAD', headers: { authorization: alice } });
+    expect(head.status).toBe(get.status);
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(head.headers.get('content-length')).toBe(String(body.length));
+    expect(head.headers.get('link')).toBe(get.headers.get('link'));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+  });
+
+  it('still refuses a HEAD the GET would refuse', async () => {
+    expect((await fetch(`${registry.url}/v2/team/app/tags/list`, { method: 'HEAD' })).status).toBe(401);
   });
 });
