@@ -25,7 +25,7 @@ export async function startUpload(deps: RegistryDeps, request: FastifyRequest, r
     if (mounted) return created(reply, name, query.mount);
   }
   if (query.digest !== undefined) {
-    const digest = validDigest(query.digest);
+    const digest = storableDigest(query.digest);
     const writer = await deps.blobs.writer();
     try {
       await receive(request, writer.stream);
@@ -53,7 +53,7 @@ export async function finishUpload(deps: RegistryDeps, request: FastifyRequest, 
   assertValidName(name);
   const { digest: raw } = request.query as { digest?: string };
   if (raw === undefined) throw new RegistryError('DIGEST_INVALID', 'finishing an upload needs ?digest=');
-  const digest = validDigest(raw);
+  const digest = storableDigest(raw);
   const length = contentLength(request);
   const hasBody = (length !== null && length > 0) || request.headers['transfer-encoding'] !== undefined;
   if (!hasBody) drain(request);
@@ -137,6 +137,22 @@ function validDigest(value: string): string {
   if (!isValidDigest(value)) throw new RegistryError('DIGEST_INVALID', `"${value}" is not a valid digest`);
   return value;
 }
+
+/**
+ * The digest an upload is committed under. Blobs are stored by their sha256 (storage/types.ts):
+ * a valid digest of another algorithm (sha512) is refused before any byte is read, saying so,
+ * and a chunked upload stays open to be finished with its sha256; committing it would only
+ * have said the content does not match, and ended the upload.
+ */
+function storableDigest(value: string): string {
+  const digest = validDigest(value);
+  if (!digest.startsWith(`${STORED_ALGORITHM}:`)) {
+    throw new RegistryError('DIGEST_INVALID', `this registry stores blobs by ${STORED_ALGORITHM} only: upload with a ${STORED_ALGORITHM} digest, not ${digest.slice(0, digest.indexOf(':'))}`, { digest, supported: [STORED_ALGORITHM] });
+  }
+  return digest;
+}
+
+const STORED_ALGORITHM = 'sha256';
 
 /** `Content-Range: <start>-<end>` as the spec writes it (a `bytes ` prefix is tolerated). */
 function parseContentRange(header: string | undefined): { start: number; end: number } | null {

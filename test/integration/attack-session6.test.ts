@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { startRegistry, type RunningRegistry } from '../support/registry-server.
 import { FakePackageSource } from '../support/fake-source.js';
 import { basicAuth } from '../support/raw-http.js';
 import { pushSmallImage } from '../support/push-image.js';
+import { sha256Digest } from '../../src/oci/digest.js';
 
 /**
  * Findings of the sixth attack session, each against a real in-process registry over HTTP.
@@ -91,5 +93,51 @@ describe('HEAD of a listing answers as its GET', () => {
 
   it('still refuses a HEAD the GET would refuse', async () => {
     expect((await fetch(`${registry.url}/v2/team/app/tags/list`, { method: 'HEAD' })).status).toBe(401);
+  });
+});
+
+/**
+ * Blobs are stored by sha256. A chunked upload finished with the (correct) sha512 of its bytes
+ * was told its content "does not match", and the upload was ended: its bytes lost. It must be
+ * refused as a digest this registry does not store, before the upload ends, so the client can
+ * finish it with the sha256; a monolithic upload with a sha512 is refused the same way.
+ */
+describe('uploads named by a sha512 digest', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+  const bytes = Buffer.from('hello, sha512');
+  const sha512 = `sha512:${createHash('sha512').update(bytes).digest('hex')}`;
+  const request = (method: string, path: string, body?: Buffer, headers: Record<string, string> = {}) =>
+    fetch(`${registry.url}${path}`, { method, headers: { authorization: alice, 'content-type': 'application/octet-stream', ...headers }, ...(body ? { body } : {}) });
+  const errorOf = async (response: Response) => ((await response.json()) as { errors: Array<{ code: string; message: string }> }).errors[0];
+
+  it('refuses to finish a chunked upload with it, and keeps the upload for its sha256', async () => {
+    const started = await request('POST', '/v2/team/app/blobs/uploads/');
+    const location = String(started.headers.get('location'));
+    expect((await request('PATCH', location, bytes, { 'content-range': `0-${bytes.length - 1}` })).status).toBe(202);
+
+    const refused = await request('PUT', `${location}?digest=${sha512}`);
+    expect(refused.status).toBe(400);
+    const error = await errorOf(refused);
+    expect(error?.code).toBe('DIGEST_INVALID');
+    expect(error?.message).toContain('sha256');
+    expect(error?.message).not.toContain('does not match');
+
+    const status = await request('GET', location);
+    expect(status.status).toBe(204);
+    expect(status.headers.get('range')).toBe(`0-${bytes.length - 1}`);
+    expect((await request('PUT', `${location}?digest=${sha256Digest(bytes)}`)).status).toBe(201);
+  });
+
+  it('refuses a monolithic upload with it, storing nothing', async () => {
+    const refused = await request('POST', `/v2/team/app/blobs/uploads/?digest=${sha512}`, bytes);
+    expect(refused.status).toBe(400);
+    expect((await errorOf(refused))?.message).not.toContain('does not match');
+    expect((await request('HEAD', `/v2/team/app/blobs/${sha512}`)).status).toBe(404);
   });
 });
