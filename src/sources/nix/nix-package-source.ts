@@ -10,6 +10,7 @@ import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
 import { parseNixBuildLine } from './nix-progress.js';
 import type { PackageSetAt, PackageSetRevisions } from './package-set-revisions.js';
 import { LruMap } from '../../cache/lru-map.js';
+import { abortable } from '../abortable.js';
 
 export interface NixPackageSourceOptions {
   /** The package set at each revision: a path (only `latest`) or a git repository. */
@@ -50,11 +51,14 @@ export class NixPackageSource implements PackageSource {
   }
 
   async listPackages({ revision, system }: PackageSetRevision, { signal }: ResolveOptions): Promise<PackageSummary[]> {
-    return this.listingOf(await this.options.packageSets.locate(revision, signal)).packages(system, signal);
+    // The listing's evaluation is shared and outlives a caller that gives up: the tree is held
+    // until it ends, not until this caller leaves.
+    const listed = this.using(await this.options.packageSets.locate(revision, signal), (at) => this.listingOf(at).packages(system, new AbortController().signal));
+    return abortable(listed, signal);
   }
 
   async closureSizes({ revision, system }: PackageSetRevision, packages: readonly string[], { signal }: ResolveOptions): Promise<Record<string, number | null>> {
-    return this.listingOf(await this.options.packageSets.locate(revision, signal)).closureSizes(system, packages, signal);
+    return this.using(await this.options.packageSets.locate(revision, signal), (at) => this.listingOf(at).closureSizes(system, packages, signal));
   }
 
   async cacheKey(request: ImageRequest, signal?: AbortSignal): Promise<string | null> {
@@ -65,7 +69,19 @@ export class NixPackageSource implements PackageSource {
     for (const name of request.packages) assertValidAttrPath(name);
     const report = onProgress ?? (() => undefined);
     const pinned = cacheKey?.startsWith('nix:') ? cacheKey.slice('nix:'.length) : undefined;
-    const at = await this.options.packageSets.locate(request.revision, signal, pinned);
+    return this.using(await this.options.packageSets.locate(request.revision, signal, pinned), (at) => this.resolveAt(request, at, report, signal));
+  }
+
+  /** Nix reads the package set only while evaluating: the tree is held until then. */
+  private async using<T>(at: PackageSetAt, work: (at: PackageSetAt) => Promise<T>): Promise<T> {
+    try {
+      return await work(at);
+    } finally {
+      await at.release?.();
+    }
+  }
+
+  private async resolveAt(request: ImageRequest, at: PackageSetAt, report: NonNullable<ResolveOptions['onProgress']>, signal: AbortSignal | undefined): Promise<ClosureGraph> {
     const args = this.expressionArgs(request, at);
 
     report({ kind: 'log', text: `evaluating ${request.packages.join(' ')} in the package set` });
