@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, type RunningRegistry } from '../support/registry-server.js';
 import { FakePackageSource } from '../support/fake-source.js';
 import { basicAuth } from '../support/raw-http.js';
-import { pushSmallImage } from '../support/push-image.js';
+import { OCI_INDEX, OCI_MANIFEST, pushSmallImage, smallImage } from '../support/push-image.js';
 import { sha256Digest } from '../../src/oci/digest.js';
 
 /**
@@ -139,5 +139,52 @@ describe('uploads named by a sha512 digest', () => {
     expect(refused.status).toBe(400);
     expect((await errorOf(refused))?.message).not.toContain('does not match');
     expect((await request('HEAD', `/v2/team/app/blobs/${sha512}`)).status).toBe(404);
+  });
+});
+
+/**
+ * Manifest validation checks the fields of the manifest's own kind; a client may add others of
+ * any shape. An image manifest carrying `"manifests": [null]`, or an index carrying
+ * `"layers": 5`, made the repository's page (`/api/v1/repositories/<name>`, `/api/v1/images/<name>`)
+ * answer 500 for every user of the repository.
+ */
+describe('odd fields of pushed manifests do not break the repository page', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+  const put = async (tag: string, manifest: object, mediaType: string): Promise<string> => {
+    const body = Buffer.from(JSON.stringify(manifest));
+    const response = await fetch(`${registry.url}/v2/team/app/manifests/${tag}`, { method: 'PUT', headers: { authorization: alice, 'content-type': mediaType }, body });
+    expect(response.status).toBe(201);
+    return sha256Digest(body);
+  };
+
+  it('shows every tag, with what can be read of it', async () => {
+    const { blobs: [config, layer] } = smallImage({ configBytes: 10, layerBytes: 10 });
+    await pushSmallImage(registry.url, 'team/app', 'v1', { authorization: alice, configBytes: 10, layerBytes: 10 });
+    const image = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256Digest(layer), size: layer.length }],
+    };
+    const odd = await put('odd', { ...image, manifests: [null, 5, 'x'] }, OCI_MANIFEST);
+    const oddIndex = await put('odd-index', { schemaVersion: 2, mediaType: OCI_INDEX, layers: 5, config: 7, manifests: [{ mediaType: OCI_MANIFEST, digest: odd, size: 1, platform: 3 }] }, OCI_INDEX);
+    await put('nested', { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_INDEX, digest: oddIndex, size: 1 }] }, OCI_INDEX);
+
+    for (const path of ['/api/v1/repositories/team/app', '/api/v1/images/team/app']) {
+      const response = await fetch(`${registry.url}${path}`, { headers: { authorization: alice } });
+      expect(response.status).toBe(200);
+      const view = (await response.json()) as { tags: Array<{ tag: string; kind: string; layers: number | null; size: number }> };
+      const byTag = Object.fromEntries(view.tags.map((tag) => [tag.tag, tag]));
+      expect(Object.keys(byTag).sort()).toEqual(['nested', 'odd', 'odd-index', 'v1']);
+      expect(byTag.odd).toMatchObject({ kind: 'image', layers: 1, size: config.length + layer.length });
+      expect(byTag['odd-index']).toMatchObject({ kind: 'index', size: config.length + layer.length });
+      expect(byTag.nested).toMatchObject({ kind: 'index', size: 0 });
+    }
   });
 });
