@@ -188,3 +188,25 @@ describe('odd fields of pushed manifests do not break the repository page', () =
     }
   });
 });
+
+/** A chunk longer than its Content-Range was refused as one that "ended after 3 of 2 bytes". */
+describe('a chunk longer than its Content-Range', () => {
+  let registry: RunningRegistry;
+  beforeAll(async () => {
+    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+
+  it('is refused saying it is longer, and leaves the upload as it was', async () => {
+    const headers = { authorization: alice, 'content-type': 'application/octet-stream' };
+    const location = String((await fetch(`${registry.url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers })).headers.get('location'));
+    const refused = await fetch(`${registry.url}${location}`, { method: 'PATCH', headers: { ...headers, 'content-range': '0-1' }, body: Buffer.from('abc') });
+    expect(refused.status).toBe(400);
+    const error = ((await refused.json()) as { errors: Array<{ code: string; message: string; detail: unknown }> }).errors[0];
+    expect(error).toMatchObject({ code: 'BLOB_UPLOAD_INVALID', detail: { expected: 2, received: 3 } });
+    expect(error?.message).toBe('the body held 3 bytes, more than the 2 declared');
+    expect((await fetch(`${registry.url}${location}`, { headers })).headers.get('range')).toBe('0-0');
+  });
+});
