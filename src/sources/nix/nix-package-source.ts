@@ -11,6 +11,7 @@ import { parseNixBuildLine } from './nix-progress.js';
 import type { PackageSetAt, PackageSetRevisions } from './package-set-revisions.js';
 import { LruMap } from '../../cache/lru-map.js';
 import { abortable } from '../abortable.js';
+import { EvaluationGate } from './evaluation-gate.js';
 
 export interface NixPackageSourceOptions {
   /** The package set at each revision: a path (only `latest`) or a git repository. */
@@ -24,6 +25,9 @@ export interface NixPackageSourceOptions {
   /** Called once per Nix command run, for metrics and for tests proving a cache hit runs none. */
   readonly onNixCommand?: (command: string) => void;
 }
+
+const LISTING_CONCURRENCY = 2;
+const LISTING_WAITING = 8;
 
 /** The tag that names the current state of a path package set. */
 export const LATEST_REVISION = 'latest';
@@ -41,6 +45,8 @@ export class NixPackageSource implements PackageSource {
   readonly reader: StoreReader;
   /** Listings per package-set path: one for a path set, one per recent commit for git. */
   private readonly listings = new LruMap<string, NixPackageListing>(8);
+  /** Listing and sizing evaluations at once, and waiting (builds are bounded by the build queue). */
+  private readonly listingGate = new EvaluationGate(LISTING_CONCURRENCY, LISTING_WAITING);
 
   constructor(private readonly options: NixPackageSourceOptions) {
     this.reader = options.reader;
@@ -116,7 +122,7 @@ export class NixPackageSource implements PackageSource {
     if (!listing) {
       listing = new NixPackageListing({
         packageSet: at.path,
-        run: (command, args, what, signal) => this.runChecked(command, args, what, signal),
+        run: (command, args, what, signal) => this.listingGate.run(() => this.runChecked(command, args, what, signal), signal),
         fingerprint: (signal) => this.options.packageSets.fingerprint(at.path, signal),
       });
       this.listings.set(at.path, listing);
