@@ -7,7 +7,8 @@ import { DeletesDisabledError, ManifestTooLargeError, UploadIncompleteError } fr
 import { RegistryError } from './registry-error.js';
 import { policyOf } from './access-control.js';
 import type { RegistryDeps } from './registry-deps.js';
-import { assertValidName, repositoryHasBlob } from './pull-handlers.js';
+import { assertValidName, repositoryHasBlob, servedFromPushes } from './pull-handlers.js';
+import { assertSpellingsReadable } from './image-spellings.js';
 
 /**
  * The push and delete side of the distribution API: blob uploads (monolithic, POST-then-PUT,
@@ -20,7 +21,7 @@ export async function startUpload(deps: RegistryDeps, request: FastifyRequest, r
   const query = request.query as { digest?: string; mount?: string; from?: string };
   if (query.mount !== undefined) {
     // Mounting reads the source repository: only from one the caller may pull (else a plain upload).
-    const readable = query.from !== undefined && policyOf(deps.auth).allows(request.caller, query.from, 'pull');
+    const readable = query.from !== undefined && policyOf(deps.auth).allows(request.caller, query.from, 'pull') && (await spellingsReadable(deps, request, query.from));
     const mounted = readable && (await tryMount(deps, name, query.mount, query.from));
     if (mounted) return created(reply, name, query.mount);
   }
@@ -109,6 +110,14 @@ async function assertPushAllowed(deps: RegistryDeps, request: FastifyRequest, na
   if (decision.allowed) return;
   drain(request);
   throw new RegistryError('DENIED', decision.reason, { name });
+}
+
+/** Whether every spelling of the mount source's image is one the caller may pull (image-spellings.ts). */
+async function spellingsReadable(deps: RegistryDeps, request: FastifyRequest, from: string): Promise<boolean> {
+  return assertSpellingsReadable(deps, request, from, (name) => servedFromPushes(deps, name)).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Link an existing blob from another repository; false when there is nothing to mount. */

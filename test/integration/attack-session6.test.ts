@@ -210,3 +210,66 @@ describe('a chunk longer than its Content-Range', () => {
     expect((await fetch(`${registry.url}${location}`, { headers })).headers.get('range')).toBe('0-0');
   });
 });
+
+/**
+ * One package-list image has many spellings (`tool/extra`, `tool/extra/tool`, `gzip/extra/tool`
+ * with gzip the default). A rule making `extra/tool` private to alice held only for that exact
+ * spelling: bob pulled the same image, digest for digest, under any other.
+ */
+describe('a rule on a package-list image holds under every spelling of it', () => {
+  let registry: RunningRegistry;
+  let layer = '';
+  beforeAll(async () => {
+    registry = await startRegistry(
+      {
+        push: { namespaces: ['team'] },
+        auth: {
+          htpasswdFile: await htpasswdOf(['alice', 'bob']),
+          anonymousPull: false,
+          access: [
+            { repository: 'extra/tool', users: ['alice'], actions: ['pull'] },
+            { repository: 'team/**', users: ['*'], actions: ['push'] },
+            // The canonical spelling of the pushed name team/app: pushed names are taken as spelled.
+            { repository: 'app/team', users: ['alice'], actions: ['pull'] },
+          ],
+        },
+      },
+      { source: await FakePackageSource.create() },
+    );
+    const built = await fetch(`${registry.url}/v2/extra/tool/manifests/latest`, { headers: { authorization: alice, accept: OCI_MANIFEST } });
+    expect(built.status).toBe(200);
+    layer = ((await built.json()) as { layers: Array<{ digest: string }> }).layers[0]?.digest ?? '';
+    await pushSmallImage(registry.url, 'team/app', 'v1', { authorization: bob, configBytes: 10, layerBytes: 10 });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+  const status = async (path: string, authorization: string, method = 'GET') => (await fetch(`${registry.url}${path}`, { method, headers: { authorization } })).status;
+
+  it('refuses bob the image under other spellings, on the API and in the UI', async () => {
+    for (const name of ['extra/tool', 'tool/extra', 'tool/extra/tool', 'gzip/extra/tool', 'amd64/tool/extra']) {
+      expect(await status(`/v2/${name}/manifests/latest`, bob), name).toBe(403);
+      expect(await status(`/v2/${name}/manifests/latest`, alice), name).toBe(200);
+      expect(await status(`/v2/${name}/blobs/${layer}`, bob), name).toBe(403);
+      expect(await status(`/v2/${name}/tags/list`, bob), name).toBe(403);
+      expect(await status(`/v2/${name}/referrers/${layer}`, bob), name).toBe(403);
+      expect(await status(`/api/v1/images/${name}`, bob), name).toBe(403);
+      expect(await status(`/api/v1/builds/${name}`, bob, 'POST'), name).toBe(403);
+    }
+    expect(await status('/v2/tool/manifests/latest', bob)).toBe(200);
+  });
+
+  it('mounts nothing from another spelling, and lists no spelling of it to bob', async () => {
+    const mount = await fetch(`${registry.url}/v2/team/app/blobs/uploads/?mount=${layer}&from=tool/extra`, { method: 'POST', headers: { authorization: bob } });
+    expect(mount.status).toBe(202);
+    const catalog = (await (await fetch(`${registry.url}/v2/_catalog`, { headers: { authorization: bob } })).json()) as { repositories: string[] };
+    expect(catalog.repositories.filter((name) => name.includes('extra'))).toEqual([]);
+    const images = (await (await fetch(`${registry.url}/api/v1/images`, { headers: { authorization: bob } })).json()) as { images: string[] };
+    expect(images.images.filter((name) => name.includes('extra'))).toEqual([]);
+  });
+
+  it('takes a pushed repository as spelled', async () => {
+    expect(await status('/v2/team/app/manifests/v1', bob)).toBe(200);
+    expect(await status('/v2/team/app/tags/list', bob)).toBe(200);
+  });
+});
