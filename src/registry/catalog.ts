@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { policyOf } from './access-control.js';
 import { RegistryError } from './registry-error.js';
+import { refusedSpelling } from './image-spellings.js';
 import type { RegistryDeps } from './registry-deps.js';
 
 /** The most names one catalog page holds, whatever `n` asks: a page is always bounded. */
@@ -25,7 +26,8 @@ export async function serveCatalog(deps: RegistryDeps, request: FastifyRequest, 
   const readable = (name: string): boolean => policy.allows(request.caller, name, 'pull');
   // One more than the page asks, to know whether there is a next page.
   const pushed = await readableNames((after, limit) => deps.repositories.names(after, limit), last, n + 1, readable);
-  const built = builtNames(await deps.images.all()).filter((name) => (last === undefined || name > last) && readable(name));
+  // A built image is listed only when every spelling of it is readable (image-spellings.ts).
+  const built = builtNames(await deps.images.all()).filter((name) => (last === undefined || name > last) && readable(name) && refusedSpelling(policy, deps.imageNames, request.caller, name) === null);
   const merged = [...new Set([...pushed, ...built])].sort();
   const repositories = merged.slice(0, n);
   if (merged.length > n) {

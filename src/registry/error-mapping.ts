@@ -6,6 +6,7 @@ import {
   PackageNotFoundError,
   PlatformNotServedError,
   RevisionNotFoundError,
+  SourceBusyError,
   SourceIntegrityError,
   SourceTimeoutError,
   SourceUnavailableError,
@@ -87,6 +88,7 @@ const RULES: readonly Rule[] = [
   on(BuildQueueFullError, (e) => ({ kind: 'TOOMANYREQUESTS', headers: retryAfter(e.retryAfterSeconds) })),
   on(BuildInProgressError, (e) => ({ kind: 'UNAVAILABLE', detail: { name: e.imageName, progress: e.progress }, headers: retryAfter(e.retryAfterSeconds) })),
   on(BuildTimeoutError, () => ({ kind: 'UNAVAILABLE', headers: retryAfter(60) })),
+  on(SourceBusyError, (e) => ({ kind: 'TOOMANYREQUESTS', headers: retryAfter(e.retryAfterSeconds) })),
   on(SourceTimeoutError, () => ({ kind: 'UNAVAILABLE', headers: retryAfter(60) })),
   on(SourceUnavailableError, (e) => ({ kind: 'UNAVAILABLE', detail: e.detail, headers: retryAfter(30) })),
   // The upstream answered, wrongly (missing, unsigned, corrupt): a bad gateway, named plainly.

@@ -15,6 +15,7 @@ import { parseRangeHeader } from './http-range.js';
 import { RegistryError } from './registry-error.js';
 import type { RegistryDeps } from './registry-deps.js';
 import { paginateTags } from './tags.js';
+import { assertSpellingsReadable } from './image-spellings.js';
 
 /**
  * GET and HEAD handlers. A repository with pushed content is served from storage, when pushes
@@ -27,6 +28,7 @@ export async function serveManifest(deps: RegistryDeps, request: FastifyRequest,
     throw new RegistryError('MANIFEST_UNKNOWN', `"${reference}" is neither a valid tag nor a valid digest`, { name, reference });
   }
   assertValidName(name);
+  await assertSpellingsReadable(deps, request, name, (pushed) => servedFromPushes(deps, pushed));
 
   const manifest = (byDigest ? null : await recentlyVerifiedManifest(deps, request, name, reference)) ?? (await checkedManifest(deps, request, name, reference, byDigest));
   reply.header('content-type', manifest.mediaType).header('docker-content-digest', manifest.digest).header('etag', `"${manifest.digest}"`);
@@ -98,6 +100,7 @@ async function builtManifest(deps: RegistryDeps, request: FastifyRequest, image:
 export async function serveBlob(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string, head: boolean): Promise<FastifyReply> {
   assertValidName(name);
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
+  await assertSpellingsReadable(deps, request, name, (pushed) => servedFromPushes(deps, pushed));
   const unknown = () => new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not known in ${name}`, { digest });
   // Linked by metadata here; whether the bytes exist is learnt when they are opened (one stat).
   if (!(await repositoryHasBlob(deps, name, digest, { checkStorage: false }))) throw unknown();
@@ -175,6 +178,7 @@ async function openBlob(deps: RegistryDeps, digest: string, withBody: boolean, p
 
 export async function serveTags(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
   assertValidName(name);
+  await assertSpellingsReadable(deps, request, name, (pushed) => servedFromPushes(deps, pushed));
   let repository = name;
   let tags: string[];
   if (await servedFromPushes(deps, name)) {
@@ -198,6 +202,7 @@ export async function serveTags(deps: RegistryDeps, request: FastifyRequest, rep
 export async function serveReferrers(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, digest: string): Promise<FastifyReply> {
   assertValidName(name);
   if (!isValidDigest(digest)) throw new RegistryError('DIGEST_INVALID', `"${digest}" is not a valid digest`);
+  await assertSpellingsReadable(deps, request, name, (pushed) => servedFromPushes(deps, pushed));
   const { artifactType } = request.query as { artifactType?: string };
   // Decided as the manifests are: a name pushes may not change serves its built referrers only.
   const manifests = (await servedFromPushes(deps, name))

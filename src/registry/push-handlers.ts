@@ -7,7 +7,8 @@ import { DeletesDisabledError, ManifestTooLargeError, UploadIncompleteError } fr
 import { RegistryError } from './registry-error.js';
 import { policyOf } from './access-control.js';
 import type { RegistryDeps } from './registry-deps.js';
-import { assertValidName, repositoryHasBlob } from './pull-handlers.js';
+import { assertValidName, repositoryHasBlob, servedFromPushes } from './pull-handlers.js';
+import { assertSpellingsReadable } from './image-spellings.js';
 
 /**
  * The push and delete side of the distribution API: blob uploads (monolithic, POST-then-PUT,
@@ -20,12 +21,12 @@ export async function startUpload(deps: RegistryDeps, request: FastifyRequest, r
   const query = request.query as { digest?: string; mount?: string; from?: string };
   if (query.mount !== undefined) {
     // Mounting reads the source repository: only from one the caller may pull (else a plain upload).
-    const readable = query.from !== undefined && policyOf(deps.auth).allows(request.caller, query.from, 'pull');
+    const readable = query.from !== undefined && policyOf(deps.auth).allows(request.caller, query.from, 'pull') && (await spellingsReadable(deps, request, query.from));
     const mounted = readable && (await tryMount(deps, name, query.mount, query.from));
     if (mounted) return created(reply, name, query.mount);
   }
   if (query.digest !== undefined) {
-    const digest = validDigest(query.digest);
+    const digest = storableDigest(query.digest);
     const writer = await deps.blobs.writer();
     try {
       await receive(request, writer.stream);
@@ -53,7 +54,7 @@ export async function finishUpload(deps: RegistryDeps, request: FastifyRequest, 
   assertValidName(name);
   const { digest: raw } = request.query as { digest?: string };
   if (raw === undefined) throw new RegistryError('DIGEST_INVALID', 'finishing an upload needs ?digest=');
-  const digest = validDigest(raw);
+  const digest = storableDigest(raw);
   const length = contentLength(request);
   const hasBody = (length !== null && length > 0) || request.headers['transfer-encoding'] !== undefined;
   if (!hasBody) drain(request);
@@ -111,6 +112,14 @@ async function assertPushAllowed(deps: RegistryDeps, request: FastifyRequest, na
   throw new RegistryError('DENIED', decision.reason, { name });
 }
 
+/** Whether every spelling of the mount source's image is one the caller may pull (image-spellings.ts). */
+async function spellingsReadable(deps: RegistryDeps, request: FastifyRequest, from: string): Promise<boolean> {
+  return assertSpellingsReadable(deps, request, from, (name) => servedFromPushes(deps, name)).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** Link an existing blob from another repository; false when there is nothing to mount. */
 async function tryMount(deps: RegistryDeps, name: string, digest: string, from: string | undefined): Promise<boolean> {
   if (!isValidDigest(digest) || from === undefined || nameProblem(from) !== null) return false;
@@ -137,6 +146,22 @@ function validDigest(value: string): string {
   if (!isValidDigest(value)) throw new RegistryError('DIGEST_INVALID', `"${value}" is not a valid digest`);
   return value;
 }
+
+/**
+ * The digest an upload is committed under. Blobs are stored by their sha256 (storage/types.ts):
+ * a valid digest of another algorithm (sha512) is refused before any byte is read, saying so,
+ * and a chunked upload stays open to be finished with its sha256; committing it would only
+ * have said the content does not match, and ended the upload.
+ */
+function storableDigest(value: string): string {
+  const digest = validDigest(value);
+  if (!digest.startsWith(`${STORED_ALGORITHM}:`)) {
+    throw new RegistryError('DIGEST_INVALID', `this registry stores blobs by ${STORED_ALGORITHM} only: upload with a ${STORED_ALGORITHM} digest, not ${digest.slice(0, digest.indexOf(':'))}`, { digest, supported: [STORED_ALGORITHM] });
+  }
+  return digest;
+}
+
+const STORED_ALGORITHM = 'sha256';
 
 /** `Content-Range: <start>-<end>` as the spec writes it (a `bytes ` prefix is tolerated). */
 function parseContentRange(header: string | undefined): { start: number; end: number } | null {

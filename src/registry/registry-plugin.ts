@@ -57,7 +57,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
     registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle);
   }
   registerHealthRoutes(app, health);
-  const permissions = routePermissions(decide, policyOf(auth), deps.deletesEnabled);
+  const permissions = routePermissions(decide, policyOf(auth), deps.deletesEnabled, deps.imageNames);
   registerStatusRoutes(app, { tracker: deps.builder.tracker, imageNames: deps.imageNames, permissions });
   return { permissions, servedFromPushes: (name) => servedFromPushes(deps, name) };
 }

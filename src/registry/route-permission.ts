@@ -3,6 +3,8 @@ import type { AccessPolicy } from '../auth/access-policy.js';
 import type { AccessDecider, RefusalKind } from './access-decision.js';
 import { readableNames } from './catalog.js';
 import { RegistryError } from './registry-error.js';
+import { refusedSpelling } from './image-spellings.js';
+import type { ImageNameOptions } from '../image-name/image-name.js';
 
 /** What the web UI may offer a caller, decided as the registry's own routes decide it. */
 export interface RoutePermissions {
@@ -14,7 +16,8 @@ export interface RoutePermissions {
   mayDelete(request: FastifyRequest, name: string): Promise<Permission>;
   /**
    * Whether the caller the access control let through this request (`request.caller`) may pull
-   * `name`: what the catalog and the UI's lists show, and which repositories' pages they open.
+   * the built image `name`, under every spelling of it (image-spellings.ts): which built images
+   * the UI's lists show.
    */
   mayPull(request: FastifyRequest, name: string): boolean;
   /** @throws RegistryError DENIED (as the name's `/v2/` routes refuse) when the caller may not pull `name`. */
@@ -38,7 +41,7 @@ const denied = (reason: string, signIn = true): Permission => ({ allowed: false,
  * onRequest hook enforces (access-decision.ts) for the target the DELETE route has, so only the
  * wording of a refusal is theirs.
  */
-export function routePermissions(decide: AccessDecider, policy: AccessPolicy, deletesEnabled: boolean): RoutePermissions {
+export function routePermissions(decide: AccessDecider, policy: AccessPolicy, deletesEnabled: boolean, imageNames: ImageNameOptions): RoutePermissions {
   return {
     async mayDelete(request, name) {
       if (!deletesEnabled) return denied('deleting is turned off on this registry (push.deletes)', false);
@@ -56,7 +59,7 @@ export function routePermissions(decide: AccessDecider, policy: AccessPolicy, de
       }
     },
     mayPull(request, name) {
-      return policy.allows(request.caller, name, 'pull');
+      return policy.allows(request.caller, name, 'pull') && refusedSpelling(policy, imageNames, request.caller, name) === null;
     },
     assertMayPull(request, name) {
       if (!policy.allows(request.caller, name, 'pull')) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });

@@ -3,6 +3,7 @@ import type { BuildTracker } from '../builder/build-tracker.js';
 import { parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from './registry-error.js';
+import { imageSpellings } from './image-spellings.js';
 import type { RoutePermissions } from './route-permission.js';
 
 export interface StatusDeps {
@@ -25,7 +26,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: StatusDeps): vo
     const tag = request.query.tag ?? 'latest';
     if (!isValidTag(tag)) throw new RegistryError('TAG_INVALID', `"${tag}" is not a valid tag`);
     const image = parseImageName(request.params['*'], tag, deps.imageNames);
-    deps.permissions.assertMayPull(request, image.canonicalName);
+    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
     const builds = deps.tracker.get(image.canonicalName, tag);
     if (builds.length === 0) {
       throw new RegistryError('NAME_UNKNOWN', `no build of ${image.canonicalName}:${tag} is known to this replica`, { name: image.canonicalName, tag });

@@ -28,9 +28,10 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
       switch (route.kind) {
         case 'base':
           return reply.header('content-type', 'application/json').send(head ? undefined : '{}');
+        // HEAD of a listing answers as its GET does, without the body (RFC 9110: a resource
+        // that serves GET serves HEAD; Node drops the body of a HEAD response).
         case 'catalog':
-          if (!head) return serveCatalog(deps, request, reply);
-          break;
+          return serveCatalog(deps, request, reply);
         case 'manifest':
           return serveManifest(deps, request, reply, route.name, route.reference, head);
         case 'blob':
@@ -38,11 +39,9 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
         case 'upload':
           return serveUploadStatus(deps, reply, route.name, route.id);
         case 'tags':
-          if (!head) return serveTags(deps, request, reply, route.name);
-          break;
+          return serveTags(deps, request, reply, route.name);
         case 'referrers':
-          if (!head) return serveReferrers(deps, request, reply, route.name, route.digest);
-          break;
+          return serveReferrers(deps, request, reply, route.name, route.digest);
         default:
           break;
       }

@@ -26,13 +26,13 @@ export class UploadRangeError extends Error {
   }
 }
 
-/** A request body ended before the length it declared. */
+/** A request body whose length is not the one it declared (Content-Length, Content-Range): short, or longer. */
 export class UploadIncompleteError extends Error {
   constructor(
     readonly expected: number,
     readonly received: number,
   ) {
-    super(`the body ended after ${received} of ${expected} bytes`);
+    super(received < expected ? `the body ended after ${received} of ${expected} bytes` : `the body held ${received} bytes, more than the ${expected} declared`);
     this.name = 'UploadIncompleteError';
   }
 }

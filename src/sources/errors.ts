@@ -41,6 +41,17 @@ export class BuildFailedError extends Error {
   }
 }
 
+/** Too many evaluations of one kind are running or waiting: refused at once, retry later. */
+export class SourceBusyError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`too many ${operation} are running; retry later`);
+    this.name = 'SourceBusyError';
+  }
+}
+
 /** A source operation ran past its time limit. */
 export class SourceTimeoutError extends Error {
   constructor(

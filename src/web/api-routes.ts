@@ -4,6 +4,7 @@ import { searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
+import { imageSpellings } from '../registry/image-spellings.js';
 
 const MAX_SEARCH_RESULTS = 100;
 const MAX_SIZE_NAMES = 50;
@@ -62,7 +63,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     const pushed = await pushedRepositoryAnswer(deps, request, request.params['*']);
     if (pushed !== null) return pushed;
     const image = imageFromRequest(request, deps.imageNames);
-    return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, requestSignal(reply))) };
+    // Every spelling of the image, as its /v2/ routes ask (registry/image-spellings.ts).
+    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
+    const visible = (other: string): boolean => deps.permissions.mayPull(request, repositoryOf(other));
+    return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, visible, requestSignal(reply))) };
   });
 }
 

@@ -7,6 +7,7 @@ import { BuildQueueFullError } from '../builder/errors.js';
 import { EventStream } from './sse.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { imageFromRequest, type WebDeps } from './web-deps.js';
+import { imageSpellings } from '../registry/image-spellings.js';
 
 /**
  * Starting a build from the UI and following it live:
@@ -41,6 +42,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
       throw new RegistryError('DENIED', `${name} is a pushed repository: it is served as pushed, not built`);
     }
     const image = imageFromRequest(request, deps.imageNames);
+    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
     const links = urlsOf(image);
     const running = deps.builder.pending(image) !== undefined;
     if (!running && (await deps.builder.find(image)).length > 0) {
@@ -60,6 +62,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     const name = request.params['*'];
     deps.permissions.assertMayPull(request, name);
     const image = imageFromRequest(request, deps.imageNames);
+    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
     reply.hijack();
     const stream = new EventStream(reply.raw);
     open.add(stream);

@@ -54,11 +54,18 @@ export interface ImageView {
   readonly builds: readonly BuildStatus[];
 }
 
-/** Everything the explorer page shows about one image and tag; builds nothing. */
-export async function describeImage(deps: ExplorerDeps, image: ParsedImageName, signal?: AbortSignal): Promise<ImageView> {
+/** Whether the caller may be shown another image (`name:tag`): the lists show only what it may pull. */
+export type ImageVisibility = (image: string) => boolean;
+
+/**
+ * Everything the explorer page shows about one image and tag; builds nothing. The other images
+ * sharing a layer are named only when `visible` lets the caller see them, as the UI's lists and
+ * the catalog name only what the caller may pull.
+ */
+export async function describeImage(deps: ExplorerDeps, image: ParsedImageName, visible: ImageVisibility, signal?: AbortSignal): Promise<ImageView> {
   const found = await deps.builder.find(image, signal);
   const platforms: PlatformView[] = [];
-  for (const { system, record } of found) platforms.push(await describePlatform(deps, image, system, record, signal));
+  for (const { system, record } of found) platforms.push(await describePlatform(deps, image, system, record, visible, signal));
   return {
     image: image.canonicalName,
     tag: image.request.revision,
@@ -78,7 +85,7 @@ interface ConfigJson {
   readonly history?: ReadonlyArray<{ readonly comment?: string }>;
 }
 
-async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, system: string, record: ImageRecord, signal?: AbortSignal): Promise<PlatformView> {
+async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, system: string, record: ImageRecord, visible: ImageVisibility, signal?: AbortSignal): Promise<PlatformView> {
   const manifest = JSON.parse((await readBlob(deps.blobs, record.oci.digest, signal)).toString('utf8')) as ManifestJson;
   const config = JSON.parse((await readBlob(deps.blobs, record.config.digest, signal)).toString('utf8')) as ConfigJson;
   const info: ImageInfo | null = await deps.images.info(record.oci.digest);
@@ -97,7 +104,7 @@ async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, syst
       storePaths: known?.storePaths ?? [],
       comment: config.history?.[i]?.comment ?? '',
       narSize: known ? known.narSize : null,
-      sharedWith: users.filter((user) => user !== self),
+      sharedWith: users.filter((user) => user !== self && visible(user)),
     });
   }
   return {

@@ -1,3 +1,5 @@
+import { MediaType } from '../oci/media-types.js';
+
 /** A manifest as pushed (the registry's PushedRepositories gives it). */
 export interface PushedManifest {
   readonly digest: string;
@@ -65,9 +67,9 @@ interface Blob {
 interface ManifestBody {
   readonly mediaType?: unknown;
   readonly artifactType?: unknown;
-  readonly config?: Blob;
-  readonly layers?: readonly Blob[];
-  readonly manifests?: readonly Blob[];
+  readonly config?: unknown;
+  readonly layers?: unknown;
+  readonly manifests?: unknown;
 }
 
 type Repositories = Pick<PushedRepositoryReader, 'tags' | 'getManifest'>;
@@ -93,10 +95,13 @@ async function describeTag(repositories: Repositories, name: string, tag: string
   const body = parseBody(manifest.body);
   const base = { tag, digest: manifest.digest, mediaType: manifest.mediaType, pushedAt: manifest.pushedAt ?? null };
   const artifactType = typeof body.artifactType === 'string' ? body.artifactType : null;
-  if (Array.isArray(body.manifests)) {
+  // What the manifest is comes from its validated media type (a record too old to hold one: from
+  // having manifests and no config), not from any field alone: validation checks the fields of
+  // its own kind only, and a client may add any other, of any shape.
+  if (INDEX_TYPES.has(manifest.mediaType) || (descriptor(body.config) === null && Array.isArray(body.manifests))) {
     const platforms: PlatformSize[] = [];
     const blobs = new Map<string, number>();
-    for (const child of body.manifests.slice(0, MAX_PLATFORMS)) {
+    for (const child of descriptors(body.manifests).slice(0, MAX_PLATFORMS)) {
       if (typeof child.digest !== 'string') continue;
       const stored = await repositories.getManifest(name, child.digest);
       const childBlobs = stored === null ? null : blobsOf(parseBody(stored.body));
@@ -106,21 +111,36 @@ async function describeTag(repositories: Repositories, name: string, tag: string
     return { ...base, kind: 'index', artifactType, size: sum(blobs.values()), layers: null, platforms };
   }
   const blobs = blobsOf(body);
-  const image = artifactType === null && typeof body.config?.mediaType === 'string' && /image\.config|container\.image/.test(body.config.mediaType);
-  return { ...base, kind: image ? 'image' : 'artifact', artifactType, size: sum(blobs.values()), layers: body.layers?.length ?? 0, platforms: [] };
+  const configType = descriptor(body.config)?.mediaType;
+  const image = artifactType === null && typeof configType === 'string' && /image\.config|container\.image/.test(configType);
+  return { ...base, kind: image ? 'image' : 'artifact', artifactType, size: sum(blobs.values()), layers: descriptors(body.layers).length, platforms: [] };
+}
+
+const INDEX_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);
+
+/** A manifest field holding a descriptor object, or null when it holds anything else. */
+function descriptor(value: unknown): Blob | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Blob) : null;
+}
+
+/** The descriptor objects of a manifest's list field; anything else found there is left out. */
+function descriptors(value: unknown): Blob[] {
+  return Array.isArray(value) ? value.map(descriptor).filter((item): item is Blob => item !== null) : [];
 }
 
 /** Config and layers by digest, with their sizes. */
 function blobsOf(body: ManifestBody): Map<string, number> {
   const blobs = new Map<string, number>();
-  for (const blob of [body.config, ...(body.layers ?? [])]) {
+  const config = descriptor(body.config);
+  for (const blob of [...(config ? [config] : []), ...descriptors(body.layers)]) {
     if (blob && typeof blob.digest === 'string' && typeof blob.size === 'number') blobs.set(blob.digest, blob.size);
   }
   return blobs;
 }
 
-function platformOf(descriptor: Blob): string {
-  const { os, architecture, variant } = descriptor.platform ?? {};
+function platformOf(entry: Blob): string {
+  const platform = typeof entry.platform === 'object' && entry.platform !== null ? entry.platform : {};
+  const { os, architecture, variant } = platform;
   if (typeof os !== 'string' || typeof architecture !== 'string') return 'unknown';
   return [os, architecture, ...(typeof variant === 'string' ? [variant] : [])].join('/');
 }

@@ -3,6 +3,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BuildFailedError } from '../errors.js';
 import { runProcess } from '../nix/run-process.js';
+import { ExportedTrees, type TreeLease } from './exported-trees.js';
 
 /**
  * Runs `git` with an argv array (never a shell) and returns its stdout.
@@ -47,11 +48,13 @@ export interface GitRefListing {
  * A git repository holding a package set: a local repository (work tree or bare), used in
  * place and only read, or a `file://`/`https://` URL mirrored into `cacheDir/mirror.git` and
  * fetched each time the refs are listed. Commits are exported into `cacheDir/trees/<commit>`
- * once and kept: a commit's tree never changes.
+ * and kept while in use or among the `maxTrees` used last (exported-trees.ts): a commit's tree
+ * never changes, but any commit may be asked for.
  */
 export class GitRepository {
   private gitDir: Promise<string> | undefined;
   private readonly exports = new Map<string, Promise<string>>();
+  private readonly trees: ExportedTrees;
 
   constructor(
     private readonly options: {
@@ -59,8 +62,12 @@ export class GitRepository {
       readonly location: string;
       readonly cacheDir: string;
       readonly run: GitRunner;
+      /** Exported trees kept besides those in use (default DEFAULT_MAX_TREES). */
+      readonly maxTrees?: number;
     },
-  ) {}
+  ) {
+    this.trees = new ExportedTrees(join(options.cacheDir, 'trees'), options.maxTrees);
+  }
 
   get isRemote(): boolean {
     return /^(file|https?|ssh):\/\//.test(this.options.location);
@@ -98,13 +105,30 @@ export class GitRepository {
   }
 
   /**
+   * The tree of `commit` (a full id), exported if it is not, held in use until the lease is
+   * released: no eviction removes it meanwhile, in this process or another sharing the cache.
+   */
+  async useTree(commit: string, signal: AbortSignal): Promise<TreeLease> {
+    if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a full commit id: ${commit}`);
+    const lease = await this.trees.lease(commit);
+    try {
+      await this.exportTree(commit, signal);
+      await this.trees.touch(commit);
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+    return lease;
+  }
+
+  /**
    * A directory holding the files of `commit` (a full id), exported once: into a fresh
    * directory with an index of its own (the repository's index and work tree are never
    * touched), then renamed into place, so a partial export is never seen.
    */
   async exportTree(commit: string, signal: AbortSignal): Promise<string> {
     if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new Error(`not a full commit id: ${commit}`);
-    const target = join(this.options.cacheDir, 'trees', commit);
+    const target = this.trees.pathOf(commit);
     let pending = this.exports.get(commit);
     if (!pending) {
       // Not tied to one caller's signal: concurrent callers share it.
@@ -131,6 +155,9 @@ export class GitRepository {
         // Another process exported the same commit first: its tree is as good as ours.
         if (!(await exists(target))) throw error;
       }
+      // One more tree on disk: the bound applies (trees in use, this one's included, stay).
+      await this.trees.touch(commit);
+      await this.trees.evict().catch(() => undefined);
       return target;
     } finally {
       await rm(staging, { recursive: true, force: true });

@@ -10,6 +10,8 @@ import { NIX_COMMAND_FLAGS } from './nix-command-flags.js';
 import { parseNixBuildLine } from './nix-progress.js';
 import type { PackageSetAt, PackageSetRevisions } from './package-set-revisions.js';
 import { LruMap } from '../../cache/lru-map.js';
+import { abortable } from '../abortable.js';
+import { EvaluationGate } from './evaluation-gate.js';
 
 export interface NixPackageSourceOptions {
   /** The package set at each revision: a path (only `latest`) or a git repository. */
@@ -23,6 +25,9 @@ export interface NixPackageSourceOptions {
   /** Called once per Nix command run, for metrics and for tests proving a cache hit runs none. */
   readonly onNixCommand?: (command: string) => void;
 }
+
+const LISTING_CONCURRENCY = 2;
+const LISTING_WAITING = 8;
 
 /** The tag that names the current state of a path package set. */
 export const LATEST_REVISION = 'latest';
@@ -40,6 +45,8 @@ export class NixPackageSource implements PackageSource {
   readonly reader: StoreReader;
   /** Listings per package-set path: one for a path set, one per recent commit for git. */
   private readonly listings = new LruMap<string, NixPackageListing>(8);
+  /** Listing and sizing evaluations at once, and waiting (builds are bounded by the build queue). */
+  private readonly listingGate = new EvaluationGate(LISTING_CONCURRENCY, LISTING_WAITING);
 
   constructor(private readonly options: NixPackageSourceOptions) {
     this.reader = options.reader;
@@ -50,11 +57,14 @@ export class NixPackageSource implements PackageSource {
   }
 
   async listPackages({ revision, system }: PackageSetRevision, { signal }: ResolveOptions): Promise<PackageSummary[]> {
-    return this.listingOf(await this.options.packageSets.locate(revision, signal)).packages(system, signal);
+    // The listing's evaluation is shared and outlives a caller that gives up: the tree is held
+    // until it ends, not until this caller leaves.
+    const listed = this.using(await this.options.packageSets.locate(revision, signal), (at) => this.listingOf(at).packages(system, new AbortController().signal));
+    return abortable(listed, signal);
   }
 
   async closureSizes({ revision, system }: PackageSetRevision, packages: readonly string[], { signal }: ResolveOptions): Promise<Record<string, number | null>> {
-    return this.listingOf(await this.options.packageSets.locate(revision, signal)).closureSizes(system, packages, signal);
+    return this.using(await this.options.packageSets.locate(revision, signal), (at) => this.listingOf(at).closureSizes(system, packages, signal));
   }
 
   async cacheKey(request: ImageRequest, signal?: AbortSignal): Promise<string | null> {
@@ -65,7 +75,19 @@ export class NixPackageSource implements PackageSource {
     for (const name of request.packages) assertValidAttrPath(name);
     const report = onProgress ?? (() => undefined);
     const pinned = cacheKey?.startsWith('nix:') ? cacheKey.slice('nix:'.length) : undefined;
-    const at = await this.options.packageSets.locate(request.revision, signal, pinned);
+    return this.using(await this.options.packageSets.locate(request.revision, signal, pinned), (at) => this.resolveAt(request, at, report, signal));
+  }
+
+  /** Nix reads the package set only while evaluating: the tree is held until then. */
+  private async using<T>(at: PackageSetAt, work: (at: PackageSetAt) => Promise<T>): Promise<T> {
+    try {
+      return await work(at);
+    } finally {
+      await at.release?.();
+    }
+  }
+
+  private async resolveAt(request: ImageRequest, at: PackageSetAt, report: NonNullable<ResolveOptions['onProgress']>, signal: AbortSignal | undefined): Promise<ClosureGraph> {
     const args = this.expressionArgs(request, at);
 
     report({ kind: 'log', text: `evaluating ${request.packages.join(' ')} in the package set` });
@@ -100,7 +122,7 @@ export class NixPackageSource implements PackageSource {
     if (!listing) {
       listing = new NixPackageListing({
         packageSet: at.path,
-        run: (command, args, what, signal) => this.runChecked(command, args, what, signal),
+        run: (command, args, what, signal) => this.listingGate.run(() => this.runChecked(command, args, what, signal), signal),
         fingerprint: (signal) => this.options.packageSets.fingerprint(at.path, signal),
       });
       this.listings.set(at.path, listing);

@@ -9,6 +9,8 @@ export interface PackageSetAt {
   readonly path: string;
   /** Stable key of this state of the package set. */
   readonly key: string;
+  /** Ends the use of `path` (a git tree may be removed once nobody uses it); absent when nothing is held. */
+  readonly release?: () => Promise<void>;
 }
 
 /** Where the Nix source finds its package set at each revision (tag). */
@@ -20,7 +22,8 @@ export interface PackageSetRevisions {
   /**
    * The package set at `revision`, made available on disk. When `key` is given (what `key()`
    * said earlier for the same request), the state it names is located even if the revision has
-   * moved since, so an image is always built from the state its cache key names.
+   * moved since, so an image is always built from the state its cache key names. The caller
+   * calls `release` once it no longer reads `path`.
    * @throws RevisionNotFoundError
    */
   locate(revision: string, signal?: AbortSignal, key?: string): Promise<PackageSetAt>;
@@ -71,8 +74,8 @@ export class GitPackageSet implements PackageSetRevisions {
   async locate(revision: string, signal?: AbortSignal, key?: string): Promise<PackageSetAt> {
     const pinned = key === undefined ? undefined : /^git:([0-9a-f]{40,64})$/.exec(key)?.[1];
     const commit = pinned ?? (await this.resolver.resolve(revision, signal));
-    const path = await this.repository.exportTree(commit, signal ?? new AbortController().signal);
-    return { path, key: `git:${commit}` };
+    const tree = await this.repository.useTree(commit, signal ?? new AbortController().signal);
+    return { path: tree.path, key: `git:${commit}`, release: tree.release };
   }
 
   /** An exported tree never changes: its path (which holds the commit id) is its fingerprint. */

@@ -1,0 +1,42 @@
+import type { FastifyRequest } from 'fastify';
+import { parseImageName, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
+import type { AccessPolicy } from '../auth/access-policy.js';
+import { policyOf } from './access-control.js';
+import { RegistryError } from './registry-error.js';
+import type { RegistryDeps } from './registry-deps.js';
+
+/**
+ * The names the access rules are asked about for a package-list image besides the spelling a
+ * request used: its canonical name (`extra/tool` for `tool/extra`, `tool/extra/tool`) and its
+ * package list without options (`extra/tool` for `gzip/extra/tool` or `amd64/extra/tool`, the
+ * universe prefix kept). One image has many spellings; a rule naming it must hold for all.
+ */
+export function imageSpellings(image: ParsedImageName): string[] {
+  const packages = [...(image.universe !== null ? [image.universe] : []), ...image.components].join('/');
+  return [...new Set([image.canonicalName, packages])];
+}
+
+/**
+ * Refuses a pull of a package-list name that another spelling of the same image makes private:
+ * the access control decided on the spelling the route names (access-decision.ts), and a rule
+ * on `extra/tool` is not one on `tool/extra`. A pushed repository is its name as spelled and is
+ * not looked at again. Cheap when nothing is refused: a name parse, no metadata read.
+ * @throws RegistryError DENIED
+ */
+export async function assertSpellingsReadable(deps: RegistryDeps, request: FastifyRequest, name: string, servedFromPushes: (name: string) => Promise<boolean>): Promise<void> {
+  const refused = refusedSpelling(policyOf(deps.auth), deps.imageNames, request.caller, name);
+  if (refused === null || (await servedFromPushes(name))) return;
+  throw new RegistryError('DENIED', `${request.caller ?? 'anonymous callers'} may not pull ${name}: it is the image ${refused}, which the access rules refuse (auth.access)`, { repository: name, image: refused, action: 'pull' });
+}
+
+/** The first other spelling of `name`'s image the caller may not pull, or null. */
+export function refusedSpelling(policy: AccessPolicy, imageNames: ImageNameOptions, caller: string | null, name: string): string | null {
+  if (!policy.hasRules) return null;
+  let image: ParsedImageName;
+  try {
+    image = parseImageName(name, 'latest', imageNames);
+  } catch {
+    return null; // not an image name: nothing is built under it
+  }
+  return imageSpellings(image).find((spelling) => spelling !== name && !policy.allows(caller, spelling, 'pull')) ?? null;
+}
