@@ -280,9 +280,14 @@ function chooseManifest(built: BuiltImage, accept: string | string[] | undefined
   return manifestFormatFor(accept) === 'docker' ? built.primary.docker : built.primary.oci;
 }
 
+/** RFC 9110 If-None-Match: one of the listed entity tags (weak or strong), or `*`: the resource exists. */
 function etagMatches(request: FastifyRequest, digest: string): boolean {
   const header = request.headers['if-none-match'];
-  return typeof header === 'string' && header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${digest}"`);
+  if (typeof header !== 'string') return false;
+  return header.split(',').some((tag) => {
+    const trimmed = tag.trim();
+    return trimmed === '*' || trimmed.replace(/^W\//, '') === `"${digest}"`;
+  });
 }
 
 function declaredMediaType(body: Buffer): string {

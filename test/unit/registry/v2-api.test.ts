@@ -104,6 +104,10 @@ describe('manifests', () => {
     const first = await server.inject({ method: 'GET', url: '/v2/tool/manifests/latest' });
     const second = await server.inject({ method: 'GET', url: '/v2/tool/manifests/latest', headers: { 'if-none-match': String(first.headers.etag) } });
     expect(second.statusCode).toBe(304);
+    const any = await server.inject({ method: 'GET', url: '/v2/tool/manifests/latest', headers: { 'if-none-match': '*' } });
+    expect(any.statusCode).toBe(304);
+    const other = await server.inject({ method: 'GET', url: '/v2/tool/manifests/latest', headers: { 'if-none-match': '"sha256:0000", W/"x"' } });
+    expect(other.statusCode).toBe(200);
   });
 
   it('builds an image once for concurrent requests', async () => {
