@@ -58,9 +58,15 @@ export interface StowageOptions {
   /**
    * With a `CoOccurrencePopularity`, own layers go to units by bytes × (c + 1) / (c + 1 + k), c
    * the images of the table holding the unit's most common path and k this share of the table's
-   * images. Default 1/8.
+   * images, from twice `tightBudget` up. Default 1/16.
    */
   readonly rareImagesShare?: number;
+  /**
+   * `rareImagesShare` at the tight budget and below (following log(budget) up to twice it, as the
+   * cover ratio does). Default 1/8: 1/16 there is better on two trace families and worse on the
+   * third (docs/layering.md, "Issue 16, fifth round").
+   */
+  readonly rareImagesShareAtTightBudget?: number;
   /**
    * With a `CoOccurrencePopularity`: a path without references (arch-independent data such as
    * `binutils-common` or `fonts-dejavu-core`) of at least this many bytes joins no coverer
@@ -82,8 +88,9 @@ export interface StowageOptions {
  * Version of what Stowage does with a co-occurrence table, part of the image key with the
  * table's own version (`builder/image-builder.ts`): images layered under older rules rebuild,
  * images without a table keep their keys. 2: cover joins checked against the table's images.
+ * 3: the ranking's share of rare images 1/16 from budget 40 up (1/8 before).
  */
-export const CO_OCCURRENCE_RULES_VERSION = 2;
+export const CO_OCCURRENCE_RULES_VERSION = 3;
 
 /**
  * A layering and Stowage's estimate of what it costs. `wasteBytes` are the bytes a node is
@@ -120,6 +127,7 @@ export class StowageLayerer implements Layerer {
   private readonly tightRatio: number;
   private readonly minImages: number;
   private readonly rareShare: number;
+  private readonly tightRareShare: number;
   private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
   private readonly tableCoverRatio: number;
 
@@ -131,7 +139,8 @@ export class StowageLayerer implements Layerer {
     this.tightBudget = options.tightBudget ?? 20;
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
     this.minImages = options.minImages ?? 10;
-    this.rareShare = options.rareImagesShare ?? 1 / 8;
+    this.rareShare = options.rareImagesShare ?? 1 / 16;
+    this.tightRareShare = options.rareImagesShareAtTightBudget ?? 1 / 8;
     this.tableCoverRatio = options.tableCoverRatio ?? 0.75;
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
   }
@@ -143,11 +152,15 @@ export class StowageLayerer implements Layerer {
    * pulls about 0.9% fewer bytes than 1/1.2, while at 50 the looser ratio costs 0.3%.
    */
   private coverRatio(limit: number, withTable: boolean): number {
-    const ratio = withTable ? this.tableRatio : this.minCoverRatio;
-    if (limit >= 2 * this.tightBudget) return ratio;
-    if (limit <= this.tightBudget) return this.tightRatio;
+    return this.byBudget(limit, this.tightRatio, withTable ? this.tableRatio : this.minCoverRatio);
+  }
+
+  /** `tight` at the tight budget and below, `loose` from twice it up, following log(budget) in between. */
+  private byBudget(limit: number, tight: number, loose: number): number {
+    if (limit >= 2 * this.tightBudget) return loose;
+    if (limit <= this.tightBudget) return tight;
     const t = Math.log(limit / this.tightBudget) / Math.log(2);
-    return this.tightRatio + t * (ratio - this.tightRatio);
+    return tight + t * (loose - tight);
   }
 
   group(graph: LayeringGraph, popularity: Popularity, budget: number): Layer[] {
@@ -220,7 +233,7 @@ export class StowageLayerer implements Layerer {
       if (list) list.push(i);
       else byUnit.set(unit, [i]);
     });
-    const rank = this.ranking(entries, popularity);
+    const rank = this.ranking(entries, popularity, limit);
     return [...byUnit.values()].map((members) => {
       const bytes = members.reduce((sum, i) => sum + index.sizes[i]!, 0);
       return { members, bytes, rank: rank(members, bytes), depth: Math.min(...members.map((i) => position[i]!)) };
@@ -232,14 +245,18 @@ export class StowageLayerer implements Layerer {
    * that already holds it, so the layers go to the units a node most likely holds: bytes alone
    * without co-occurrence data; with it, bytes weighted by how many past images held the unit. A
    * unit few images held (image-specific paths) costs little in the top layer, since few nodes
-   * hold it already. Measured on seeds 1 and 2: about 1% fewer bytes at 20, 0.2% at 94.
+   * hold it already. Measured on seeds 1 and 2: about 1% fewer bytes at 20, 0.2% at 94. The share
+   * is smaller from budget 40 up (1/16 against 1/8): fewer bytes at 50 and 94 on 27 of the 30 traces
+   * of three families measured (the other three 0.004 points more at most), while at 20 it helps two
+   * families and hurts one.
    */
   private ranking(
     entries: readonly (CoOccurrenceEntry | undefined)[] | null,
     popularity: Popularity,
+    limit: number,
   ): (members: readonly number[], bytes: number) => number {
     if (!entries || !(popularity instanceof CoOccurrencePopularity)) return (_, bytes) => bytes;
-    const k = this.rareShare * popularity.table.total;
+    const k = this.byBudget(limit, this.tightRareShare, this.rareShare) * popularity.table.total;
     return (members, bytes) => {
       let held = 0;
       for (const i of members) held = Math.max(held, entries[i]?.images ?? 0);
