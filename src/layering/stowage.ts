@@ -26,11 +26,12 @@
  * `closurePopularity`) nothing is joined: joining on closure-local counts would group paths by
  * what else is in the image, which is what makes layers unshareable.
  */
-import { compareCodeUnits, forEachBit, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { compareCodeUnits, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { similarityLabels } from './co-occurrence-labels.js';
 import { joinCoOccurring } from './co-occurrence-units.js';
 import { CoOccurrencePopularity, type CoOccurrenceEntry } from './co-occurrence.js';
 import { coverUnits } from './cover-units.js';
-import { ClosurePopularity } from './popularity.js';
+import { populationCounts } from './population-counts.js';
 import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
 
 export interface StowageOptions {
@@ -82,15 +83,22 @@ export interface StowageOptions {
    * ratio, 0.9 from 40 up, measured worse on the desktop mix at 94; docs/layering.md).
    */
   readonly tableCoverRatio?: number;
+  /**
+   * With a `CoOccurrencePopularity`, at the tight budget and below: a class is a label over the
+   * whole table (`co-occurrence-labels.ts`), signatures at this estimated Jaccard similarity or
+   * more with a more-held one sharing its label; 0 keeps equal signatures. Default 0.95.
+   */
+  readonly classJaccardAtTightBudget?: number;
 }
 
 /**
  * Version of what Stowage does with a co-occurrence table, part of the image key with the
  * table's own version (`builder/image-builder.ts`): images layered under older rules rebuild,
  * images without a table keep their keys. 2: cover joins checked against the table's images.
- * 3: the ranking's share of rare images 1/16 from budget 40 up (1/8 before).
+ * 3: the ranking's share of rare images 1/16 from budget 40 up (1/8 before). 4: classes by
+ * labels over the table at the tight budget and below.
  */
-export const CO_OCCURRENCE_RULES_VERSION = 3;
+export const CO_OCCURRENCE_RULES_VERSION = 4;
 
 /**
  * A layering and Stowage's estimate of what it costs. `wasteBytes` are the bytes a node is
@@ -130,6 +138,7 @@ export class StowageLayerer implements Layerer {
   private readonly tightRareShare: number;
   private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
   private readonly tableCoverRatio: number;
+  private readonly classJaccard: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -142,6 +151,7 @@ export class StowageLayerer implements Layerer {
     this.rareShare = options.rareImagesShare ?? 1 / 16;
     this.tightRareShare = options.rareImagesShareAtTightBudget ?? 1 / 8;
     this.tableCoverRatio = options.tableCoverRatio ?? 0.75;
+    this.classJaccard = options.classJaccardAtTightBudget ?? 0.95;
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
   }
 
@@ -220,8 +230,10 @@ export class StowageLayerer implements Layerer {
           ...tableCover,
         })
       : index.paths.map((_, i) => i);
+    const labelled = popularity instanceof CoOccurrencePopularity && limit <= this.tightBudget && this.classJaccard > 0;
+    const labels = labelled ? { labels: similarityLabels(popularity, this.minImages, this.classJaccard) } : {};
     const unitOf = entries
-      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true })
+      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true, ...labels })
       : covered;
     const position = new Array<number>(index.paths.length);
     index.bottomUp.forEach((i, k) => {
@@ -271,25 +283,4 @@ function firstPath(index: ClosureIndex, unit: Unit): string {
 
 function toLayer(index: ClosureIndex, members: readonly number[]): Layer {
   return { paths: members.map((i) => index.paths[i]!).sort(compareCodeUnits) };
-}
-
-/**
- * Popularity as population counts by index, or null when there is none to go by: counts of the
- * closure alone (`ClosurePopularity`). The decision depends on the data, never on the image, so
- * it cannot make two images of the same paths group differently. A count below the
- * closure-local one (how many paths of this closure reach the path) cannot be a population
- * count: that path gets 0 and is never joined.
- */
-function populationCounts(index: ClosureIndex, reach: readonly Uint32Array[], popularity: Popularity): number[] | null {
-  if (popularity instanceof ClosurePopularity || popularity.size === 0) return null;
-  const local = new Array<number>(index.paths.length).fill(0);
-  for (const bits of reach) {
-    forEachBit(bits, (j) => {
-      local[j]! += 1;
-    });
-  }
-  return index.paths.map((path, i) => {
-    const count = popularity.get(path) ?? 0;
-    return count >= local[i]! ? count : 0;
-  });
 }
