@@ -89,6 +89,12 @@ export interface StowageOptions {
    * more with a more-held one sharing its label; 0 keeps equal signatures. Default 0.95.
    */
   readonly classJaccardAtTightBudget?: number;
+  /**
+   * Labels only for names at least this many of the table's images held (others keep equal
+   * signatures): at 0.95 a label then tolerates five images of difference or more, not one or two.
+   * Default 100 (tables of 24 to 28 images gave labels that cost bytes on real Debian closures).
+   */
+  readonly labelMinImages?: number;
 }
 
 /**
@@ -139,6 +145,7 @@ export class StowageLayerer implements Layerer {
   private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
   private readonly tableCoverRatio: number;
   private readonly classJaccard: number;
+  private readonly labelMinImages: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -152,6 +159,7 @@ export class StowageLayerer implements Layerer {
     this.tightRareShare = options.rareImagesShareAtTightBudget ?? 1 / 8;
     this.tableCoverRatio = options.tableCoverRatio ?? 0.75;
     this.classJaccard = options.classJaccardAtTightBudget ?? 0.95;
+    this.labelMinImages = Math.max(this.minImages, options.labelMinImages ?? 100);
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
   }
 
@@ -231,7 +239,7 @@ export class StowageLayerer implements Layerer {
         })
       : index.paths.map((_, i) => i);
     const labelled = popularity instanceof CoOccurrencePopularity && limit <= this.tightBudget && this.classJaccard > 0;
-    const labels = labelled ? { labels: similarityLabels(popularity, this.minImages, this.classJaccard) } : {};
+    const labels = labelled ? { labels: similarityLabels(popularity, this.labelMinImages, this.classJaccard) } : {};
     const unitOf = entries
       ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true, ...labels })
       : covered;

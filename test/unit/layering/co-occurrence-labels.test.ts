@@ -3,13 +3,13 @@ import { jaccard } from '../../../src/layering/co-occurrence.js';
 import { CoOccurrencePopularity, coOccurrenceOf, packageSetPopularity, StowageLayerer, type LayeringGraph } from '../../../src/layering/index.js';
 import { MB, node, pathOf, sortedLayerNames } from './store-fixtures.js';
 
-// `a` and `b` unrelated small paths: 40 past images held both, one held `a` alone, so their
+// `a` and `b` unrelated small paths: 120 past images held both, three held `a` alone, so their
 // signatures are close (estimated Jaccard about 0.98) but not equal; the tools no past image held.
 const set: LayeringGraph = {
   nodes: [node('a', 300_000), node('b', 200_000), node('tool', 5 * MB), node('other', 4 * MB)],
   roots: [],
 };
-const past = [...Array.from({ length: 40 }, () => [pathOf('a'), pathOf('b')]), [pathOf('a')]];
+const past = [...Array.from({ length: 120 }, () => [pathOf('a'), pathOf('b')]), ...Array.from({ length: 3 }, () => [pathOf('a')])];
 const table = coOccurrenceOf(past);
 const withTable = new CoOccurrencePopularity(packageSetPopularity(set), table);
 const image = (...names: string[]): LayeringGraph => ({ nodes: set.nodes.filter((n) => names.some((name) => n.path === pathOf(name))), roots: names.map(pathOf) });
@@ -31,5 +31,12 @@ describe('classes by labels over the table, at the tight budget and below', () =
     expect(sortedLayerNames(stowage.group(image('a', 'b', 'tool'), withTable, 94))).toEqual([['a'], ['b'], ['tool']]);
     const off = new StowageLayerer({ classJaccardAtTightBudget: 0 });
     expect(sortedLayerNames(off.group(image('a', 'b', 'tool'), withTable, 20))).toEqual([['a'], ['b'], ['tool']]);
+  });
+
+  it('labels only names enough images held: a small table keeps equal signatures', () => {
+    const strict = new StowageLayerer({ labelMinImages: 124 });
+    expect(sortedLayerNames(strict.group(image('a', 'b', 'tool'), withTable, 20))).toEqual([['a'], ['b'], ['tool']]);
+    const few = new CoOccurrencePopularity(packageSetPopularity(set), coOccurrenceOf([...Array.from({ length: 40 }, () => [pathOf('a'), pathOf('b')]), [pathOf('a')]]));
+    expect(sortedLayerNames(stowage.group(image('a', 'b', 'tool'), few, 20))).toEqual([['a'], ['b'], ['tool']]);
   });
 });
