@@ -1,9 +1,9 @@
 /**
  * Classes a little looser than equal signatures, computed once over the whole table: each
  * signature's label is the most-held signature (then the smallest key) whose estimated Jaccard
- * similarity with it is at least `minJaccard`, itself when no other is. `sed` (held by 1,096 past
- * images) and the base shell's class (1,068 of them, all with `sed`) rarely have equal 64-position
- * signatures, yet share a label at 0.95. A label is read from the table alone, one per signature,
+ * similarity with it is at least `minJaccard`, itself when no other is. In the bench's table of
+ * seed 1, `libmpfr6` (held by 1,115 past images) and the base shell's class (1,071) have unequal
+ * signatures, yet share a label at 0.95 and so one layer. A label is read from the table alone, one per signature,
  * so a unit's class is still the same in every image whatever else the image holds; and it is
  * never chained (a label points at a signature whose own label may differ, but classes are
  * labels, not chains), so a path close to two others does not tie them together.
