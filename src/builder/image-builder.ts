@@ -253,8 +253,7 @@ export class ImageBuilder {
       compression: image.compression,
       layerer: this.deps.layerer.name,
       popularity: this.options.popularityKey ?? null,
-      // The rules' version only with a table: images layered without one keep their keys.
-      coOccurrence: coOccurrence ? `${coOccurrence.version}/rules-${CO_OCCURRENCE_RULES_VERSION}` : null,
+      coOccurrence: coOccurrenceKeyPart(coOccurrence),
       maxLayers: this.options.maxLayers,
       level: this.options.levels[image.compression],
     });
@@ -266,6 +265,11 @@ export class ImageBuilder {
     const found = await Promise.all(digests.map((digest) => this.deps.blobs.stat(digest)));
     return found.every((info) => info !== null);
   }
+}
+
+/** The table's part of the image key, with the rules' version (null without a table: those images keep their keys). */
+export function coOccurrenceKeyPart(table: VersionedTable | null, rules: number = CO_OCCURRENCE_RULES_VERSION): string | null {
+  return table ? `${table.version}/rules-${rules}` : null;
 }
 
 /**

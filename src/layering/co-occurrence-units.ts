@@ -6,7 +6,8 @@
  * every image whatever else the image holds; an image holding part of a class gets that part.
  * A threshold on similarity instead of equality chains (a path close to two others ties them
  * together only in the images holding it), and greedy joins depend on which units an image
- * offers first: both measured worse (docs/layering.md).
+ * offers first: both measured worse (docs/layering.md). At tight budgets a class is a label
+ * computed once over the whole table instead (`co-occurrence-labels.ts`): still one per signature.
  */
 import type { ClosureIndex } from './closure-index.js';
 import type { CoOccurrenceEntry } from './co-occurrence.js';
@@ -22,6 +23,8 @@ export interface CoOccurrenceOptions {
    * is not (see `CoverOptions.dataApart`).
    */
   readonly dataApart?: boolean;
+  /** Signature key → class label (`co-occurrence-labels.ts`); without it, a class is an equal signature. */
+  readonly labels?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -57,7 +60,8 @@ export function joinCoOccurring(
     if (group.key === undefined || group.bytes >= options.maxUnitBytes) continue;
     // A unit's members, and so whether it is data alone, are intrinsic to its paths: still the
     // same class in every image.
-    const key = options.dataApart && group.data ? `data:${group.key}` : group.key;
+    const label = options.labels?.get(group.key) ?? group.key;
+    const key = options.dataApart && group.data ? `data:${label}` : label;
     const first = classOf.get(key);
     if (first === undefined) classOf.set(key, u);
     else target.set(u, first);

@@ -103,6 +103,11 @@ export class CoOccurrencePopularity extends Map<string, number> {
   lookup(path: string): CoOccurrenceEntry | undefined {
     return this.byName.get(packageName(path));
   }
+
+  /** Every name's entry, in the table's order. */
+  tableEntries(): IterableIterator<CoOccurrenceEntry> {
+    return this.byName.values();
+  }
 }
 
 /**

@@ -26,11 +26,12 @@
  * `closurePopularity`) nothing is joined: joining on closure-local counts would group paths by
  * what else is in the image, which is what makes layers unshareable.
  */
-import { compareCodeUnits, forEachBit, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { compareCodeUnits, indexClosure, reachability, type ClosureIndex } from './closure-index.js';
+import { similarityLabels } from './co-occurrence-labels.js';
 import { joinCoOccurring } from './co-occurrence-units.js';
 import { CoOccurrencePopularity, type CoOccurrenceEntry } from './co-occurrence.js';
 import { coverUnits } from './cover-units.js';
-import { ClosurePopularity } from './popularity.js';
+import { populationCounts } from './population-counts.js';
 import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
 
 export interface StowageOptions {
@@ -58,9 +59,15 @@ export interface StowageOptions {
   /**
    * With a `CoOccurrencePopularity`, own layers go to units by bytes × (c + 1) / (c + 1 + k), c
    * the images of the table holding the unit's most common path and k this share of the table's
-   * images. Default 1/8.
+   * images, from twice `tightBudget` up. Default 1/16.
    */
   readonly rareImagesShare?: number;
+  /**
+   * `rareImagesShare` at the tight budget and below (following log(budget) up to twice it, as the
+   * cover ratio does). Default 1/8: 1/16 there is better on two trace families and worse on the
+   * third (docs/layering.md, "Issue 16, fifth round").
+   */
+  readonly rareImagesShareAtTightBudget?: number;
   /**
    * With a `CoOccurrencePopularity`: a path without references (arch-independent data such as
    * `binutils-common` or `fonts-dejavu-core`) of at least this many bytes joins no coverer
@@ -76,14 +83,28 @@ export interface StowageOptions {
    * ratio, 0.9 from 40 up, measured worse on the desktop mix at 94; docs/layering.md).
    */
   readonly tableCoverRatio?: number;
+  /**
+   * With a `CoOccurrencePopularity`, at the tight budget and below: a class is a label over the
+   * whole table (`co-occurrence-labels.ts`), signatures at this estimated Jaccard similarity or
+   * more with a more-held one sharing its label; 0 keeps equal signatures. Default 0.95.
+   */
+  readonly classJaccardAtTightBudget?: number;
+  /**
+   * Labels only for names at least this many of the table's images held (others keep equal
+   * signatures): at 0.95 a label then tolerates five images of difference or more, not one or two.
+   * Default 100 (tables of 24 to 28 images gave labels that cost bytes on real Debian closures).
+   */
+  readonly labelMinImages?: number;
 }
 
 /**
  * Version of what Stowage does with a co-occurrence table, part of the image key with the
  * table's own version (`builder/image-builder.ts`): images layered under older rules rebuild,
  * images without a table keep their keys. 2: cover joins checked against the table's images.
+ * 3: the ranking's share of rare images 1/16 from budget 40 up (1/8 before). 4: classes by
+ * labels over the table at the tight budget and below.
  */
-export const CO_OCCURRENCE_RULES_VERSION = 2;
+export const CO_OCCURRENCE_RULES_VERSION = 4;
 
 /**
  * A layering and Stowage's estimate of what it costs. `wasteBytes` are the bytes a node is
@@ -120,8 +141,11 @@ export class StowageLayerer implements Layerer {
   private readonly tightRatio: number;
   private readonly minImages: number;
   private readonly rareShare: number;
+  private readonly tightRareShare: number;
   private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
   private readonly tableCoverRatio: number;
+  private readonly classJaccard: number;
+  private readonly labelMinImages: number;
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -131,8 +155,11 @@ export class StowageLayerer implements Layerer {
     this.tightBudget = options.tightBudget ?? 20;
     this.tightRatio = options.minCoverRatioAtTightBudget ?? 0.75;
     this.minImages = options.minImages ?? 10;
-    this.rareShare = options.rareImagesShare ?? 1 / 8;
+    this.rareShare = options.rareImagesShare ?? 1 / 16;
+    this.tightRareShare = options.rareImagesShareAtTightBudget ?? 1 / 8;
     this.tableCoverRatio = options.tableCoverRatio ?? 0.75;
+    this.classJaccard = options.classJaccardAtTightBudget ?? 0.95;
+    this.labelMinImages = Math.max(this.minImages, options.labelMinImages ?? 100);
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
   }
 
@@ -143,11 +170,15 @@ export class StowageLayerer implements Layerer {
    * pulls about 0.9% fewer bytes than 1/1.2, while at 50 the looser ratio costs 0.3%.
    */
   private coverRatio(limit: number, withTable: boolean): number {
-    const ratio = withTable ? this.tableRatio : this.minCoverRatio;
-    if (limit >= 2 * this.tightBudget) return ratio;
-    if (limit <= this.tightBudget) return this.tightRatio;
+    return this.byBudget(limit, this.tightRatio, withTable ? this.tableRatio : this.minCoverRatio);
+  }
+
+  /** `tight` at the tight budget and below, `loose` from twice it up, following log(budget) in between. */
+  private byBudget(limit: number, tight: number, loose: number): number {
+    if (limit >= 2 * this.tightBudget) return loose;
+    if (limit <= this.tightBudget) return tight;
     const t = Math.log(limit / this.tightBudget) / Math.log(2);
-    return this.tightRatio + t * (ratio - this.tightRatio);
+    return tight + t * (loose - tight);
   }
 
   group(graph: LayeringGraph, popularity: Popularity, budget: number): Layer[] {
@@ -207,8 +238,10 @@ export class StowageLayerer implements Layerer {
           ...tableCover,
         })
       : index.paths.map((_, i) => i);
+    const labelled = popularity instanceof CoOccurrencePopularity && limit <= this.tightBudget && this.classJaccard > 0;
+    const labels = labelled ? { labels: similarityLabels(popularity, this.labelMinImages, this.classJaccard) } : {};
     const unitOf = entries
-      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true })
+      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true, ...labels })
       : covered;
     const position = new Array<number>(index.paths.length);
     index.bottomUp.forEach((i, k) => {
@@ -220,7 +253,7 @@ export class StowageLayerer implements Layerer {
       if (list) list.push(i);
       else byUnit.set(unit, [i]);
     });
-    const rank = this.ranking(entries, popularity);
+    const rank = this.ranking(entries, popularity, limit);
     return [...byUnit.values()].map((members) => {
       const bytes = members.reduce((sum, i) => sum + index.sizes[i]!, 0);
       return { members, bytes, rank: rank(members, bytes), depth: Math.min(...members.map((i) => position[i]!)) };
@@ -232,14 +265,18 @@ export class StowageLayerer implements Layerer {
    * that already holds it, so the layers go to the units a node most likely holds: bytes alone
    * without co-occurrence data; with it, bytes weighted by how many past images held the unit. A
    * unit few images held (image-specific paths) costs little in the top layer, since few nodes
-   * hold it already. Measured on seeds 1 and 2: about 1% fewer bytes at 20, 0.2% at 94.
+   * hold it already. Measured on seeds 1 and 2: about 1% fewer bytes at 20, 0.2% at 94. The share
+   * is smaller from budget 40 up (1/16 against 1/8): fewer bytes at 50 and 94 on 27 of the 30 traces
+   * of three families measured (the other three 0.004 points more at most), while at 20 it helps two
+   * families and hurts one.
    */
   private ranking(
     entries: readonly (CoOccurrenceEntry | undefined)[] | null,
     popularity: Popularity,
+    limit: number,
   ): (members: readonly number[], bytes: number) => number {
     if (!entries || !(popularity instanceof CoOccurrencePopularity)) return (_, bytes) => bytes;
-    const k = this.rareShare * popularity.table.total;
+    const k = this.byBudget(limit, this.tightRareShare, this.rareShare) * popularity.table.total;
     return (members, bytes) => {
       let held = 0;
       for (const i of members) held = Math.max(held, entries[i]?.images ?? 0);
@@ -254,25 +291,4 @@ function firstPath(index: ClosureIndex, unit: Unit): string {
 
 function toLayer(index: ClosureIndex, members: readonly number[]): Layer {
   return { paths: members.map((i) => index.paths[i]!).sort(compareCodeUnits) };
-}
-
-/**
- * Popularity as population counts by index, or null when there is none to go by: counts of the
- * closure alone (`ClosurePopularity`). The decision depends on the data, never on the image, so
- * it cannot make two images of the same paths group differently. A count below the
- * closure-local one (how many paths of this closure reach the path) cannot be a population
- * count: that path gets 0 and is never joined.
- */
-function populationCounts(index: ClosureIndex, reach: readonly Uint32Array[], popularity: Popularity): number[] | null {
-  if (popularity instanceof ClosurePopularity || popularity.size === 0) return null;
-  const local = new Array<number>(index.paths.length).fill(0);
-  for (const bits of reach) {
-    forEachBit(bits, (j) => {
-      local[j]! += 1;
-    });
-  }
-  return index.paths.map((path, i) => {
-    const count = popularity.get(path) ?? 0;
-    return count >= local[i]! ? count : 0;
-  });
 }
