@@ -283,11 +283,8 @@ function chooseManifest(built: BuiltImage, accept: string | string[] | undefined
 /** RFC 9110 If-None-Match: one of the listed entity tags (weak or strong), or `*`: the resource exists. */
 function etagMatches(request: FastifyRequest, digest: string): boolean {
   const header = request.headers['if-none-match'];
-  if (typeof header !== 'string') return false;
-  return header.split(',').some((tag) => {
-    const trimmed = tag.trim();
-    return trimmed === '*' || trimmed.replace(/^W\//, '') === `"${digest}"`;
-  });
+  const matches = (tag: string): boolean => tag === '*' || tag.replace(/^W\//, '') === `"${digest}"`;
+  return typeof header === 'string' && header.split(',').some((tag) => matches(tag.trim()));
 }
 
 function declaredMediaType(body: Buffer): string {
