@@ -120,3 +120,14 @@ export function parseImageName(name: string, revision: string, options: ImageNam
 export function requestFor(image: ParsedImageName, system: string): ImageRequest {
   return { ...image.request, system };
 }
+
+/**
+ * The names the access rules are asked about for a package-list image besides the spelling a
+ * request used: its canonical name (`extra/tool` for `tool/extra`, `tool/extra/tool`) and its
+ * package list without options (`extra/tool` for `gzip/extra/tool` or `amd64/extra/tool`, the
+ * universe prefix kept). One image has many spellings; a rule naming it must hold for all.
+ */
+export function imageSpellings(image: ParsedImageName): string[] {
+  const packages = [...(image.universe !== null ? [image.universe] : []), ...image.components].join('/');
+  return [...new Set([image.canonicalName, packages])];
+}

@@ -1,20 +1,9 @@
 import type { FastifyRequest } from 'fastify';
-import { parseImageName, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
+import { imageSpellings, parseImageName, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import { policyOf } from './access-control.js';
 import { RegistryError } from './registry-error.js';
 import type { RegistryDeps } from './registry-deps.js';
-
-/**
- * The names the access rules are asked about for a package-list image besides the spelling a
- * request used: its canonical name (`extra/tool` for `tool/extra`, `tool/extra/tool`) and its
- * package list without options (`extra/tool` for `gzip/extra/tool` or `amd64/extra/tool`, the
- * universe prefix kept). One image has many spellings; a rule naming it must hold for all.
- */
-export function imageSpellings(image: ParsedImageName): string[] {
-  const packages = [...(image.universe !== null ? [image.universe] : []), ...image.components].join('/');
-  return [...new Set([image.canonicalName, packages])];
-}
 
 /**
  * Refuses a pull of a package-list name that another spelling of the same image makes private:

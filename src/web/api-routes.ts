@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { describeImage } from './image-explorer.js';
 import { searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
+import { imageSpellings } from '../image-name/image-name.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
-import { imageSpellings } from '../registry/image-spellings.js';
 
 const MAX_SEARCH_RESULTS = 100;
 const MAX_SIZE_NAMES = 50;

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildStatus } from '../builder/build-tracker.js';
-import type { ParsedImageName } from '../image-name/image-name.js';
+import { imageSpellings, type ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
 import { BuildQueueFullError } from '../builder/errors.js';
 import { EventStream } from './sse.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { imageFromRequest, type WebDeps } from './web-deps.js';
-import { imageSpellings } from '../registry/image-spellings.js';
 
 /**
  * Starting a build from the UI and following it live:
