@@ -1,3 +1,4 @@
+import { AdmissionQueue } from '../cache/admission-queue.js';
 import { BuildQueueFullError } from './errors.js';
 
 /**
@@ -5,39 +6,24 @@ import { BuildQueueFullError } from './errors.js';
  * refused at once (429 with Retry-After) rather than queued for minutes behind the others.
  */
 export class BuildQueue {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly queue: AdmissionQueue;
 
-  constructor(
-    private readonly concurrency: number,
-    private readonly maxQueued: number,
-  ) {}
+  constructor(concurrency: number, maxQueued: number) {
+    this.queue = new AdmissionQueue(concurrency, maxQueued);
+  }
 
   /** Builds running and waiting, for status pages and metrics. */
   get stats(): { running: number; queued: number } {
-    return { running: this.running, queued: this.waiting.length };
+    return this.queue.stats;
   }
 
   /** Whether a build started now would be refused (every slot busy, the waiting list full). */
   get full(): boolean {
-    return this.running >= this.concurrency && this.waiting.length >= this.maxQueued;
+    return this.queue.full;
   }
 
   /** @throws BuildQueueFullError when the queue is full. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.maxQueued) throw new BuildQueueFullError(30);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running += 1;
-    }
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      // Hand the slot straight to the next waiter, so `running` never dips below the limit.
-      if (next) next();
-      else this.running -= 1;
-    }
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.queue.run(fn, () => new BuildQueueFullError(30));
   }
 }

@@ -23,6 +23,23 @@ async function htpasswdOf(users: readonly string[]): Promise<string> {
 const alice = basicAuth('alice', 'pw-alice');
 const bob = basicAuth('bob', 'pw-bob');
 
+/** A registry for the describe block it is called in: pushes under `team/`, alice signs in. */
+function teamRegistry(): { readonly url: string } {
+  let registry: RunningRegistry | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
+  });
+  afterAll(async () => {
+    await registry?.close();
+  });
+  return {
+    get url(): string {
+      if (registry === undefined) throw new Error('the registry has not started');
+      return registry.url;
+    },
+  };
+}
+
 /**
  * A rule makes every image holding `extra` private to alice (anonymous pulls off). The catalog
  * and the UI's image list leave those names out for bob; the explorer of an image bob may pull
@@ -103,17 +120,11 @@ describe('HEAD of a listing answers as its GET', () => {
  * finish it with the sha256; a monolithic upload with a sha512 is refused the same way.
  */
 describe('uploads named by a sha512 digest', () => {
-  let registry: RunningRegistry;
-  beforeAll(async () => {
-    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
-  });
-  afterAll(async () => {
-    await registry?.close();
-  });
+  const team = teamRegistry();
   const bytes = Buffer.from('hello, sha512');
   const sha512 = `sha512:${createHash('sha512').update(bytes).digest('hex')}`;
   const request = (method: string, path: string, body?: Buffer, headers: Record<string, string> = {}) =>
-    fetch(`${registry.url}${path}`, { method, headers: { authorization: alice, 'content-type': 'application/octet-stream', ...headers }, ...(body ? { body } : {}) });
+    fetch(`${team.url}${path}`, { method, headers: { authorization: alice, 'content-type': 'application/octet-stream', ...headers }, ...(body ? { body } : {}) });
   const errorOf = async (response: Response) => ((await response.json()) as { errors: Array<{ code: string; message: string }> }).errors[0];
 
   it('refuses to finish a chunked upload with it, and keeps the upload for its sha256', async () => {
@@ -149,23 +160,17 @@ describe('uploads named by a sha512 digest', () => {
  * answer 500 for every user of the repository.
  */
 describe('odd fields of pushed manifests do not break the repository page', () => {
-  let registry: RunningRegistry;
-  beforeAll(async () => {
-    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
-  });
-  afterAll(async () => {
-    await registry?.close();
-  });
+  const team = teamRegistry();
   const put = async (tag: string, manifest: object, mediaType: string): Promise<string> => {
     const body = Buffer.from(JSON.stringify(manifest));
-    const response = await fetch(`${registry.url}/v2/team/app/manifests/${tag}`, { method: 'PUT', headers: { authorization: alice, 'content-type': mediaType }, body });
+    const response = await fetch(`${team.url}/v2/team/app/manifests/${tag}`, { method: 'PUT', headers: { authorization: alice, 'content-type': mediaType }, body });
     expect(response.status).toBe(201);
     return sha256Digest(body);
   };
 
   it('shows every tag, with what can be read of it', async () => {
     const { blobs: [config, layer] } = smallImage({ configBytes: 10, layerBytes: 10 });
-    await pushSmallImage(registry.url, 'team/app', 'v1', { authorization: alice, configBytes: 10, layerBytes: 10 });
+    await pushSmallImage(team.url, 'team/app', 'v1', { authorization: alice, configBytes: 10, layerBytes: 10 });
     const image = {
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
@@ -177,7 +182,7 @@ describe('odd fields of pushed manifests do not break the repository page', () =
     await put('nested', { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_INDEX, digest: oddIndex, size: 1 }] }, OCI_INDEX);
 
     for (const path of ['/api/v1/repositories/team/app', '/api/v1/images/team/app']) {
-      const response = await fetch(`${registry.url}${path}`, { headers: { authorization: alice } });
+      const response = await fetch(`${team.url}${path}`, { headers: { authorization: alice } });
       expect(response.status).toBe(200);
       const view = (await response.json()) as { tags: Array<{ tag: string; kind: string; layers: number | null; size: number }> };
       const byTag = Object.fromEntries(view.tags.map((tag) => [tag.tag, tag]));
@@ -191,23 +196,17 @@ describe('odd fields of pushed manifests do not break the repository page', () =
 
 /** A chunk longer than its Content-Range was refused as one that "ended after 3 of 2 bytes". */
 describe('a chunk longer than its Content-Range', () => {
-  let registry: RunningRegistry;
-  beforeAll(async () => {
-    registry = await startRegistry({ push: { namespaces: ['team'] }, auth: { htpasswdFile: await htpasswdOf(['alice']) } }, { source: await FakePackageSource.create() });
-  });
-  afterAll(async () => {
-    await registry?.close();
-  });
+  const team = teamRegistry();
 
   it('is refused saying it is longer, and leaves the upload as it was', async () => {
     const headers = { authorization: alice, 'content-type': 'application/octet-stream' };
-    const location = String((await fetch(`${registry.url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers })).headers.get('location'));
-    const refused = await fetch(`${registry.url}${location}`, { method: 'PATCH', headers: { ...headers, 'content-range': '0-1' }, body: Buffer.from('abc') });
+    const location = String((await fetch(`${team.url}/v2/team/app/blobs/uploads/`, { method: 'POST', headers })).headers.get('location'));
+    const refused = await fetch(`${team.url}${location}`, { method: 'PATCH', headers: { ...headers, 'content-range': '0-1' }, body: Buffer.from('abc') });
     expect(refused.status).toBe(400);
     const error = ((await refused.json()) as { errors: Array<{ code: string; message: string; detail: unknown }> }).errors[0];
     expect(error).toMatchObject({ code: 'BLOB_UPLOAD_INVALID', detail: { expected: 2, received: 3 } });
     expect(error?.message).toBe('the body held 3 bytes, more than the 2 declared');
-    expect((await fetch(`${registry.url}${location}`, { headers })).headers.get('range')).toBe('0-0');
+    expect((await fetch(`${team.url}${location}`, { headers })).headers.get('range')).toBe('0-0');
   });
 });
 

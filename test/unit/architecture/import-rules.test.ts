@@ -18,7 +18,8 @@ const graph = readSourceGraph(srcDir);
 /** Which modules each module may import (besides itself). Keep in step with the doc's table. */
 const ALLOWED: Record<string, readonly string[]> = {
   oci: [],
-  // The bounded LRU every in-process cache is made of (stores, sources, builder, push rules).
+  // The bounded LRU every in-process cache is made of (stores, sources, builder, push rules),
+  // and the admission queue bounding builds and package-set evaluations.
   cache: [],
   layering: [],
   log: [],
