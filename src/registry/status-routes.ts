@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildTracker } from '../builder/build-tracker.js';
-import { parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
+import { imageSpellings, parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from './registry-error.js';
-import { imageSpellings } from '../image-name/image-name.js';
 import type { RoutePermissions } from './route-permission.js';
 
 export interface StatusDeps {
