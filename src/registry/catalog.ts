@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { policyOf } from './access-control.js';
 import { RegistryError } from './registry-error.js';
-import { refusedSpelling } from './image-spellings.js';
+import { mayPullEverySpelling } from './image-spellings.js';
 import type { RegistryDeps } from './registry-deps.js';
 
 /** The most names one catalog page holds, whatever `n` asks: a page is always bounded. */
@@ -27,7 +27,7 @@ export async function serveCatalog(deps: RegistryDeps, request: FastifyRequest, 
   // One more than the page asks, to know whether there is a next page.
   const pushed = await readableNames((after, limit) => deps.repositories.names(after, limit), last, n + 1, readable);
   // A built image is listed only when every spelling of it is readable (image-spellings.ts).
-  const built = builtNames(await deps.images.all()).filter((name) => (last === undefined || name > last) && readable(name) && refusedSpelling(policy, deps.imageNames, request.caller, name) === null);
+  const built = builtNames(await deps.images.all()).filter((name) => (last === undefined || name > last) && mayPullEverySpelling(policy, deps.imageNames, request.caller, name));
   const merged = [...new Set([...pushed, ...built])].sort();
   const repositories = merged.slice(0, n);
   if (merged.length > n) {

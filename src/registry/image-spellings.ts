@@ -18,6 +18,11 @@ export async function assertSpellingsReadable(deps: RegistryDeps, request: Fasti
   throw new RegistryError('DENIED', `${request.caller ?? 'anonymous callers'} may not pull ${name}: it is the image ${refused}, which the access rules refuse (auth.access)`, { repository: name, image: refused, action: 'pull' });
 }
 
+/** Whether the caller may pull `name` and every other spelling of its image: what lists show of built images. */
+export function mayPullEverySpelling(policy: AccessPolicy, imageNames: ImageNameOptions, caller: string | null, name: string): boolean {
+  return policy.allows(caller, name, 'pull') && refusedSpelling(policy, imageNames, caller, name) === null;
+}
+
 /** The first other spelling of `name`'s image the caller may not pull, or null. */
 export function refusedSpelling(policy: AccessPolicy, imageNames: ImageNameOptions, caller: string | null, name: string): string | null {
   if (!policy.hasRules) return null;

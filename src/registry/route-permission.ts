@@ -3,8 +3,8 @@ import type { AccessPolicy } from '../auth/access-policy.js';
 import type { AccessDecider, RefusalKind } from './access-decision.js';
 import { readableNames } from './catalog.js';
 import { RegistryError } from './registry-error.js';
-import { refusedSpelling } from './image-spellings.js';
-import type { ImageNameOptions } from '../image-name/image-name.js';
+import { mayPullEverySpelling } from './image-spellings.js';
+import { imageSpellings, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
 
 /** What the web UI may offer a caller, decided as the registry's own routes decide it. */
 export interface RoutePermissions {
@@ -22,6 +22,8 @@ export interface RoutePermissions {
   mayPull(request: FastifyRequest, name: string): boolean;
   /** @throws RegistryError DENIED (as the name's `/v2/` routes refuse) when the caller may not pull `name`. */
   assertMayPull(request: FastifyRequest, name: string): void;
+  /** @throws RegistryError DENIED when the caller may not pull the built image under one of its spellings (image-spellings.ts). */
+  assertMayPullImage(request: FastifyRequest, image: ParsedImageName): void;
   /** Up to `limit` names after `last` from `names` (ascending) the caller may pull: a page of a filtered list, as the catalog pages. */
   pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
@@ -42,6 +44,9 @@ const denied = (reason: string, signIn = true): Permission => ({ allowed: false,
  * wording of a refusal is theirs.
  */
 export function routePermissions(decide: AccessDecider, policy: AccessPolicy, deletesEnabled: boolean, imageNames: ImageNameOptions): RoutePermissions {
+  const assertMayPull = (request: FastifyRequest, name: string): void => {
+    if (!policy.allows(request.caller, name, 'pull')) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
+  };
   return {
     async mayDelete(request, name) {
       if (!deletesEnabled) return denied('deleting is turned off on this registry (push.deletes)', false);
@@ -59,10 +64,11 @@ export function routePermissions(decide: AccessDecider, policy: AccessPolicy, de
       }
     },
     mayPull(request, name) {
-      return policy.allows(request.caller, name, 'pull') && refusedSpelling(policy, imageNames, request.caller, name) === null;
+      return mayPullEverySpelling(policy, imageNames, request.caller, name);
     },
-    assertMayPull(request, name) {
-      if (!policy.allows(request.caller, name, 'pull')) throw new RegistryError('DENIED', `you may not pull ${name} (auth.access)`, { repository: name, action: 'pull' });
+    assertMayPull,
+    assertMayPullImage(request, image) {
+      for (const spelling of imageSpellings(image)) assertMayPull(request, spelling);
     },
     pullableNames(request, names, last, limit) {
       return readableNames(names, last, limit, (name) => policy.allows(request.caller, name, 'pull'));

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildTracker } from '../builder/build-tracker.js';
-import { imageSpellings, parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
+import { parseImageName, type ImageNameOptions } from '../image-name/image-name.js';
 import { isValidTag } from '../oci/reference.js';
 import { RegistryError } from './registry-error.js';
 import type { RoutePermissions } from './route-permission.js';
@@ -9,7 +9,7 @@ export interface StatusDeps {
   readonly tracker: BuildTracker;
   readonly imageNames: ImageNameOptions;
   /** The access rules' pull decision (auth.access), as the UI's lists ask it. */
-  readonly permissions: Pick<RoutePermissions, 'mayPull' | 'assertMayPull'>;
+  readonly permissions: Pick<RoutePermissions, 'mayPull' | 'assertMayPullImage'>;
 }
 
 /**
@@ -25,7 +25,7 @@ export function registerStatusRoutes(app: FastifyInstance, deps: StatusDeps): vo
     const tag = request.query.tag ?? 'latest';
     if (!isValidTag(tag)) throw new RegistryError('TAG_INVALID', `"${tag}" is not a valid tag`);
     const image = parseImageName(request.params['*'], tag, deps.imageNames);
-    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
+    deps.permissions.assertMayPullImage(request, image);
     const builds = deps.tracker.get(image.canonicalName, tag);
     if (builds.length === 0) {
       throw new RegistryError('NAME_UNKNOWN', `no build of ${image.canonicalName}:${tag} is known to this replica`, { name: image.canonicalName, tag });

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { describeImage } from './image-explorer.js';
 import { searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
-import { imageSpellings } from '../image-name/image-name.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
 
@@ -63,8 +62,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     const pushed = await pushedRepositoryAnswer(deps, request, request.params['*']);
     if (pushed !== null) return pushed;
     const image = imageFromRequest(request, deps.imageNames);
-    // Every spelling of the image, as its /v2/ routes ask (registry/image-spellings.ts).
-    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
+    deps.permissions.assertMayPullImage(request, image);
     const visible = (other: string): boolean => deps.permissions.mayPull(request, repositoryOf(other));
     return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, visible, requestSignal(reply))) };
   });

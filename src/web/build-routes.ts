@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildStatus } from '../builder/build-tracker.js';
-import { imageSpellings, type ParsedImageName } from '../image-name/image-name.js';
+import type { ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
 import { BuildQueueFullError } from '../builder/errors.js';
@@ -41,7 +41,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
       throw new RegistryError('DENIED', `${name} is a pushed repository: it is served as pushed, not built`);
     }
     const image = imageFromRequest(request, deps.imageNames);
-    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
+    deps.permissions.assertMayPullImage(request, image);
     const links = urlsOf(image);
     const running = deps.builder.pending(image) !== undefined;
     if (!running && (await deps.builder.find(image)).length > 0) {
@@ -61,7 +61,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     const name = request.params['*'];
     deps.permissions.assertMayPull(request, name);
     const image = imageFromRequest(request, deps.imageNames);
-    for (const spelling of imageSpellings(image)) deps.permissions.assertMayPull(request, spelling);
+    deps.permissions.assertMayPullImage(request, image);
     reply.hijack();
     const stream = new EventStream(reply.raw);
     open.add(stream);

@@ -46,6 +46,8 @@ export interface WebPermissions {
   mayPull(request: FastifyRequest, name: string): boolean;
   /** @throws RegistryError DENIED when the caller may not pull `name` (the registry's own words). */
   assertMayPull(request: FastifyRequest, name: string): void;
+  /** @throws RegistryError DENIED when the caller may not pull the built image under one of its spellings. */
+  assertMayPullImage(request: FastifyRequest, image: ParsedImageName): void;
   /** Up to `limit` names after `last` from `names` (ascending) that the caller may pull. */
   pullableNames(request: FastifyRequest, names: (after: string | undefined, limit: number) => Promise<string[]>, last: string | undefined, limit: number): Promise<string[]>;
 }
