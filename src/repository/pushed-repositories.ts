@@ -207,19 +207,18 @@ export class PushedRepositories {
   private async taggedRecord(name: string, tag: string): Promise<ManifestRecord | null> {
     const hintKey = `${name}\0${tag}`;
     const hint = this.tagHints.get(hintKey);
+    let digest: string | null;
     if (hint !== undefined) {
       const [reads, member] = await Promise.all([readMany(this.metadata, [Keys.tag(name, tag), Keys.info(name, hint)]), this.metadata.isMember(Keys.manifests(name), hint)]);
-      const digest = reads[0] ?? null;
+      digest = reads[0] ?? null;
       if (digest === hint) return { digest, member, info: parseInfo(reads[1] ?? null) };
-      if (digest === null) {
-        this.tagHints.delete(hintKey);
-        return null;
-      }
-      this.tagHints.set(hintKey, digest);
-      return this.manifestRecord(name, digest);
+    } else {
+      digest = await this.metadata.get(Keys.tag(name, tag));
     }
-    const digest = await this.metadata.get(Keys.tag(name, tag));
-    if (digest === null) return null;
+    if (digest === null) {
+      this.tagHints.delete(hintKey);
+      return null;
+    }
     this.tagHints.set(hintKey, digest);
     return this.manifestRecord(name, digest);
   }
