@@ -4,7 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance, RouteOptions } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log/logger.js';
 import { createLogger } from './log/logger.js';
-import type { BlobStore, LockManager, MetadataStore } from './storage/types.js';
+import type { BlobStore, CacheCoherence, LockManager, MetadataStore } from './storage/types.js';
 import type { PackageSource } from './sources/types.js';
 import type { Layerer } from './layering/types.js';
 import { CachedBlobReads } from './storage/cached-blob-reads.js';
@@ -43,6 +43,8 @@ export interface AppDeps extends SourceDeps {
   readonly blobs?: BlobStore;
   readonly metadata?: MetadataStore;
   readonly locks?: LockManager;
+  /** With `metadata`: how this process hears of others' changes (default: it remembers nothing). */
+  readonly coherence?: CacheCoherence;
   readonly layerer?: Layerer;
   /** Epoch ms for the co-occurrence table's period, the htpasswd file's re-checks and the TTL of verified pulls (tests move it). */
   readonly now?: () => number;
@@ -155,7 +157,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   if (config.metrics.enabled) registerMetrics(server, metrics, deps.metricsText);
   // Manifests and configs are served from memory once read (bounded; bytes never change by digest).
   const servedBlobs = new CachedBlobReads(blobs);
-  const repositories = new PushedRepositories(metadata, servedBlobs);
+  const repositories = new PushedRepositories(metadata, servedBlobs, Date.now, storage.coherence);
   // In the background; the catalog waits for it (and retries it) if it has not finished.
   const backfill = repositories.listing.ensure().then(
     (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),

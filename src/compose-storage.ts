@@ -9,12 +9,14 @@ import { FsBlobStore, fsBlobRelativePath } from './storage/fs-blob-store.js';
 import { FsMetadataStore } from './storage/fs-metadata-store.js';
 import { MemoryLockManager } from './storage/memory-lock-manager.js';
 import { RedisConnection } from './storage/redis-client.js';
+import { RedisCacheCoherence } from './storage/redis-cache-coherence.js';
+import { LocalCacheCoherence, NoCacheCoherence } from './storage/local-cache-coherence.js';
 import { RedisLockManager } from './storage/redis-lock-manager.js';
 import { RedisMetadataStore } from './storage/redis-metadata-store.js';
 import { S3BlobStore } from './storage/s3-blob-store.js';
 import { createS3Client } from './storage/s3-client.js';
 import { DEFAULT_S3_RETRY } from './storage/s3-retry.js';
-import type { BlobStore, LockManager, MetadataStore } from './storage/types.js';
+import type { BlobStore, CacheCoherence, LockManager, MetadataStore } from './storage/types.js';
 
 /** Part of the composition root: the storage backends the config names. */
 export interface Storage {
@@ -23,6 +25,8 @@ export interface Storage {
   readonly locks: LockManager;
   /** Expiry of build locks: distributed locks are renewed while held, so theirs is short. */
   readonly lockTtlMs: number;
+  /** How processes sharing the metadata keep what they remember of it right. */
+  readonly coherence: CacheCoherence;
   readonly readiness: ReadinessCheck[];
   /** Close connections (Redis, S3 sockets) at shutdown. */
   close(): Promise<void>;
@@ -66,6 +70,8 @@ export async function createStorage(config: Config, dataDir: string, deps: AppDe
   let metadata = deps.metadata;
   let locks = deps.locks;
   let lockTtlMs = config.builds.timeoutMs + 60_000;
+  // Metadata given from outside may be changed by others unseen: then nothing is remembered.
+  let coherence = deps.coherence ?? (deps.metadata ? new NoCacheCoherence() : undefined);
   if (config.metadata.backend === 'redis' && (!metadata || !locks)) {
     const redis = config.metadata.redis;
     const password = redis.passwordFile ? (await readFile(redis.passwordFile, 'utf8')).trim() : undefined;
@@ -76,6 +82,11 @@ export async function createStorage(config: Config, dataDir: string, deps: AppDe
     readiness.push({ name: 'redis', check: () => connection.ping() });
     metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix));
     locks ??= new RedisLockManager(connection, { keyPrefix: redis.keyPrefix, logger: log });
+    if (!coherence) {
+      const shared = new RedisCacheCoherence({ publisher: connection.client, subscriber: connection.subscriberConnection(), channel: `${redis.keyPrefix}coherence`, logger: log });
+      closers.unshift(() => shared.close());
+      coherence = shared;
+    }
     lockTtlMs = redis.lockTtlMs;
     if (config.storage.backend === 'fs' && !deps.blobs) {
       log.warn('metadata is shared in redis but blobs are on local disk: run one replica, or store blobs in s3');
@@ -86,6 +97,8 @@ export async function createStorage(config: Config, dataDir: string, deps: AppDe
     metadata: metadata ?? (await fsMetadata(resolve(dataDir, 'metadata'), log)),
     locks: locks ?? new MemoryLockManager(),
     lockTtlMs,
+    // The fs metadata store has one serving process: changes are all made here.
+    coherence: coherence ?? new LocalCacheCoherence(),
     readiness,
     async close() {
       await Promise.allSettled(closers.map((close) => close()));

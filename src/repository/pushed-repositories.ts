@@ -1,4 +1,5 @@
-import type { BlobStore, MetadataStore } from '../storage/types.js';
+import type { BlobStore, CacheCoherence, MetadataStore } from '../storage/types.js';
+import { CoherentCache } from '../storage/coherent-cache.js';
 import { putBlob, readBlob } from '../storage/blob-io.js';
 import { isValidDigest, sha256Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest-validation.js';
@@ -36,6 +37,8 @@ const Keys = PushedRepositoryKeys;
 
 /** Tags whose last digest is remembered, per process (a tag and a digest: about 200 bytes). */
 const TAG_HINTS = 10_000;
+/** Manifest records remembered per process (a descriptor of a few hundred bytes each). */
+const REMEMBERED_MANIFESTS = 10_000;
 
 export class PushedRepositories {
   /** Lists repositories pushed before the `repositories` set existed (see listing-backfill.ts). */
@@ -46,14 +49,23 @@ export class PushedRepositories {
    * and the answer is used only when the tag read, taken first, names the same digest.
    */
   private readonly tagHints = new LruMap<string, string>(TAG_HINTS);
+  /**
+   * Which digests are manifests of which repository, with their records: a pull by digest is
+   * then answered without a round trip to Redis. Only members are remembered, and every change
+   * to a record (push, delete) is invalidated in every replica before its request returns.
+   */
+  private readonly remembered: CoherentCache<ManifestRecord> | null;
 
   constructor(
     private readonly metadata: MetadataStore,
     private readonly blobs: BlobStore,
     /** Milliseconds since the epoch, for push times; injected by tests. */
     private readonly clock: () => number = Date.now,
+    /** How replicas keep remembered records right; without it nothing is remembered. */
+    coherence?: CacheCoherence,
   ) {
     this.listing = new RepositoryListingBackfill(metadata);
+    this.remembered = coherence ? new CoherentCache(coherence, REMEMBERED_MANIFESTS) : null;
   }
 
   /** True once anything has been pushed to `name`: it is then served from storage, not built. */
@@ -122,6 +134,8 @@ export class PushedRepositories {
       await this.metadata.addToSet(Keys.tags(name), reference);
     }
     await this.markPushed(name);
+    // Pushed again: the record (push time, media type) of the same bytes may differ.
+    await this.remembered?.invalidate(recordKey(name, digest));
     return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
   }
 
@@ -156,6 +170,7 @@ export class PushedRepositories {
     await this.metadata.removeFromSet(Keys.manifests(name), reference);
     // Nothing may name the digest any more, so garbage collection can free the blob.
     await this.metadata.delete(Keys.info(name, reference));
+    await this.remembered?.invalidate(recordKey(name, reference));
   }
 
   /**
@@ -194,9 +209,12 @@ export class PushedRepositories {
    * metadata store (each is a wait for another process to be scheduled when the CPUs are
    * busy). The bytes are read only for a member: any digest may be asked for, a layer's too.
    */
-  private async manifestRecord(name: string, digest: string): Promise<ManifestRecord> {
-    const [member, info] = await Promise.all([this.metadata.isMember(Keys.manifests(name), digest), this.info(name, digest)]);
-    return { digest, member, info };
+  private manifestRecord(name: string, digest: string): Promise<ManifestRecord> {
+    const read = async (): Promise<ManifestRecord> => {
+      const [member, info] = await Promise.all([this.metadata.isMember(Keys.manifests(name), digest), this.info(name, digest)]);
+      return { digest, member, info };
+    };
+    return this.remembered ? this.remembered.read(recordKey(name, digest), read, (record) => record.member) : read();
   }
 
   /**
@@ -208,7 +226,8 @@ export class PushedRepositories {
     const hintKey = `${name}\0${tag}`;
     const hint = this.tagHints.get(hintKey);
     let digest: string | null;
-    if (hint !== undefined) {
+    // A remembered record needs the tag alone; the side-by-side reads are for when there is none.
+    if (hint !== undefined && this.remembered?.get(recordKey(name, hint)) === undefined) {
       const [reads, member] = await Promise.all([readMany(this.metadata, [Keys.tag(name, tag), Keys.info(name, hint)]), this.metadata.isMember(Keys.manifests(name), hint)]);
       digest = reads[0] ?? null;
       if (digest === hint) return { digest, member, info: parseInfo(reads[1] ?? null) };
@@ -232,6 +251,10 @@ interface ManifestRecord {
   readonly digest: string;
   readonly member: boolean;
   readonly info: ManifestInfo | null;
+}
+
+function recordKey(name: string, digest: string): string {
+  return `${name}\0${digest}`;
 }
 
 function parseInfo(raw: string | null): ManifestInfo | null {

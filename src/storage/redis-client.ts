@@ -84,6 +84,18 @@ export class RedisConnection {
     );
   }
 
+  /**
+   * A second connection to the same server with the same settings, for subscriber mode (a
+   * subscribed connection takes no other commands). It connects now and reconnects as this one;
+   * its owner subscribes on each 'ready' (no automatic resubscription, so the owner knows when
+   * messages may have been missed).
+   */
+  subscriberConnection(): Redis {
+    const subscriber = this.client.duplicate({ autoResubscribe: false, commandTimeout: undefined });
+    subscriber.connect().catch(() => undefined);
+    return subscriber;
+  }
+
   /** Close the connection (at shutdown); pending commands fail. */
   async close(): Promise<void> {
     if (this.client.status === 'end') return;

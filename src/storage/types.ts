@@ -154,3 +154,24 @@ export interface LockManager {
    */
   withLock<T>(key: string, ttlMs: number, fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
+
+/**
+ * Keeps what processes remember of shared metadata right when one of them changes it: every
+ * process that may serve a remembered answer hears of each change before the changer's request
+ * returns. Implementations: one process (fs metadata), Redis pub/sub with leases (replicas).
+ */
+export interface CacheCoherence {
+  /**
+   * What remembered answers are valid under, or null when none may be served now (this process
+   * may have missed changes). Entries kept under another generation are stale.
+   */
+  generation(): number | null;
+  /** Hear of every key forgotten by any process, this one included. */
+  onInvalidate(listener: (key: string) => void): void;
+  /**
+   * After a change to what `key` names is written: tell every process to forget `key`. Resolves
+   * once each process has, or can no longer serve what it remembered.
+   */
+  invalidate(key: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,11 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_PACKAGE_SET, REPO_ROOT } from '../support/registry-server.js';
-import { freePort, useRedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '../support/redis-server.js';
+import { startReplica as startReplicaProcess, type Replica, type ReplicaLogLine as LogLine } from '../support/replica-process.js';
 import { useS3Server } from '../support/s3-server.js';
 
 /**
@@ -14,100 +10,15 @@ import { useS3Server } from '../support/s3-server.js';
  * balancer would. Builds are counted from the processes' JSON logs.
  */
 
-interface LogLine {
-  readonly msg?: string;
-  readonly digest?: string;
-  readonly builtLayers?: number;
-  readonly image?: string;
-  readonly [key: string]: unknown;
-}
-
-interface Replica {
-  readonly url: string;
-  readonly logs: LogLine[];
-  stop(): Promise<void>;
-}
-
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const redis = useRedisServer();
 const s3 = useS3Server({ bucket: 'stowage-scale-out' });
 const replicas: Replica[] = [];
 
 async function startReplica(name: string): Promise<Replica> {
-  const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), `stowage-${name}-`));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      ...s3().env,
-      STOWAGE_HOST: '127.0.0.1',
-      STOWAGE_PORT: String(port),
-      STOWAGE_DATA_DIR: dataDir,
-      STOWAGE_LOG_LEVEL: 'info',
-      STOWAGE_SOURCE: 'nix',
-      STOWAGE_PACKAGE_SET: EXAMPLE_PACKAGE_SET,
-      STOWAGE_BUILD_REQUEST_WAIT_MS: '600000',
-      STOWAGE_STORAGE_BACKEND: 's3',
-      STOWAGE_S3_BUCKET: s3().bucket,
-      STOWAGE_S3_ENDPOINT: s3().endpoint,
-      STOWAGE_S3_FORCE_PATH_STYLE: 'true',
-      STOWAGE_METADATA_BACKEND: 'redis',
-      STOWAGE_REDIS_URL: redis().url,
-      STOWAGE_REDIS_LOCK_TTL_MS: '5000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: LogLine[] = [];
-  let stderr = '';
-  let partial = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        // not a log line
-      }
-    }
-  });
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(child, url, () => stderr);
-  const replica: Replica = {
-    url,
-    logs,
-    async stop() {
-      await stopProcess(child);
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  const replica = await startReplicaProcess(name, { redisUrl: redis().url, s3: s3() });
   replicas.push(replica);
   return replica;
-}
-
-async function waitUntilReady(child: ChildProcess, url: string, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`registry process exited with ${child.exitCode}: ${stderr()}`);
-    const response = await fetch(`${url}/readyz`).catch(() => null);
-    if (response?.status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`registry process did not become ready: ${stderr()}`);
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 async function pull(url: string, name: string): Promise<{ digest: string; layers: string[] }> {

@@ -106,7 +106,10 @@ describe('shutdown', () => {
       const clients = async () => String(await observer.client.call('CLIENT', 'LIST')).trim().split('\n').length;
       const before = await clients();
       const app = await registry({ redis: true, prefix: 'shutdown/' });
-      expect(await clients()).toBe(before + 1);
+      // One connection for commands, one subscribed to other replicas' change notices.
+      const opened = Date.now() + 2_000;
+      while ((await clients()) !== before + 2 && Date.now() < opened) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await clients()).toBe(before + 2);
       await app.server.close();
       apps.splice(apps.indexOf(app), 1);
       const deadline = Date.now() + 2_000;

@@ -3,6 +3,8 @@ import { PushedRepositories } from '../../../src/repository/pushed-repositories.
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { putBlob } from '../../../src/storage/blob-io.js';
+import { LocalCacheCoherence } from '../../../src/storage/local-cache-coherence.js';
+import type { CacheCoherence } from '../../../src/storage/types.js';
 import { digestOf, makeImage } from '../../conformance/client.js';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -61,11 +63,12 @@ async function roundTrips<T>(store: RoundTripMetadataStore, operation: () => Pro
   return { value: (outcome as { value: T }).value, rounds };
 }
 
-async function twoReplicas() {
+/** Two replicas on one store; with `coherence`, remembering records as its implementations allow. */
+async function twoReplicas(coherence?: CacheCoherence) {
   const blobs = new MemoryBlobStore();
   const metadata = new RoundTripMetadataStore();
-  const first = new PushedRepositories(metadata, blobs);
-  const second = new PushedRepositories(metadata, blobs);
+  const first = new PushedRepositories(metadata, blobs, Date.now, coherence);
+  const second = new PushedRepositories(metadata, blobs, Date.now, coherence);
   const push = async (replica: PushedRepositories, seed: string, tag: string) => {
     const image = makeImage(seed);
     for (const blob of [image.config, ...image.layers]) {
@@ -115,5 +118,39 @@ describe('pulls of a pushed tag', () => {
     expect((await first.getManifest('team/app', 'v2'))?.digest).toBe(other);
     const again = await push(second, 'c', 'v1');
     expect((await first.getManifest('team/app', 'v1'))?.digest).toBe(again);
+  });
+});
+
+describe('pulls of pushed manifests with remembered records', () => {
+  it('need no round trip by digest and one (the tag) by tag once read', async () => {
+    const { metadata, first, push } = await twoReplicas(new LocalCacheCoherence());
+    const digest = await push(first, 'a', 'v1');
+    const cold = await roundTrips(metadata, () => first.getManifest('team/app', digest));
+    const warm = await roundTrips(metadata, () => first.getManifest('team/app', digest));
+    const byTag = await roundTrips(metadata, () => first.getManifest('team/app', 'v1'));
+    expect([cold.value?.digest, warm.value?.digest, byTag.value?.digest]).toEqual([digest, digest, digest]);
+    expect(warm.value?.mediaType).toBe(MANIFEST);
+    expect([cold.rounds, warm.rounds, byTag.rounds]).toEqual([1, 0, 1]);
+  });
+
+  it('do not remember a digest that is not a manifest of the repository', async () => {
+    const { metadata, first, push } = await twoReplicas(new LocalCacheCoherence());
+    await push(first, 'a', 'v1');
+    const stranger = digestOf(Buffer.from('not pushed'));
+    for (let i = 0; i < 2; i += 1) {
+      const read = await roundTrips(metadata, () => first.getManifest('team/app', stranger));
+      expect([read.value, read.rounds]).toEqual([null, 1]);
+    }
+  });
+
+  it('find nothing once another replica deleted the manifest, and the new record once it pushed it again', async () => {
+    const { metadata, first, second, push } = await twoReplicas(new LocalCacheCoherence());
+    const digest = await push(first, 'a', 'v1');
+    const body = (await first.getManifest('team/app', digest))?.body ?? Buffer.alloc(0);
+    await second.deleteManifest('team/app', digest);
+    expect(await first.getManifest('team/app', digest)).toBeNull();
+    await second.putManifest('team/app', 'v2', body, MANIFEST);
+    const again = await roundTrips(metadata, () => first.getManifest('team/app', digest));
+    expect([again.value?.digest, again.rounds]).toEqual([digest, 1]);
   });
 });
