@@ -7,7 +7,7 @@
  * example image `bigdata` in stowage and copies it to distribution with skopeo. Then, in
  * interleaved rounds (which server goes first alternates), `hey` measures:
  *   - the large blob GET at 1 and 16 clients (MiB/s);
- *   - warm manifest GETs, pushed (by digest) and built (by tag), at 1, 16 and 64 clients (req/s, p99);
+ *   - warm manifest GETs, pushed (by digest and by tag) and built (by tag), at 1, 16 and 64 clients (req/s, p99);
  *   - the same while another process loads every CPU (a busy loop per core, normal priority);
  *   - pushed manifest GETs with Basic credentials at 16 clients (a second distribution with
  *     htpasswd on the same storage; stowage with htpasswd and anonymous pulls, so it checks them).
@@ -109,6 +109,8 @@ try {
   const manifests = (suffix: string, cpuLoad: boolean) =>
     [1, 16, 64].flatMap((concurrency): Scenario[] => [
       { name: `pushed manifest GET${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on(pushedManifest, accept) },
+      // What `docker pull name:tag` asks first.
+      { name: `pushed manifest GET (tag)${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bench/big/manifests/v1', accept) },
       { name: `built manifest GET (tag)${suffix}`, unit: 'req/s', concurrency, cpuLoad, requests: concurrency === 1 ? 2000 : 6000, target: on('/v2/bigdata/manifests/latest', accept) },
     ]);
   const direct = (server: Which) => [server === 'stowage' ? stowage.pid : distribution.pid];
