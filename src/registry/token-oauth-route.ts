@@ -68,7 +68,9 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
 
       const requested = parseScopes([form.optional('scope') ?? '']);
       const access = grant(requested, user, policy, await pullRefused(user, repositoryNames(requested)));
-      const { token, claims } = tokens.signer.issue(user, access);
+      const bind = (await auth.verifier?.fingerprint(user)) ?? null;
+      if (bind === null) throw refused(auth, 'the user no longer exists');
+      const { token, claims } = tokens.signer.issue(user, access, bind);
       if (refreshToken === null && accessType === 'offline') refreshToken = await refreshTokenFor(auth, tokens, user);
       reply.header('cache-control', 'no-store');
       return {

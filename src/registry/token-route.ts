@@ -32,7 +32,8 @@ export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, toke
     const scopes = query.scope === undefined ? [] : typeof query.scope === 'string' ? [query.scope] : query.scope;
     const requested = parseScopes(scopes);
     const access = grant(requested, user, policy, await pullRefused(user, repositoryNames(requested)));
-    const { token, claims } = tokens.signer.issue(user ?? '', access);
+    const bind = user === null ? null : ((await auth.verifier?.fingerprint(user)) ?? null);
+    const { token, claims } = tokens.signer.issue(user ?? '', access, bind ?? undefined);
     // `offline_token=true` (docker login asks it): a refresh token, which docker keeps as its
     // identity token and later spends with the OAuth2 form (POST, grant_type=refresh_token).
     const refreshToken = user !== null && query.offline_token === 'true' ? await refreshTokenFor(auth, tokens, user) : null;
