@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { describeImage } from './image-explorer.js';
-import { searchPackages } from './package-search.js';
+import { MAX_QUERY_LENGTH, MAX_QUERY_WORDS, queryWords, searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
@@ -43,10 +43,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   app.get<{ Querystring: { q?: string; limit?: string; tag?: string } }>('/api/v1/packages', readRoute, async (request, reply) => {
     const limit = clampInt(request.query.limit, 25, 1, MAX_SEARCH_RESULTS);
+    const query = request.query.q ?? '';
+    if (query.length > MAX_QUERY_LENGTH || queryWords(query).length > MAX_QUERY_WORDS) {
+      throw new RegistryError('BAD_REQUEST', `a search holds at most ${MAX_QUERY_WORDS} words and ${MAX_QUERY_LENGTH} characters`, { words: MAX_QUERY_WORDS, characters: MAX_QUERY_LENGTH });
+    }
     const revision = request.query.tag ?? 'latest';
     if (!deps.source.listPackages) return { supported: false, revision, total: 0, packages: [] };
     const all = await deps.source.listPackages({ revision, system: defaultSystem }, { signal: requestSignal(reply) });
-    return { supported: true, revision, ...searchPackages(all, request.query.q ?? '', limit) };
+    return { supported: true, revision, ...searchPackages(all, query, limit) };
   });
 
   app.get<{ Querystring: { names?: string; tag?: string } }>('/api/v1/package-sizes', readRoute, async (request, reply) => {
