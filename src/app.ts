@@ -138,7 +138,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const drain = new Drain(readiness);
   drain.register(server);
   if (deps.onRoute) server.addHook('onRoute', deps.onRoute);
-  const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs, Date.now, config.push.maxUploads);
+  const uploads = new UploadSessions(resolve(dataDir, 'uploads'), metadata, blobs, Date.now, config.push.maxUploads, config.push.maxUploadsPerUser);
   await uploads.init();
   // In the background (the metadata store may not answer yet), safe beside new requests.
   uploads.expire(config.push.uploadTtlMs).then(() => (deps.recoverUploads === false ? { removed: 0, truncated: 0 } : uploads.recover())).then(

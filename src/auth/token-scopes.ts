@@ -32,19 +32,26 @@ export function parseScopes(values: readonly string[]): AccessEntry[] {
  * What `user` (null = anonymous) gets of what it asked, as the access policy decides per
  * repository (see access-policy.ts); `*` only with every action. The catalog goes with reading.
  * Anything else asked is left out, not refused (the spec: grant what can be granted).
+ * `pullRefused` names repositories whose pull the caller must not get although the rules on the
+ * name as spelled allow it (another spelling of the same image is refused: the registry knows
+ * which, registry/image-spellings.ts).
  */
-export function grant(requested: readonly AccessEntry[], user: string | null, policy: AccessPolicy): AccessEntry[] {
+export function grant(requested: readonly AccessEntry[], user: string | null, policy: AccessPolicy, pullRefused: ReadonlySet<string> = new Set()): AccessEntry[] {
   const granted: AccessEntry[] = [];
   for (const entry of requested) {
     let actions: string[];
     if (entry.type === 'repository') {
-      const rights = policy.actions(user, entry.name);
+      const rights = withoutPull(policy.actions(user, entry.name), pullRefused.has(entry.name));
       actions = entry.actions.filter((action) => rights.has(action as RepositoryAction) || (action === '*' && rights.size === REPOSITORY_ACTIONS.length));
     } else if (entry.type === 'registry' && entry.name === 'catalog') actions = policy.mayListCatalog(user) ? entry.actions.filter((action) => action === '*') : [];
     else actions = [];
     if (actions.length > 0) granted.push({ type: entry.type, name: entry.name, actions: [...new Set(actions)] });
   }
   return granted;
+}
+
+function withoutPull(rights: ReadonlySet<RepositoryAction>, refused: boolean): ReadonlySet<RepositoryAction> {
+  return refused ? new Set([...rights].filter((action) => action !== 'pull')) : rights;
 }
 
 /** Whether the access claim allows `action` on `type:name` (`*` stands for every action). */

@@ -11,6 +11,11 @@ export interface TokenClaims {
   readonly iat: number;
   readonly jti: string;
   readonly access: readonly AccessEntry[];
+  /**
+   * A user's token: the fingerprint of their htpasswd entry when issued, so the token stops
+   * working once the user is removed or changes password, as their password and refresh tokens do.
+   */
+  readonly bind?: string;
 }
 
 /** A refresh token's claims: no access, only the right to ask for access tokens as `sub`. */
@@ -75,9 +80,10 @@ export class TokenSigner {
     return this.cache.size;
   }
 
-  issue(subject: string, access: readonly AccessEntry[]): { token: string; claims: TokenClaims } {
+  /** An access token for `subject` ('' = anonymous), bound to `bind` (see TokenClaims.bind) when given. */
+  issue(subject: string, access: readonly AccessEntry[], bind?: string): { token: string; claims: TokenClaims } {
     const iat = this.now();
-    const claims: TokenClaims = { iss: this.options.issuer, sub: subject, aud: this.options.service, exp: iat + this.options.ttlSeconds, nbf: iat - 10, iat, jti: randomUUID(), access };
+    const claims: TokenClaims = { iss: this.options.issuer, sub: subject, aud: this.options.service, exp: iat + this.options.ttlSeconds, nbf: iat - 10, iat, jti: randomUUID(), access, ...(bind !== undefined ? { bind } : {}) };
     return { token: this.sign(claims), claims };
   }
 

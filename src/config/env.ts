@@ -70,6 +70,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_DELETES', path: ['push', 'deletes'], type: 'boolean', description: 'whether pushed manifests, tags and blobs may be deleted' },
   { name: 'STOWAGE_UPLOAD_TTL_MS', path: ['push', 'uploadTtlMs'], type: 'number', description: 'upload sessions untouched this long are discarded' },
   { name: 'STOWAGE_MAX_UPLOADS', path: ['push', 'maxUploads'], type: 'number', description: 'upload sessions open at once before 429' },
+  { name: 'STOWAGE_MAX_UPLOADS_PER_USER', path: ['push', 'maxUploadsPerUser'], type: 'number', description: 'upload sessions one user may hold open at once before 429' },
   { name: 'STOWAGE_PUSH_NAMESPACES', path: ['push', 'namespaces'], type: 'list', description: 'repository prefixes pushes may always go to (comma-separated)' },
   { name: 'STOWAGE_BUILD_CONCURRENCY', path: ['builds', 'concurrency'], type: 'number', description: 'image builds running at once' },
   { name: 'STOWAGE_BUILD_LAYER_PARALLELISM', path: ['builds', 'layerParallelism'], type: 'number', description: 'layers built and gzip threads at once; 0 = one per core' },

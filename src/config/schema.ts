@@ -187,6 +187,8 @@ export const configSchema = z
         uploadTtlMs: z.number().int().positive().default(24 * 60 * 60 * 1000),
         /** Upload sessions open at once; past it, starting one gets 429 TOOMANYREQUESTS (monolithic uploads open none). */
         maxUploads: z.number().int().positive().default(10_000),
+        /** Upload sessions one user may hold open at once (of `maxUploads`); past it, 429 for that user only. */
+        maxUploadsPerUser: z.number().int().positive().default(1_000),
         /** Repository prefixes (`myteam`, `org/team`) pushes may always go to; their first component is never built. */
         namespaces: z.array(z.string().regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/)).default([]),
       })

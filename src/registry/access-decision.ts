@@ -82,6 +82,8 @@ export function accessDecider(options: DeciderOptions): AccessDecider {
       const claims = tokens.signer.verify(token);
       if (claims === null) return refuse('invalid-token', 'invalid_token');
       const caller = claims.sub === '' ? null : claims.sub;
+      // A user's token holds only while their htpasswd entry is the one it was issued for.
+      if (caller !== null && !(await entryUnchanged(options.verifier, caller, claims.bind))) return refuse('invalid-token', 'invalid_token');
       if (access === 'login') return allow(caller);
       if (scope === null) return anonymousRead || caller !== null ? allow(caller) : refuse('anonymous-token');
       if (allows(claims.access, scope.type, scope.name, scope.action) || anonymousRead) return allow(caller);
@@ -110,4 +112,10 @@ export function accessDecider(options: DeciderOptions): AccessDecider {
     }
     return allow(credentials.user);
   };
+}
+
+/** Whether `user`'s htpasswd entry is still the one a token was bound to (a removed user's is not). */
+async function entryUnchanged(verifier: CredentialVerifier | null, user: string, bind: string | undefined): Promise<boolean> {
+  if (verifier === null || bind === undefined) return false;
+  return (await verifier.fingerprint(user)) === bind;
 }

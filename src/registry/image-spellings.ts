@@ -23,6 +23,20 @@ export function mayPullEverySpelling(policy: AccessPolicy, imageNames: ImageName
   return policy.allows(caller, name, 'pull') && refusedSpelling(policy, imageNames, caller, name) === null;
 }
 
+/**
+ * The names among `names` whose pull a token for `caller` must not carry although the rules on
+ * the name as spelled allow it: package-list spellings of an image another spelling of which
+ * the rules refuse (the handlers answer those 403, assertSpellingsReadable). A name served from
+ * pushes is taken as spelled, as the handlers take it.
+ */
+export async function pullRefusedSpellings(policy: AccessPolicy, imageNames: ImageNameOptions, caller: string | null, names: readonly string[], servedFromPushes: (name: string) => Promise<boolean>): Promise<ReadonlySet<string>> {
+  const refused = new Set<string>();
+  for (const name of new Set(names)) {
+    if (refusedSpelling(policy, imageNames, caller, name) !== null && !(await servedFromPushes(name))) refused.add(name);
+  }
+  return refused;
+}
+
 /** The first other spelling of `name`'s image the caller may not pull, or null. */
 export function refusedSpelling(policy: AccessPolicy, imageNames: ImageNameOptions, caller: string | null, name: string): string | null {
   if (!policy.hasRules) return null;

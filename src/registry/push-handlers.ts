@@ -39,7 +39,7 @@ export async function startUpload(deps: RegistryDeps, request: FastifyRequest, r
     return created(reply, name, digest);
   }
   drain(request);
-  const session = await deps.uploads.create(name);
+  const session = await deps.uploads.create(name, request.caller ?? '');
   return accepted(reply, name, session.id, 0);
 }
 

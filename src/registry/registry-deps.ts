@@ -36,7 +36,8 @@ export interface PushedRepositoryStore {
 
 /** Chunked upload sessions (UploadSessions). */
 export interface UploadSessionStore {
-  create(name: string): Promise<UploadSession>;
+  /** `owner`: the user starting it, whose open sessions are bounded too. */
+  create(name: string, owner?: string): Promise<UploadSession>;
   get(name: string, id: string): Promise<UploadSession>;
   append(name: string, id: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession>;
   finish(name: string, id: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo>;

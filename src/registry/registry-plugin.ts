@@ -13,6 +13,7 @@ import { registerOAuthTokenRoute } from './token-oauth-route.js';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
 import { routePermissions, type RoutePermissions } from './route-permission.js';
 import { servedFromPushes } from './pull-handlers.js';
+import { pullRefusedSpellings } from './image-spellings.js';
 
 /**
  * Everything HTTP: the `/v2/` API, access control on every route, the error envelope for every
@@ -53,8 +54,10 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
 
   registerV2Routes(app, deps);
   if (auth.tokens !== undefined) {
-    registerTokenRoute(app, auth, auth.tokens, auth.throttle);
-    registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle);
+    // A token carries no pull the handlers would refuse under another spelling of the image.
+    const pullRefused = (caller: string | null, names: readonly string[]) => pullRefusedSpellings(policyOf(auth), deps.imageNames, caller, names, (name) => servedFromPushes(deps, name));
+    registerTokenRoute(app, auth, auth.tokens, auth.throttle, pullRefused);
+    registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle, pullRefused);
   }
   registerHealthRoutes(app, health);
   const permissions = routePermissions(decide, policyOf(auth), deps.deletesEnabled, deps.imageNames);

@@ -23,7 +23,18 @@ type Field = (typeof FIELDS)[number];
  * missing a required field or naming an unknown grant type, access type or service; 401 for
  * wrong credentials or a refresh token that is invalid, expired, or whose user is gone.
  */
-export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
+/**
+ * The repositories among `names` whose pull `caller` must not get in a token although the rules
+ * on the name as spelled allow it (another spelling of the image is refused: image-spellings.ts).
+ */
+export type PullRefusals = (caller: string | null, names: readonly string[]) => Promise<ReadonlySet<string>>;
+
+/** The repository names a list of scopes asks about. */
+export function repositoryNames(requested: readonly AccessEntry[]): string[] {
+  return requested.filter((entry) => entry.type === 'repository').map((entry) => entry.name);
+}
+
+export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle, pullRefused: PullRefusals): void {
   const policy = policyOf(auth);
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -55,8 +66,11 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
         throw invalid('unsupported_grant_type', `grant_type must be "password" or "refresh_token", not "${grantType}"`);
       }
 
-      const access = grant(parseScopes([form.optional('scope') ?? '']), user, policy);
-      const { token, claims } = tokens.signer.issue(user, access);
+      const requested = parseScopes([form.optional('scope') ?? '']);
+      const access = grant(requested, user, policy, await pullRefused(user, repositoryNames(requested)));
+      const bind = (await auth.verifier?.fingerprint(user)) ?? null;
+      if (bind === null) throw refused(auth, 'the user no longer exists');
+      const { token, claims } = tokens.signer.issue(user, access, bind);
       if (refreshToken === null && accessType === 'offline') refreshToken = await refreshTokenFor(auth, tokens, user);
       reply.header('cache-control', 'no-store');
       return {

@@ -4,7 +4,7 @@ import { grant, parseScopes } from '../auth/token-scopes.js';
 import { policyOf, type AuthOptions, type TokenAuth } from './access-control.js';
 import { basicCredentials, checkLogin } from './basic-login.js';
 import { RegistryError } from './registry-error.js';
-import { refreshTokenFor } from './token-oauth-route.js';
+import { refreshTokenFor, repositoryNames, type PullRefusals } from './token-oauth-route.js';
 
 /**
  * The token endpoint of the distribution token spec: `GET /token?service=&scope=...`, with
@@ -13,7 +13,7 @@ import { refreshTokenFor } from './token-oauth-route.js';
  * `docker login` fails on a wrong password. With `offline_token=true` a user also gets a
  * refresh token. The OAuth2 `POST` form is token-oauth-route.ts.
  */
-export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle): void {
+export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle, pullRefused: PullRefusals): void {
   const config = { access: 'public' as const, repeatableQuery: ['scope'] };
   const policy = policyOf(auth);
   app.get('/token', { config }, async (request, reply) => {
@@ -30,8 +30,10 @@ export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, toke
       user = credentials.user;
     }
     const scopes = query.scope === undefined ? [] : typeof query.scope === 'string' ? [query.scope] : query.scope;
-    const access = grant(parseScopes(scopes), user, policy);
-    const { token, claims } = tokens.signer.issue(user ?? '', access);
+    const requested = parseScopes(scopes);
+    const access = grant(requested, user, policy, await pullRefused(user, repositoryNames(requested)));
+    const bind = user === null ? null : ((await auth.verifier?.fingerprint(user)) ?? null);
+    const { token, claims } = tokens.signer.issue(user ?? '', access, bind ?? undefined);
     // `offline_token=true` (docker login asks it): a refresh token, which docker keeps as its
     // identity token and later spends with the OAuth2 form (POST, grant_type=refresh_token).
     const refreshToken = user !== null && query.offline_token === 'true' ? await refreshTokenFor(auth, tokens, user) : null;

@@ -7,10 +7,13 @@ export class UploadUnknownError extends Error {
   }
 }
 
-/** As many upload sessions are open as the registry keeps (push.maxUploads). */
+/** As many upload sessions are open as the registry keeps (push.maxUploads), or as one user may hold (push.maxUploadsPerUser). */
 export class UploadLimitError extends Error {
-  constructor(readonly limit: number) {
-    super(`${limit} uploads are in progress, as many as this registry keeps open; finish or cancel one, or retry later`);
+  constructor(
+    readonly limit: number,
+    readonly owner?: string,
+  ) {
+    super(owner === undefined ? `${limit} uploads are in progress, as many as this registry keeps open; finish or cancel one, or retry later` : `${owner || 'this caller'} has ${limit} uploads in progress, as many as one user may hold open; finish or cancel one, or retry later`);
     this.name = 'UploadLimitError';
   }
 }

@@ -111,9 +111,11 @@ export class PushedRepositories {
     // pushed to another repository is as unknown as one never pushed, so a manifest cannot
     // pull someone else's blob into a repository, nor tell whether it exists. Clients are not
     // hurt: a blob HEAD is scoped the same way, so they upload or mount what is missing.
+    // Each digest is looked up once: a manifest may name one blob tens of thousands of times
+    // within its 4 MiB, and each lookup is a metadata read and a storage stat (an S3 HEAD).
     const missing: string[] = [];
-    for (const blob of parsed.blobs) if (!(await this.hasBlob(name, blob.digest))) missing.push(blob.digest);
-    for (const child of parsed.manifests) if (!(await this.metadata.isMember(Keys.manifests(name), child.digest))) missing.push(child.digest);
+    for (const digest of new Set(parsed.blobs.map((blob) => blob.digest))) if (!(await this.hasBlob(name, digest))) missing.push(digest);
+    for (const digest of new Set(parsed.manifests.map((child) => child.digest))) if (!(await this.metadata.isMember(Keys.manifests(name), digest))) missing.push(digest);
     if (missing.length > 0) throw new ManifestReferenceUnknownError([...new Set(missing)]);
 
     await putBlob(this.blobs, body);

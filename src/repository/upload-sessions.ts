@@ -26,7 +26,9 @@ import { UploadIncompleteError, UploadLimitError, UploadRangeError, UploadUnknow
  * At most `maxSessions` are open: past it, `create` refuses. The count is the one the last
  * expiry sweep saw, plus the sessions this process opened since, minus those it ended, so it
  * costs nothing per request; with several replicas sharing the metadata, each holds the
- * bound between its sweeps, so the total stays within replicas × `maxSessions`.
+ * bound between its sweeps, so the total stays within replicas × `maxSessions`. One owner (the
+ * user who started them) holds at most `maxPerOwner` of them, counted the same way, so one
+ * pusher looping on POST cannot take every session from the others.
  */
 export const DEFAULT_MAX_UPLOAD_SESSIONS = 10_000;
 
@@ -38,6 +40,8 @@ export interface UploadSession {
 
 interface SessionRecord {
   readonly name: string;
+  /** Who started it (a user; '' when unknown); absent in older records. */
+  readonly owner?: string;
   readonly createdAt: number;
   /** When the last chunk was acknowledged; absent until one is (and in older records). */
   readonly touchedAt?: number;
@@ -51,8 +55,9 @@ const SESSION_ID = /^[0-9a-f-]{36}$/;
 
 export class UploadSessions {
   private readonly mutex = new KeyedMutex();
-  /** Sessions open, as counted above. */
+  /** Sessions open, as counted above, in all and per owner. */
   private open = 0;
+  private readonly openBy = new Map<string, number>();
 
   constructor(
     private readonly dir: string,
@@ -61,6 +66,7 @@ export class UploadSessions {
     /** Milliseconds since the epoch; injected by tests. */
     private readonly clock: () => number = Date.now,
     private readonly maxSessions: number = DEFAULT_MAX_UPLOAD_SESSIONS,
+    private readonly maxPerOwner: number = maxSessions,
   ) {}
 
   async init(): Promise<void> {
@@ -95,18 +101,19 @@ export class UploadSessions {
     return { removed, truncated };
   }
 
-  /** @throws UploadLimitError when `maxSessions` are open. */
-  async create(name: string): Promise<UploadSession> {
+  /** @throws UploadLimitError when `maxSessions` are open, or `maxPerOwner` of `owner`'s. */
+  async create(name: string, owner = ''): Promise<UploadSession> {
     if (this.open >= this.maxSessions) throw new UploadLimitError(this.maxSessions);
-    this.open += 1;
+    if ((this.openBy.get(owner) ?? 0) >= this.maxPerOwner) throw new UploadLimitError(this.maxPerOwner, owner);
+    this.count(owner, 1);
     const id = randomUUID();
     try {
       // The record first: a staging file without one is taken for an ended session's by `recover`.
-      await this.metadata.set(sessionKey(id), JSON.stringify({ name, createdAt: this.clock(), size: 0 } satisfies SessionRecord));
+      await this.metadata.set(sessionKey(id), JSON.stringify({ name, owner, createdAt: this.clock(), size: 0 } satisfies SessionRecord));
       await writeFile(this.file(id), '', { flag: 'wx' });
       await this.metadata.addToSet(SESSIONS_KEY, id);
     } catch (error) {
-      this.open -= 1;
+      this.count(owner, -1);
       throw error;
     }
     return { id, name, size: 0 };
@@ -161,7 +168,8 @@ export class UploadSessions {
   async finish(name: string, id: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo> {
     if (body !== null) await this.append(name, id, body, null, length);
     return this.mutex.run(id, async () => {
-      const { size } = await this.get(name, id);
+      const { session, record } = await this.getWithRecord(name, id);
+      const size = session.size;
       const writer = await this.blobs.writer();
       try {
         // Only the acknowledged bytes, even if the file holds more.
@@ -171,7 +179,7 @@ export class UploadSessions {
         await writer.abort();
         throw error;
       } finally {
-        await this.remove(id);
+        await this.remove(id, record.owner);
       }
     });
   }
@@ -179,8 +187,8 @@ export class UploadSessions {
   /** @throws UploadUnknownError */
   async cancel(name: string, id: string): Promise<void> {
     await this.mutex.run(id, async () => {
-      await this.get(name, id);
-      await this.remove(id);
+      const { record } = await this.getWithRecord(name, id);
+      await this.remove(id, record.owner);
     });
   }
 
@@ -194,15 +202,23 @@ export class UploadSessions {
     const stale = (record: SessionRecord | null): boolean => record === null || now - (record.touchedAt ?? record.createdAt) > maxAgeMs;
     const ids = await this.metadata.members(SESSIONS_KEY);
     this.open = ids.length;
+    const owners = new Map<string, number>();
     for (const id of ids) {
-      if (!stale(await this.record(id))) continue;
+      const record = await this.record(id);
+      const owner = record?.owner ?? '';
+      owners.set(owner, (owners.get(owner) ?? 0) + 1);
+      if (!stale(record)) continue;
       const removed = await this.mutex.run(id, async () => {
         if (!stale(await this.record(id))) return false;
-        await this.remove(id);
+        owners.set(owner, (owners.get(owner) ?? 1) - 1);
+        await this.remove(id, undefined);
         return true;
       });
       if (removed) expired += 1;
     }
+    // What the records say, as `open` above (sessions ended meanwhile are counted once more until the next sweep).
+    this.openBy.clear();
+    for (const [owner, open] of owners) if (open > 0) this.openBy.set(owner, open);
     return expired;
   }
 
@@ -226,11 +242,20 @@ export class UploadSessions {
     }
   }
 
-  private async remove(id: string): Promise<void> {
-    this.open = Math.max(0, this.open - 1);
+  /** End a session; `owner` undefined: its count is set by the caller (the expiry sweep). */
+  private async remove(id: string, owner: string | undefined): Promise<void> {
+    if (owner === undefined) this.open = Math.max(0, this.open - 1);
+    else this.count(owner, -1);
     await rm(this.file(id), { force: true });
     await this.metadata.delete(sessionKey(id));
     await this.metadata.removeFromSet(SESSIONS_KEY, id);
+  }
+
+  private count(owner: string, delta: number): void {
+    this.open = Math.max(0, this.open + delta);
+    const open = Math.max(0, (this.openBy.get(owner) ?? 0) + delta);
+    if (open === 0) this.openBy.delete(owner);
+    else this.openBy.set(owner, open);
   }
 
   private file(id: string): string {

@@ -1,19 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { describeImage } from './image-explorer.js';
-import { searchPackages } from './package-search.js';
+import { MAX_QUERY_LENGTH, MAX_QUERY_WORDS, queryWords, searchPackages } from './package-search.js';
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
 
 const MAX_SEARCH_RESULTS = 100;
 const MAX_SIZE_NAMES = 50;
+/** Built images one page of `/api/v1/images` lists at most. */
+export const MAX_IMAGES = 1000;
 
 /**
  * The JSON the UI pages are drawn from:
  *   GET /api/v1/info                  registry host, source, revisions, systems
  *   GET /api/v1/packages?q=&limit=    package search over the source's listing
  *   GET /api/v1/package-sizes?names=  closure sizes of packages already in the store
- *   GET /api/v1/images                every image built here (`name:tag`)
+ *   GET /api/v1/images?last=          images built here (`name:tag`), MAX_IMAGES a page after `last`
  *   GET /api/v1/images/<name>?tag=    one image: manifest, config, layers and who shares them
  *                                     (`kind: 'built'`), or a pushed repository's tags (`kind:
  *                                     'pushed'`, repository-routes.ts): a pushed name is never built
@@ -41,10 +43,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   app.get<{ Querystring: { q?: string; limit?: string; tag?: string } }>('/api/v1/packages', readRoute, async (request, reply) => {
     const limit = clampInt(request.query.limit, 25, 1, MAX_SEARCH_RESULTS);
+    const query = request.query.q ?? '';
+    if (query.length > MAX_QUERY_LENGTH || queryWords(query).length > MAX_QUERY_WORDS) {
+      throw new RegistryError('BAD_REQUEST', `a search holds at most ${MAX_QUERY_WORDS} words and ${MAX_QUERY_LENGTH} characters`, { words: MAX_QUERY_WORDS, characters: MAX_QUERY_LENGTH });
+    }
     const revision = request.query.tag ?? 'latest';
     if (!deps.source.listPackages) return { supported: false, revision, total: 0, packages: [] };
     const all = await deps.source.listPackages({ revision, system: defaultSystem }, { signal: requestSignal(reply) });
-    return { supported: true, revision, ...searchPackages(all, request.query.q ?? '', limit) };
+    return { supported: true, revision, ...searchPackages(all, query, limit) };
   });
 
   app.get<{ Querystring: { names?: string; tag?: string } }>('/api/v1/package-sizes', readRoute, async (request, reply) => {
@@ -55,8 +61,19 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     return { revision, sizes: await deps.source.closureSizes({ revision, system: defaultSystem }, names, { signal: requestSignal(reply) }) };
   });
 
-  // `name:tag` entries; only the names the caller may pull, as the catalog lists them.
-  app.get('/api/v1/images', readRoute, async (request) => ({ images: (await deps.images.all()).filter((image) => deps.permissions.mayPull(request, repositoryOf(image))) }));
+  // `name:tag` entries, sorted, a page at a time (every pull of a new package list adds one);
+  // only the names the caller may pull, as the catalog lists them.
+  app.get<{ Querystring: { last?: string } }>('/api/v1/images', readRoute, async (request) => {
+    const { last } = request.query;
+    const after = (await deps.images.all()).filter((image) => last === undefined || image > last).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const images: string[] = [];
+    for (const image of after) {
+      if (!deps.permissions.mayPull(request, repositoryOf(image))) continue;
+      if (images.length === MAX_IMAGES) return { images, next: images[images.length - 1] ?? null };
+      images.push(image);
+    }
+    return { images, next: null };
+  });
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', readRoute, async (request, reply) => {
     const pushed = await pushedRepositoryAnswer(deps, request, request.params['*']);

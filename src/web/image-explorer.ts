@@ -54,6 +54,13 @@ export interface ImageView {
   readonly builds: readonly BuildStatus[];
 }
 
+/**
+ * Other images one layer names at most, first by name: a layer every image holds (the C
+ * library) is used by every image ever built, one per package list anyone pulled, and each is
+ * a permission check; the page shows the first ones.
+ */
+export const MAX_SHARED_WITH = 50;
+
 /** Whether the caller may be shown another image (`name:tag`): the lists show only what it may pull. */
 export type ImageVisibility = (image: string) => boolean;
 
@@ -104,7 +111,7 @@ async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, syst
       storePaths: known?.storePaths ?? [],
       comment: config.history?.[i]?.comment ?? '',
       narSize: known ? known.narSize : null,
-      sharedWith: users.filter((user) => user !== self && visible(user)),
+      sharedWith: firstVisible(users, self, visible),
     });
   }
   return {
@@ -117,4 +124,14 @@ async function describePlatform(deps: ExplorerDeps, image: ParsedImageName, syst
     closurePaths: info?.closurePaths ?? null,
     builtAt: info?.builtAt ?? null,
   };
+}
+
+/** Up to MAX_SHARED_WITH of `users` but `self` that the caller may see, by name. */
+function firstVisible(users: readonly string[], self: string, visible: ImageVisibility): string[] {
+  const shown: string[] = [];
+  for (const user of [...users].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (user === self || !visible(user)) continue;
+    if (shown.push(user) === MAX_SHARED_WITH) break;
+  }
+  return shown;
 }

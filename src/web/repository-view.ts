@@ -24,12 +24,19 @@ export interface PushedRepositoryReader {
 export const MAX_TAGS_SHOWN = 100;
 /** Platforms of one index read at most. */
 const MAX_PLATFORMS = 32;
+/**
+ * Manifest bytes one page reads at most (a manifest may be 4 MiB, and an index's platforms
+ * are read too): past it the page ends early, with `nextTag` asking the rest, and platforms of
+ * the index being read are listed without sizes. Without it, one page view read and parsed up
+ * to 100 × 33 manifests of 4 MiB, whoever pushed them.
+ */
+export const MAX_PAGE_MANIFEST_BYTES = 16 * 1024 * 1024;
 
 export interface PlatformSize {
   /** `linux/amd64`, `linux/arm64/v8`, or `unknown`. */
   readonly platform: string;
   readonly digest: string;
-  /** Config plus layers of that platform's image; null when its manifest is not in the repository. */
+  /** Config plus layers of that platform's image; null when its manifest is not in the repository, or the page read enough (MAX_PAGE_MANIFEST_BYTES). */
   readonly size: number | null;
 }
 
@@ -83,15 +90,22 @@ export async function describePushedRepository(repositories: Repositories, name:
   const after = last === undefined ? all : all.filter((tag) => tag > last);
   const page = after.slice(0, MAX_TAGS_SHOWN);
   const tags: PushedTagView[] = [];
+  const budget = { left: MAX_PAGE_MANIFEST_BYTES };
+  let read = 0;
   for (const tag of page) {
+    if (budget.left <= 0) break;
+    read += 1;
     const manifest = await repositories.getManifest(name, tag);
     // Deleted between listing and reading: not shown.
-    if (manifest !== null) tags.push(await describeTag(repositories, name, tag, manifest));
+    if (manifest === null) continue;
+    budget.left -= manifest.body.length;
+    tags.push(await describeTag(repositories, name, tag, manifest, budget));
   }
-  return { kind: 'pushed', name, tags, totalTags: all.length, nextTag: after.length > page.length ? (page[page.length - 1] ?? null) : null };
+  const more = after.length > read;
+  return { kind: 'pushed', name, tags, totalTags: all.length, nextTag: more ? (page[read - 1] ?? null) : null };
 }
 
-async function describeTag(repositories: Repositories, name: string, tag: string, manifest: PushedManifest): Promise<PushedTagView> {
+async function describeTag(repositories: Repositories, name: string, tag: string, manifest: PushedManifest, budget: { left: number }): Promise<PushedTagView> {
   const body = parseBody(manifest.body);
   const base = { tag, digest: manifest.digest, mediaType: manifest.mediaType, pushedAt: manifest.pushedAt ?? null };
   const artifactType = typeof body.artifactType === 'string' ? body.artifactType : null;
@@ -103,7 +117,8 @@ async function describeTag(repositories: Repositories, name: string, tag: string
     const blobs = new Map<string, number>();
     for (const child of descriptors(body.manifests).slice(0, MAX_PLATFORMS)) {
       if (typeof child.digest !== 'string') continue;
-      const stored = await repositories.getManifest(name, child.digest);
+      const stored = budget.left > 0 ? await repositories.getManifest(name, child.digest) : null;
+      budget.left -= stored?.body.length ?? 0;
       const childBlobs = stored === null ? null : blobsOf(parseBody(stored.body));
       for (const [digest, size] of childBlobs ?? []) blobs.set(digest, size);
       platforms.push({ platform: platformOf(child), digest: child.digest, size: childBlobs === null ? null : sum(childBlobs.values()) });

@@ -1,9 +1,17 @@
 import type { ServerResponse } from 'node:http';
 
 /**
+ * Bytes a client may leave unread before its stream is cut: Node keeps whatever a response is
+ * sent in memory until the client reads it, so a client that never reads would otherwise hold
+ * every status and log line of every build it follows. A reader cut off reconnects (the
+ * `retry` below) and is sent the build's state and kept log lines again.
+ */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
+
+/**
  * A Server-Sent Events stream on a raw response: `send(event, data)` writes one event with
  * JSON data; comments keep proxies from timing the connection out. Writes after the client
- * went away are dropped.
+ * went away are dropped; a client that stops reading is cut off (MAX_UNREAD_BYTES).
  */
 export class EventStream {
   private nextId = 1;
@@ -44,6 +52,12 @@ export class EventStream {
 
   private write(text: string): void {
     if (this.closed || this.response.writableEnded || this.response.destroyed) return;
+    if (this.response.writableLength > MAX_UNREAD_BYTES) {
+      this.closed = true;
+      clearInterval(this.heartbeat);
+      this.response.destroy();
+      return;
+    }
     this.response.write(text);
   }
 }

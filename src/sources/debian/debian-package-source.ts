@@ -1,4 +1,7 @@
-import { PackageNotFoundError } from '../errors.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { AdmissionQueue } from '../../cache/admission-queue.js';
+import { LruMap } from '../../cache/lru-map.js';
+import { PackageNotFoundError, SourceBusyError } from '../errors.js';
 import type {
   ClosureGraph,
   DirectoryListing,
@@ -16,6 +19,16 @@ import { debianTopLayer } from './image-files.js';
 import { debianPathOf } from './package-path.js';
 import { reportingDebFiles } from './deb-progress.js';
 import type { DebianClosure, DebianIndexProvider, DebianIndexSnapshot, DebianPackage } from './types.js';
+
+/**
+ * Closure sizes (the web UI's package-sizes, anyone who may pull asks them, up to 50 names a
+ * request) are resolutions on the event loop, a few milliseconds to tens each: one request
+ * sizes at a time with a few waiting, the rest get 429, the loop turns between names, and sizes
+ * are remembered per index state.
+ */
+const SIZING_CONCURRENCY = 1;
+const SIZING_WAITING = 4;
+const REMEMBERED_SIZES = 20_000;
 
 /** Nix system → Debian architecture. */
 const ARCHITECTURES: Readonly<Record<string, string>> = { 'x86_64-linux': 'amd64', 'aarch64-linux': 'arm64' };
@@ -47,6 +60,8 @@ export class DebianPackageSource implements PackageSource {
   private listing: { fingerprint: string; packages: PackageSummary[] } | undefined;
   /** Popularity over the whole archive is costly: computed once per (immutable) snapshot. */
   private readonly popularity = new WeakMap<DebianIndexSnapshot, ReadonlyMap<string, number>>();
+  private readonly sizing = new AdmissionQueue(SIZING_CONCURRENCY, SIZING_WAITING);
+  private readonly sizes = new LruMap<string, number | null>(REMEMBERED_SIZES);
 
   constructor(private readonly options: DebianPackageSourceOptions) {}
 
@@ -87,19 +102,41 @@ export class DebianPackageSource implements PackageSource {
     return this.listing.packages;
   }
 
+  /** @throws SourceBusyError when as many sizings run and wait as are let in (SIZING_CONCURRENCY, SIZING_WAITING). */
   async closureSizes(at: PackageSetRevision, packages: readonly string[], options: ResolveOptions): Promise<Record<string, number | null>> {
     const snapshot = await this.options.index.snapshot(at.revision, architectureOf(at.system), options.signal);
     const sizes: Record<string, number | null> = {};
-    for (const component of packages) {
-      try {
-        const closure = this.options.resolveClosure(snapshot, [this.debianName(component)]);
-        sizes[component] = closure.packages.reduce((total, pkg) => total + pkg.installedSize, 0);
-      } catch (error) {
-        if (!(error instanceof PackageNotFoundError)) throw error;
-        sizes[component] = null;
-      }
-    }
+    const key = (component: string): string => `${snapshot.fingerprint}\u0000${component}`;
+    const unknown = packages.filter((component) => {
+      const known = this.sizes.get(key(component));
+      if (known !== undefined) sizes[component] = known;
+      return known === undefined;
+    });
+    if (unknown.length === 0) return sizes;
+    await this.sizing.run(
+      async () => {
+        for (const component of unknown) {
+          options.signal.throwIfAborted();
+          const size = this.closureSize(snapshot, component);
+          this.sizes.set(key(component), size);
+          sizes[component] = size;
+          await nextTurn();
+        }
+      },
+      () => new SourceBusyError('closure size requests', 5),
+      options.signal,
+    );
     return sizes;
+  }
+
+  private closureSize(snapshot: DebianIndexSnapshot, component: string): number | null {
+    try {
+      const closure = this.options.resolveClosure(snapshot, [this.debianName(component)]);
+      return closure.packages.reduce((total, pkg) => total + pkg.installedSize, 0);
+    } catch (error) {
+      if (!(error instanceof PackageNotFoundError)) throw error;
+      return null;
+    }
   }
 
   private snapshot(request: ImageRequest, signal?: AbortSignal): Promise<DebianIndexSnapshot> {

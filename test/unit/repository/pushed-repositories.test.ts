@@ -31,6 +31,23 @@ describe('PushedRepositories', () => {
     expect(await repos.tags('team/app')).toEqual(['v1']);
   });
 
+  it('looks up each blob a manifest names once, however often it names it', async () => {
+    const { blobs, metadata, repos, image } = await pushed(Date.now);
+    const layer = image.layers[0] as Buffer;
+    const descriptor = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf(layer), size: layer.length };
+    const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(image.config), size: image.config.length };
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: Array.from({ length: 5000 }, () => descriptor) }));
+    const stats: string[] = [];
+    const memberships: string[] = [];
+    const stat = blobs.stat.bind(blobs);
+    const isMember = metadata.isMember.bind(metadata);
+    blobs.stat = async (digest: string) => (stats.push(digest), stat(digest));
+    metadata.isMember = async (key: string, member: string) => (memberships.push(member), isMember(key, member));
+    await repos.putManifest('team/app', 'many', manifest, MANIFEST);
+    expect(stats.sort()).toEqual([config.digest, descriptor.digest].sort());
+    expect(memberships.sort()).toEqual([config.digest, descriptor.digest].sort());
+  });
+
   it('lets garbage collection free a deleted manifest and its unlinked blobs', async () => {
     let now = Date.now();
     const { blobs, metadata, repos, image } = await pushed(() => now);

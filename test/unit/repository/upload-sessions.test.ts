@@ -118,4 +118,28 @@ describe('UploadSessions bound', () => {
     expect(await uploads.expire(60 * 60 * 1000)).toBe(0);
     await expect(uploads.create('team/app')).rejects.toBeInstanceOf(UploadLimitError);
   });
+
+  it('bounds each owner to maxPerOwner, by this process and by what a sweep sees, freeing what ends or expires', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+    const metadata = new MemoryMetadataStore();
+    let now = 1_000_000;
+    const other = new UploadSessions(dir, metadata, new MemoryBlobStore(), () => now, 10, 2);
+    await other.init();
+    await other.create('team/app', 'alice');
+    const second = await other.create('team/app', 'alice');
+    await expect(other.create('team/app', 'alice')).rejects.toThrow(/alice has 2 uploads in progress/);
+    await other.create('team/app', 'bob');
+    await other.cancel('team/app', second.id);
+    await other.create('team/app', 'alice');
+
+    const uploads = new UploadSessions(dir, metadata, new MemoryBlobStore(), () => now, 10, 2);
+    expect(await uploads.expire(60 * 60 * 1000)).toBe(0);
+    await expect(uploads.create('team/app', 'alice')).rejects.toBeInstanceOf(UploadLimitError);
+    await uploads.create('team/app', 'bob');
+    now += 2 * 60 * 60 * 1000;
+    expect(await uploads.expire(60 * 60 * 1000)).toBe(4);
+    await uploads.create('team/app', 'alice');
+    await uploads.create('team/app', 'alice');
+    await expect(uploads.create('team/app', 'alice')).rejects.toBeInstanceOf(UploadLimitError);
+  });
 });

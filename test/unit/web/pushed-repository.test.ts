@@ -10,7 +10,7 @@ import { sha256Digest } from '../../../src/oci/digest.js';
 import { PushedRepositories } from '../../../src/repository/pushed-repositories.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
-import { describePushedRepository } from '../../../src/web/repository-view.js';
+import { describePushedRepository, MAX_PAGE_MANIFEST_BYTES } from '../../../src/web/repository-view.js';
 import { FakePackageSource } from '../../support/fake-source.js';
 import { OCI_INDEX, OCI_MANIFEST, smallImage } from '../../support/push-image.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../../support/htpasswd.js';
@@ -165,5 +165,36 @@ describe('push times', () => {
     ]);
     // The push time is not part of the descriptors the referrers API returns.
     expect(JSON.stringify(await repositories.referrers('team/app', sha256Digest(config)))).not.toContain('pushedAt');
+  });
+});
+
+describe('a page of big manifests', () => {
+  it('reads at most MAX_PAGE_MANIFEST_BYTES of manifests and says where the next page starts', async () => {
+    const store = new MemoryBlobStore();
+    const repositories = new PushedRepositories(new MemoryMetadataStore(), store);
+    const { blobs } = smallImage({ configBytes: 10, layerBytes: 10 });
+    for (const blob of blobs) {
+      await store.writer().then(async (writer) => {
+        writer.stream.end(blob);
+        await writer.commit(sha256Digest(blob));
+      });
+      await repositories.linkBlob('team/big', sha256Digest(blob));
+    }
+    const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256Digest(blobs[1]), size: blobs[1].length };
+    const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(blobs[0]), size: blobs[0].length };
+    const layers = Array.from({ length: Math.floor((4 * 1024 * 1024 - 1000) / (JSON.stringify(layer).length + 1)) }, () => layer);
+    const tags = ['t0', 't1', 't2', 't3', 't4', 't5'];
+    for (const tag of tags) await repositories.putManifest('team/big', tag, Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers, annotations: { tag } })), OCI_MANIFEST);
+
+    let reads = 0;
+    const counting = { tags: (name: string) => repositories.tags(name), getManifest: (name: string, reference: string) => ((reads += 1), repositories.getManifest(name, reference)) };
+    const first = await describePushedRepository(counting, 'team/big');
+    expect(reads * 4 * 1024 * 1024).toBeLessThanOrEqual(MAX_PAGE_MANIFEST_BYTES + 4 * 1024 * 1024);
+    expect(first.tags.map((tag) => tag.tag)).toEqual(tags.slice(0, reads));
+    expect(first.nextTag).toBe(tags[reads - 1]);
+    const second = await describePushedRepository(counting, 'team/big', first.nextTag ?? undefined);
+    expect([...first.tags, ...second.tags].map((tag) => tag.tag)).toEqual(tags);
+    expect(second.nextTag).toBeNull();
+    expect(second.totalTags).toBe(6);
   });
 });

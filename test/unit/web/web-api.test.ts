@@ -11,6 +11,8 @@ import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { FakePackageSource, STORE } from '../../support/fake-source.js';
 import { readSse } from './sse-client.js';
+import { MAX_IMAGES } from '../../../src/web/api-routes.js';
+import { BuiltImageKeys } from '../../../src/storage/metadata-keys.js';
 
 let source: FakePackageSource;
 const apps: App[] = [];
@@ -265,5 +267,26 @@ describe('shutting down', () => {
     expect(new Set(all.map((event) => event.event))).toEqual(new Set(['status']));
     expect(all.filter((event) => event.event === 'status').map((event) => (event.data as { phase: string }).phase)).toEqual(['resolving']);
     source.release();
+  });
+});
+
+describe('the list of built images', () => {
+  it('is sorted and paged: at most MAX_IMAGES entries, next naming where the next page starts', async () => {
+    const metadata = new MemoryMetadataStore();
+    const app = await buildApp(
+      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-web-')), logLevel: 'silent', source: { kind: 'nix', shellPackages: ['minishell'] } }),
+      { source, blobs: new MemoryBlobStore(), metadata, logger: pino({ level: 'silent' }) },
+    );
+    apps.push(app);
+    // What a stream of pulls of new package lists leaves: one entry each.
+    const built = Array.from({ length: MAX_IMAGES + 5 }, (_, i) => `tool${String(i).padStart(5, '0')}:latest`).reverse();
+    for (const image of built) await metadata.addToSet(BuiltImageKeys.builtImages, image);
+    const page = async (last?: string) => (await app.server.inject({ method: 'GET', url: `/api/v1/images${last === undefined ? '' : `?last=${encodeURIComponent(last)}`}` })).json() as { images: string[]; next: string | null };
+    const first = await page();
+    expect(first.images).toHaveLength(MAX_IMAGES);
+    expect(first.images).toEqual([...built].sort().slice(0, MAX_IMAGES));
+    expect(first.next).toBe(first.images[MAX_IMAGES - 1]);
+    const second = await page(first.next ?? undefined);
+    expect(second).toEqual({ images: [...built].sort().slice(MAX_IMAGES), next: null });
   });
 });

@@ -4,6 +4,7 @@ import { assertDebianPackageName } from '../../../../src/sources/debian/debian-n
 import { DebianPackageSource } from '../../../../src/sources/debian/debian-package-source.js';
 import { debianPopularity, resolveClosure } from '../../../../src/sources/debian/resolve/index.js';
 import type { DebianIndexProvider, DebianIndexSnapshot } from '../../../../src/sources/debian/types.js';
+import { SourceBusyError } from '../../../../src/sources/errors.js';
 import { snapshotOf, type PackageSpec } from '../../../support/debian-snapshot.js';
 
 const RELEASE: PackageSpec[] = [
@@ -73,6 +74,25 @@ describe('DebianPackageSource', () => {
     expect(sizes.nope).toBeNull();
     expect(sizes.curl).toBeGreaterThan(0);
     expect(await source.revisions()).toEqual(['latest', 'bookworm']);
+  });
+
+  it('sizes one request at a time with four waiting, refuses the rest, lets the event loop turn between names and remembers sizes', async () => {
+    const resolved: string[] = [];
+    const counting = (snapshot: DebianIndexSnapshot, names: readonly string[]) => (resolved.push(...names), resolveClosure(snapshot, names));
+    const source = new DebianPackageSource({ index: await provider(), resolveClosure: counting, files });
+    const at = { revision: 'latest', system: 'x86_64-linux' };
+    const signal = new AbortController().signal;
+    let resolvedWhenTheLoopTurned = -1;
+    setImmediate(() => (resolvedWhenTheLoopTurned = resolved.length));
+    const asked = ['curl', 'git', 'libssl3', 'libc6', 'nope', 'curl'];
+    const answers = await Promise.allSettled(asked.map((name) => source.closureSizes(at, [name, `${name}-extra`], { signal })));
+    // Each name resolved is a few milliseconds to tens of the event loop, for anyone who may pull.
+    expect(resolvedWhenTheLoopTurned).toBe(1);
+    expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((answers[5] as PromiseRejectedResult).reason).toBeInstanceOf(SourceBusyError);
+    const before = resolved.length;
+    expect(await source.closureSizes(at, ['curl', 'git', 'nope'], { signal })).toEqual({ curl: expect.any(Number), git: expect.any(Number), nope: null });
+    expect(resolved.length).toBe(before);
   });
 });
 
