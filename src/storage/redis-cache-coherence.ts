@@ -90,6 +90,14 @@ export class RedisCacheCoherence implements CacheCoherence {
     return this.subscribedAt !== null && this.now() < this.leaseUntil ? this.currentGeneration : null;
   }
 
+  /**
+   * This process answered from somewhere other than Redis (the outage memory): what it read may
+   * predate a change already announced, so nothing remembered so far or read under way is kept.
+   */
+  answeredFromMemory(): void {
+    this.currentGeneration += 1;
+  }
+
   onInvalidate(listener: (key: string) => void): void {
     this.listeners.push(listener);
   }
