@@ -80,13 +80,15 @@ export async function createStorage(config: Config, dataDir: string, deps: AppDe
     else log.warn({ redis: connection.where }, 'redis is not reachable yet; retrying in the background');
     closers.push(() => connection.close());
     readiness.push({ name: 'redis', check: () => connection.ping() });
-    metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix));
-    locks ??= new RedisLockManager(connection, { keyPrefix: redis.keyPrefix, logger: log });
+    let shared: RedisCacheCoherence | undefined;
     if (!coherence) {
-      const shared = new RedisCacheCoherence({ publisher: connection.client, subscriber: connection.subscriberConnection(), channel: `${redis.keyPrefix}coherence`, logger: log });
-      closers.unshift(() => shared.close());
-      coherence = shared;
+      const created = new RedisCacheCoherence({ publisher: connection.client, subscriber: connection.subscriberConnection(), channel: `${redis.keyPrefix}coherence`, logger: log });
+      closers.unshift(() => created.close());
+      coherence = shared = created;
     }
+    // An outage answer may be older than a change announced meanwhile: never remembered as current.
+    metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix), { onAnsweredFromMemory: () => shared?.answeredFromMemory() });
+    locks ??= new RedisLockManager(connection, { keyPrefix: redis.keyPrefix, logger: log });
     lockTtlMs = redis.lockTtlMs;
     if (config.storage.backend === 'fs' && !deps.blobs) {
       log.warn('metadata is shared in redis but blobs are on local disk: run one replica, or store blobs in s3');

@@ -161,18 +161,23 @@ export class PushedRepositories {
       return;
     }
     if (!(await this.metadata.isMember(Keys.manifests(name), reference))) throw new ManifestNotFoundError(name, reference);
-    for (const tag of await this.tags(name)) {
-      if ((await this.metadata.get(Keys.tag(name, tag))) === reference) {
-        await this.metadata.delete(Keys.tag(name, tag));
-        await this.metadata.removeFromSet(Keys.tags(name), tag);
+    try {
+      for (const tag of await this.tags(name)) {
+        if ((await this.metadata.get(Keys.tag(name, tag))) === reference) {
+          await this.metadata.delete(Keys.tag(name, tag));
+          await this.metadata.removeFromSet(Keys.tags(name), tag);
+        }
       }
+      const info = await this.info(name, reference);
+      if (info?.subject) await this.metadata.removeFromSet(Keys.referrers(name, info.subject), reference);
+      await this.metadata.removeFromSet(Keys.manifests(name), reference);
+      // Nothing may name the digest any more, so garbage collection can free the blob.
+      await this.metadata.delete(Keys.info(name, reference));
+    } finally {
+      // Also when a write failed partway: the membership may be gone already, and then the
+      // client's retry is a 404 that changes nothing, so no later request would tell replicas.
+      await this.remembered?.invalidate(recordKey(name, reference));
     }
-    const info = await this.info(name, reference);
-    if (info?.subject) await this.metadata.removeFromSet(Keys.referrers(name, info.subject), reference);
-    await this.metadata.removeFromSet(Keys.manifests(name), reference);
-    // Nothing may name the digest any more, so garbage collection can free the blob.
-    await this.metadata.delete(Keys.info(name, reference));
-    await this.remembered?.invalidate(recordKey(name, reference));
   }
 
   /**

@@ -11,6 +11,11 @@ export interface CachingMetadataStoreOptions {
   readonly maxSets?: number;
   /** Bytes of values and of sets remembered, each; default 32 MiB. */
   readonly maxBytes?: number;
+  /**
+   * Called before an answer from memory is given (the remote failed): it may predate a change
+   * others announced, so whoever remembers what is read must not keep this read's results.
+   */
+  readonly onAnsweredFromMemory?: () => void;
 }
 
 /**
@@ -37,10 +42,13 @@ export class CachingMetadataStore implements MetadataStore {
   /** The remote's prefix listing, when it has one (migrations read the remote, never the memory). */
   readonly valueKeys?: (prefix: string, signal?: AbortSignal) => AsyncIterable<string>;
 
+  private readonly answeredFromMemory: () => void;
+
   constructor(
     private readonly remote: MetadataStore,
     options: CachingMetadataStoreOptions = {},
   ) {
+    this.answeredFromMemory = options.onAnsweredFromMemory ?? (() => undefined);
     const maxBytes = options.maxBytes ?? 32 * 1024 * 1024;
     this.values = new LruMap(maxBytes, (value, key) => stringBytes(key) + stringBytes(value), options.maxValues ?? 100_000);
     this.sets = new LruMap(maxBytes, (members, key) => stringBytes(key) + setBytes(members), options.maxSets ?? 20_000);
@@ -61,8 +69,9 @@ export class CachingMetadataStore implements MetadataStore {
       return value;
     } catch (error) {
       const remembered = this.values.get(key);
-      if (error instanceof StorageUnavailableError && remembered !== undefined) return remembered;
-      throw error;
+      if (!(error instanceof StorageUnavailableError) || remembered === undefined) throw error;
+      this.answeredFromMemory();
+      return remembered;
     }
   }
 
@@ -101,8 +110,9 @@ export class CachingMetadataStore implements MetadataStore {
       // What this process knows of the set: enough to check a manifest digest; a tag list may
       // lack tags only other replicas built.
       const remembered = this.sets.get(key);
-      if (error instanceof StorageUnavailableError && remembered !== undefined) return [...remembered].sort();
-      throw error;
+      if (!(error instanceof StorageUnavailableError) || remembered === undefined) throw error;
+      this.answeredFromMemory();
+      return [...remembered].sort();
     }
   }
 
@@ -117,8 +127,9 @@ export class CachingMetadataStore implements MetadataStore {
       return found;
     } catch (error) {
       const remembered = this.sets.get(key);
-      if (error instanceof StorageUnavailableError && remembered !== undefined) return remembered.has(member);
-      throw error;
+      if (!(error instanceof StorageUnavailableError) || remembered === undefined) throw error;
+      this.answeredFromMemory();
+      return remembered.has(member);
     }
   }
 
@@ -130,8 +141,9 @@ export class CachingMetadataStore implements MetadataStore {
       return values;
     } catch (error) {
       const remembered = keys.map((key) => this.values.get(key));
-      if (error instanceof StorageUnavailableError && remembered.every((value) => value !== undefined)) return remembered as Array<string | null>;
-      throw error;
+      if (!(error instanceof StorageUnavailableError) || remembered.some((value) => value === undefined)) throw error;
+      this.answeredFromMemory();
+      return remembered as Array<string | null>;
     }
   }
 
@@ -147,6 +159,7 @@ export class CachingMetadataStore implements MetadataStore {
     } catch (error) {
       const sets = entries.map(([key]) => this.sets.get(key));
       if (!(error instanceof StorageUnavailableError) || sets.some((set) => set === undefined)) throw error;
+      this.answeredFromMemory();
       return entries.map(([, member], i) => sets[i]?.has(member) ?? false);
     }
   }

@@ -30,7 +30,8 @@ interface Waiter {
   readonly early: Set<string>;
   /** Peers still to acknowledge; null until the invalidation came back (then the peers are known). */
   pending: Set<string> | null;
-  finish(): void;
+  /** `abandoned`: this process closed first, so the peers' forgetting is not known. */
+  finish(abandoned?: boolean): void;
 }
 
 /** Heartbeats whose return is awaited, at most (older ones cannot give a lease any more). */
@@ -90,6 +91,14 @@ export class RedisCacheCoherence implements CacheCoherence {
     return this.subscribedAt !== null && this.now() < this.leaseUntil ? this.currentGeneration : null;
   }
 
+  /**
+   * This process answered from somewhere other than Redis (the outage memory): what it read may
+   * predate a change already announced, so nothing remembered so far or read under way is kept.
+   */
+  answeredFromMemory(): void {
+    this.currentGeneration += 1;
+  }
+
   onInvalidate(listener: (key: string) => void): void {
     this.listeners.push(listener);
   }
@@ -98,20 +107,20 @@ export class RedisCacheCoherence implements CacheCoherence {
     this.apply(key);
     const nonce = randomUUID();
     const message = JSON.stringify({ t: 'inv', from: this.id, nonce, key } satisfies Message);
-    const done = new Promise<void>((resolve) => {
+    const done = new Promise<boolean>((resolve) => {
       let deadline: NodeJS.Timeout | undefined;
       this.waiters.set(nonce, {
         early: new Set(),
         pending: null,
-        finish: () => {
+        finish: (abandoned = false) => {
           clearTimeout(deadline);
           this.waiters.delete(nonce);
-          resolve();
+          resolve(abandoned);
         },
       });
       this.publish(message).then(
         () => {
-          deadline = setTimeout(() => this.waiters.get(nonce)?.finish(), this.leaseMs * 1.5);
+          if (this.waiters.has(nonce)) deadline = setTimeout(() => this.waiters.get(nonce)?.finish(), this.leaseMs * 1.5);
         },
         (error: unknown) => {
           this.waiters.get(nonce)?.finish();
@@ -120,7 +129,9 @@ export class RedisCacheCoherence implements CacheCoherence {
         },
       );
     });
-    await done;
+    if (await done) {
+      throw new StorageUnavailableError('this process stopped before other replicas were known to have heard of the change');
+    }
     if (this.unpublished.has(nonce)) {
       throw new StorageUnavailableError('Redis did not take the change notice for other replicas; it is sent again when Redis answers');
     }
@@ -129,7 +140,7 @@ export class RedisCacheCoherence implements CacheCoherence {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    for (const waiter of [...this.waiters.values()]) waiter.finish();
+    for (const waiter of [...this.waiters.values()]) waiter.finish(true);
     this.subscribedAt = null;
     this.options.subscriber.disconnect();
   }

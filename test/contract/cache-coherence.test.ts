@@ -171,6 +171,16 @@ describe('RedisCacheCoherence', () => {
     await eventually(() => replica.coherence.generation() === null, 'the lease ran out');
   });
 
+  it('fails a change notice still awaiting other replicas when it closes, rather than report it heard', async () => {
+    // A long lease: the notice waits a lease and a half, since no peer is known yet.
+    const [replica] = await redisReplicas(1, { leaseMs: 60_000 });
+    if (!replica) throw new Error('no replica');
+    await eventually(() => replica.coherence.generation() !== null, 'leased');
+    const invalidation = replica.coherence.invalidate('k');
+    await replica.coherence.close();
+    await expect(invalidation).rejects.toThrow(/stopped before other replicas/);
+  });
+
   it('fails a change notice Redis does not take', async () => {
     const [replica] = await redisReplicas(1);
     if (!replica) throw new Error('no replica');

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { PushedRepositories } from '../../../src/repository/pushed-repositories.js';
+import { ManifestNotFoundError } from '../../../src/repository/errors.js';
+import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
+import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
+import { putBlob } from '../../../src/storage/blob-io.js';
+import { StorageUnavailableError } from '../../../src/storage/errors.js';
+import { LocalCacheCoherence } from '../../../src/storage/local-cache-coherence.js';
+import { PushedRepositoryKeys } from '../../../src/storage/metadata-keys.js';
+import { digestOf, makeImage } from '../../conformance/client.js';
+
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** A shared store whose next delete of `failing` is refused, as Redis going away mid-request. */
+class RefusingMetadataStore extends MemoryMetadataStore {
+  failing: string | null = null;
+
+  override async delete(key: string): Promise<void> {
+    if (key === this.failing) {
+      this.failing = null;
+      throw new StorageUnavailableError('Redis is unreachable (DEL: not connected)');
+    }
+    return super.delete(key);
+  }
+}
+
+describe('remembered records of pushed manifests after a write that failed partway', () => {
+  it('are forgotten everywhere once a DELETE removed the membership, even though a later write failed', async () => {
+    const blobs = new MemoryBlobStore();
+    const metadata = new RefusingMetadataStore();
+    const coherence = new LocalCacheCoherence();
+    const serving = new PushedRepositories(metadata, blobs, Date.now, coherence);
+    const deleting = new PushedRepositories(metadata, blobs, Date.now, coherence);
+    const image = makeImage('partial');
+    for (const blob of [image.config, ...image.layers]) {
+      await putBlob(blobs, blob);
+      await deleting.linkBlob('team/app', digestOf(blob));
+    }
+    await deleting.putManifest('team/app', 'v1', image.manifest, MANIFEST);
+    const digest = digestOf(image.manifest);
+    expect((await serving.getManifest('team/app', digest))?.digest).toBe(digest);
+
+    // The membership is removed, then the record's delete is refused: the DELETE answers 503.
+    metadata.failing = PushedRepositoryKeys.info('team/app', digest);
+    await expect(deleting.deleteManifest('team/app', digest)).rejects.toThrow(StorageUnavailableError);
+    expect(await metadata.isMember(PushedRepositoryKeys.manifests('team/app'), digest)).toBe(false);
+    expect(await serving.getManifest('team/app', digest)).toBeNull();
+    // The client's retry finds no such manifest, so it cannot be what makes replicas forget.
+    await expect(deleting.deleteManifest('team/app', digest)).rejects.toThrow(ManifestNotFoundError);
+    expect(await serving.getManifest('team/app', digest)).toBeNull();
+  });
+});
