@@ -50,8 +50,4 @@ export class CoherentCache<V> {
   invalidate(key: string): Promise<void> {
     return this.coherence.invalidate(key);
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
