@@ -63,7 +63,10 @@ export class RedisCacheCoherence implements CacheCoherence {
   private readonly heartbeats = new Map<number, { readonly sentAt: number; readonly generation: number }>();
   private readonly peers = new Map<string, number>();
   private readonly waiters = new Map<string, Waiter>();
-  /** Invalidations Redis refused to take; published again with each heartbeat. */
+  /**
+   * Per key, the last notice Redis refused to take; published again with each heartbeat. Keyed
+   * by key, so DELETEs retried during an outage add nothing: one notice per key forgets it.
+   */
   private readonly unpublished = new Map<string, string>();
   private currentGeneration = 0;
   private subscribedAt: number | null = null;
@@ -124,7 +127,7 @@ export class RedisCacheCoherence implements CacheCoherence {
         },
         (error: unknown) => {
           this.waiters.get(nonce)?.finish();
-          this.unpublished.set(nonce, message);
+          this.unpublished.set(key, message);
           this.options.logger?.warn({ reason: (error as Error).message }, 'could not tell other replicas of a change; retrying');
         },
       );
@@ -132,7 +135,7 @@ export class RedisCacheCoherence implements CacheCoherence {
     if (await done) {
       throw new StorageUnavailableError('this process stopped before other replicas were known to have heard of the change');
     }
-    if (this.unpublished.has(nonce)) {
+    if (this.unpublished.get(key) === message) {
       throw new StorageUnavailableError('Redis did not take the change notice for other replicas; it is sent again when Redis answers');
     }
   }
@@ -170,8 +173,8 @@ export class RedisCacheCoherence implements CacheCoherence {
     if (this.closed) return;
     const now = this.now();
     for (const [peer, heard] of this.peers) if (now - heard > this.leaseMs) this.peers.delete(peer);
-    for (const [nonce, message] of this.unpublished) {
-      this.publish(message).then(() => this.unpublished.delete(nonce), () => undefined);
+    for (const [key, message] of this.unpublished) {
+      this.publish(message).then(() => this.unpublished.get(key) === message && this.unpublished.delete(key), () => undefined);
     }
     if (this.subscribedAt === null) return;
     const seq = ++this.sequence;
