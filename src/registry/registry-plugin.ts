@@ -9,7 +9,8 @@ import { noteRefusal, registerRequestLog } from './request-log.js';
 import { registerSingleQueryValues } from './single-query.js';
 import { LoginThrottle } from '../auth/login-throttle.js';
 import { registerTokenRoute } from './token-route.js';
-import { registerOAuthTokenRoute } from './token-oauth-route.js';
+import { registerOAuthTokenRoute, type TokenGrant } from './token-oauth-route.js';
+import { grant } from '../auth/token-scopes.js';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
 import { routePermissions, type RoutePermissions } from './route-permission.js';
 import { servedFromPushes } from './pull-handlers.js';
@@ -55,9 +56,13 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   registerV2Routes(app, deps);
   if (auth.tokens !== undefined) {
     // A token carries no pull the handlers would refuse under another spelling of the image.
-    const pullRefused = (caller: string | null, names: readonly string[]) => pullRefusedSpellings(policyOf(auth), deps.imageNames, caller, names, (name) => servedFromPushes(deps, name));
-    registerTokenRoute(app, auth, auth.tokens, auth.throttle, pullRefused);
-    registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle, pullRefused);
+    const policy = policyOf(auth);
+    const grantAccess: TokenGrant = async (requested, caller) => {
+      const names = requested.filter((entry) => entry.type === 'repository').map((entry) => entry.name);
+      return grant(requested, caller, policy, await pullRefusedSpellings(policy, deps.imageNames, caller, names, (name) => servedFromPushes(deps, name)));
+    };
+    registerTokenRoute(app, auth, auth.tokens, auth.throttle, grantAccess);
+    registerOAuthTokenRoute(app, auth, auth.tokens, auth.throttle, grantAccess);
   }
   registerHealthRoutes(app, health);
   const permissions = routePermissions(decide, policyOf(auth), deps.deletesEnabled, deps.imageNames);

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LoginThrottle } from '../auth/login-throttle.js';
-import { grant, parseScopes, type AccessEntry } from '../auth/token-scopes.js';
-import { policyOf, type AuthOptions, type TokenAuth } from './access-control.js';
+import { parseScopes, type AccessEntry } from '../auth/token-scopes.js';
+import type { AuthOptions, TokenAuth } from './access-control.js';
 import { checkLogin } from './basic-login.js';
 import { RegistryError } from './registry-error.js';
 
@@ -10,6 +10,13 @@ const FORM_LIMIT_BYTES = 16 * 1024;
 const DEFAULT_REFRESH_TTL_SECONDS = 7 * 86_400;
 const FIELDS = ['grant_type', 'service', 'client_id', 'access_type', 'scope', 'refresh_token', 'username', 'password'] as const;
 type Field = (typeof FIELDS)[number];
+
+/**
+ * What a token for `caller` carries of `requested`: what the access rules grant on each name as
+ * spelled, less pull on a package-list spelling of an image another spelling of which the rules
+ * refuse (image-spellings.ts). Shared by both forms of the token endpoint.
+ */
+export type TokenGrant = (requested: readonly AccessEntry[], caller: string | null) => Promise<AccessEntry[]>;
 
 /**
  * The OAuth2 form of the token endpoint (distribution's token spec, "oauth"): `POST /token`
@@ -23,19 +30,7 @@ type Field = (typeof FIELDS)[number];
  * missing a required field or naming an unknown grant type, access type or service; 401 for
  * wrong credentials or a refresh token that is invalid, expired, or whose user is gone.
  */
-/**
- * The repositories among `names` whose pull `caller` must not get in a token although the rules
- * on the name as spelled allow it (another spelling of the image is refused: image-spellings.ts).
- */
-export type PullRefusals = (caller: string | null, names: readonly string[]) => Promise<ReadonlySet<string>>;
-
-/** The repository names a list of scopes asks about. */
-export function repositoryNames(requested: readonly AccessEntry[]): string[] {
-  return requested.filter((entry) => entry.type === 'repository').map((entry) => entry.name);
-}
-
-export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle, pullRefused: PullRefusals): void {
-  const policy = policyOf(auth);
+export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle, grantAccess: TokenGrant): void {
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT_BYTES }, (_request, body, done) => {
@@ -67,7 +62,7 @@ export function registerOAuthTokenRoute(app: FastifyInstance, auth: AuthOptions,
       }
 
       const requested = parseScopes([form.optional('scope') ?? '']);
-      const access = grant(requested, user, policy, await pullRefused(user, repositoryNames(requested)));
+      const access = await grantAccess(requested, user);
       const bind = (await auth.verifier?.fingerprint(user)) ?? null;
       if (bind === null) throw refused(auth, 'the user no longer exists');
       const { token, claims } = tokens.signer.issue(user, access, bind);

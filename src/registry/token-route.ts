@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottle } from '../auth/login-throttle.js';
-import { grant, parseScopes } from '../auth/token-scopes.js';
-import { policyOf, type AuthOptions, type TokenAuth } from './access-control.js';
+import { parseScopes } from '../auth/token-scopes.js';
+import type { AuthOptions, TokenAuth } from './access-control.js';
 import { basicCredentials, checkLogin } from './basic-login.js';
 import { RegistryError } from './registry-error.js';
-import { refreshTokenFor, repositoryNames, type PullRefusals } from './token-oauth-route.js';
+import { refreshTokenFor, type TokenGrant } from './token-oauth-route.js';
 
 /**
  * The token endpoint of the distribution token spec: `GET /token?service=&scope=...`, with
@@ -13,9 +13,8 @@ import { refreshTokenFor, repositoryNames, type PullRefusals } from './token-oau
  * `docker login` fails on a wrong password. With `offline_token=true` a user also gets a
  * refresh token. The OAuth2 `POST` form is token-oauth-route.ts.
  */
-export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle, pullRefused: PullRefusals): void {
+export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, tokens: TokenAuth, throttle: LoginThrottle, grantAccess: TokenGrant): void {
   const config = { access: 'public' as const, repeatableQuery: ['scope'] };
-  const policy = policyOf(auth);
   app.get('/token', { config }, async (request, reply) => {
     const query = request.query as { service?: string; scope?: string | string[]; account?: string; offline_token?: string };
     if (query.service !== undefined && query.service !== tokens.service) {
@@ -31,7 +30,7 @@ export function registerTokenRoute(app: FastifyInstance, auth: AuthOptions, toke
     }
     const scopes = query.scope === undefined ? [] : typeof query.scope === 'string' ? [query.scope] : query.scope;
     const requested = parseScopes(scopes);
-    const access = grant(requested, user, policy, await pullRefused(user, repositoryNames(requested)));
+    const access = await grantAccess(requested, user);
     const bind = user === null ? null : ((await auth.verifier?.fingerprint(user)) ?? null);
     const { token, claims } = tokens.signer.issue(user ?? '', access, bind ?? undefined);
     // `offline_token=true` (docker login asks it): a refresh token, which docker keeps as its
