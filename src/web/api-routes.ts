@@ -65,7 +65,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
   // only the names the caller may pull, as the catalog lists them.
   app.get<{ Querystring: { last?: string } }>('/api/v1/images', readRoute, async (request) => {
     const { last } = request.query;
-    const after = (await deps.images.all()).filter((image) => last === undefined || image > last).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const after = (await deps.images.all()).filter((image) => last === undefined || image > last).sort();
     const images: string[] = [];
     for (const image of after) {
       if (!deps.permissions.mayPull(request, repositoryOf(image))) continue;

@@ -53,8 +53,8 @@ export class EventStream {
   private write(text: string): void {
     if (this.closed || this.response.writableEnded || this.response.destroyed) return;
     if (this.response.writableLength > MAX_UNREAD_BYTES) {
-      this.closed = true;
-      clearInterval(this.heartbeat);
+      // Closed as any stream is, then destroyed: ending alone would keep the unread bytes queued.
+      this.close();
       this.response.destroy();
       return;
     }
