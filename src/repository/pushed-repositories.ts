@@ -1,5 +1,4 @@
 import type { BlobStore, CacheCoherence, MetadataStore } from '../storage/types.js';
-import { CoherentCache } from '../storage/coherent-cache.js';
 import { putBlob, readBlob } from '../storage/blob-io.js';
 import { isValidDigest, sha256Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest-validation.js';
@@ -7,8 +6,7 @@ import { MediaType } from '../oci/media-types.js';
 import { DigestMismatchError } from '../storage/errors.js';
 import { PushedRepositoryKeys } from '../storage/metadata-keys.js';
 import { RepositoryListingBackfill } from './listing-backfill.js';
-import { LruMap } from '../cache/lru-map.js';
-import { readMany } from '../storage/metadata-batch.js';
+import { ManifestRecordReads, type ManifestInfo } from './manifest-record-reads.js';
 import { ManifestInvalidError, ManifestNotFoundError, ManifestReferenceUnknownError, ManifestTooLargeError } from './errors.js';
 
 /**
@@ -26,35 +24,15 @@ export interface StoredManifest {
   readonly pushedAt?: string;
 }
 
-interface ManifestInfo extends Descriptor {
-  readonly subject?: string;
-  readonly pushedAt?: string;
-}
-
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 const Keys = PushedRepositoryKeys;
 
-/** Tags whose last digest is remembered, per process (a tag and a digest: about 200 bytes). */
-const TAG_HINTS = 10_000;
-/** Manifest records remembered per process (a descriptor of a few hundred bytes each). */
-const REMEMBERED_MANIFESTS = 10_000;
-
 export class PushedRepositories {
   /** Lists repositories pushed before the `repositories` set existed (see listing-backfill.ts). */
   readonly listing: RepositoryListingBackfill;
-  /**
-   * The digest each tag named when last read here. Only a guess: it lets a pull by tag send
-   * the tag's read and its manifest's reads at once (one round trip to Redis instead of two),
-   * and the answer is used only when the tag read, taken first, names the same digest.
-   */
-  private readonly tagHints = new LruMap<string, string>(TAG_HINTS);
-  /**
-   * Which digests are manifests of which repository, with their records: a pull by digest is
-   * then answered without a round trip to Redis. Only members are remembered, and every change
-   * to a record (push, delete) is invalidated in every replica before its request returns.
-   */
-  private readonly remembered: CoherentCache<ManifestRecord> | null;
+  /** Reads of records and tags, remembered per replica with a coherence (manifest-record-reads.ts). */
+  private readonly reads: ManifestRecordReads;
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -65,7 +43,7 @@ export class PushedRepositories {
     coherence?: CacheCoherence,
   ) {
     this.listing = new RepositoryListingBackfill(metadata);
-    this.remembered = coherence ? new CoherentCache(coherence, REMEMBERED_MANIFESTS) : null;
+    this.reads = new ManifestRecordReads(metadata, coherence);
   }
 
   /** True once anything has been pushed to `name`: it is then served from storage, not built. */
@@ -128,22 +106,27 @@ export class PushedRepositories {
       ...(parsed.subject !== undefined ? { subject: parsed.subject.digest } : {}),
       pushedAt: new Date(this.clock()).toISOString(),
     };
-    await this.metadata.set(Keys.info(name, digest), JSON.stringify(info));
-    await this.metadata.addToSet(Keys.manifests(name), digest);
-    if (parsed.subject) await this.metadata.addToSet(Keys.referrers(name, parsed.subject.digest), digest);
-    if (!isValidDigest(reference)) {
-      await this.metadata.set(Keys.tag(name, reference), digest);
-      await this.metadata.addToSet(Keys.tags(name), reference);
+    const tagged = !isValidDigest(reference);
+    try {
+      await this.metadata.set(Keys.info(name, digest), JSON.stringify(info));
+      await this.metadata.addToSet(Keys.manifests(name), digest);
+      if (parsed.subject) await this.metadata.addToSet(Keys.referrers(name, parsed.subject.digest), digest);
+      if (tagged) {
+        await this.metadata.set(Keys.tag(name, reference), digest);
+        await this.metadata.addToSet(Keys.tags(name), reference);
+      }
+      await this.markPushed(name);
+    } finally {
+      // Pushed again: the record (push time, media type) of the same bytes may differ. Also when
+      // a write failed: it may have reached Redis, and a moved tag must never stay remembered.
+      await this.reads.forget(name, [digest], tagged ? [reference] : []);
     }
-    await this.markPushed(name);
-    // Pushed again: the record (push time, media type) of the same bytes may differ.
-    await this.remembered?.invalidate(recordKey(name, digest));
     return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
   }
 
   /** A manifest by tag or digest, or null. */
   async getManifest(name: string, reference: string): Promise<StoredManifest | null> {
-    const record = isValidDigest(reference) ? await this.manifestRecord(name, reference) : await this.taggedRecord(name, reference);
+    const record = isValidDigest(reference) ? await this.reads.record(name, reference) : await this.reads.tagged(name, reference);
     if (record === null) return null;
     const { digest, member, info } = record;
     if (!member) return null;
@@ -156,14 +139,20 @@ export class PushedRepositories {
   async deleteManifest(name: string, reference: string): Promise<void> {
     if (!isValidDigest(reference)) {
       if ((await this.metadata.get(Keys.tag(name, reference))) === null) throw new ManifestNotFoundError(name, reference);
-      await this.metadata.delete(Keys.tag(name, reference));
-      await this.metadata.removeFromSet(Keys.tags(name), reference);
+      try {
+        await this.metadata.delete(Keys.tag(name, reference));
+        await this.metadata.removeFromSet(Keys.tags(name), reference);
+      } finally {
+        await this.reads.forget(name, [], [reference]);
+      }
       return;
     }
     if (!(await this.metadata.isMember(Keys.manifests(name), reference))) throw new ManifestNotFoundError(name, reference);
+    const removedTags: string[] = [];
     try {
       for (const tag of await this.tags(name)) {
         if ((await this.metadata.get(Keys.tag(name, tag))) === reference) {
+          removedTags.push(tag);
           await this.metadata.delete(Keys.tag(name, tag));
           await this.metadata.removeFromSet(Keys.tags(name), tag);
         }
@@ -176,7 +165,7 @@ export class PushedRepositories {
     } finally {
       // Also when a write failed partway: the membership may be gone already, and then the
       // client's retry is a 404 that changes nothing, so no later request would tell replicas.
-      await this.remembered?.invalidate(recordKey(name, reference));
+      await this.reads.forget(name, [reference], removedTags);
     }
   }
 
@@ -211,59 +200,7 @@ export class PushedRepositories {
     await this.metadata.set(Keys.repo(name), '1');
   }
 
-  /**
-   * Whether `digest` is a manifest of `name`, and its record: in one round trip to a remote
-   * metadata store (each is a wait for another process to be scheduled when the CPUs are
-   * busy). The bytes are read only for a member: any digest may be asked for, a layer's too.
-   */
-  private manifestRecord(name: string, digest: string): Promise<ManifestRecord> {
-    const read = async (): Promise<ManifestRecord> => {
-      const [member, info] = await Promise.all([this.metadata.isMember(Keys.manifests(name), digest), this.info(name, digest)]);
-      return { digest, member, info };
-    };
-    return this.remembered ? this.remembered.read(recordKey(name, digest), read, (record) => record.member) : read();
+  private info(name: string, digest: string): Promise<ManifestInfo | null> {
+    return this.reads.info(name, digest);
   }
-
-  /**
-   * The record of the manifest a tag names. With a hint, the tag and the hinted digest's
-   * records are read side by side; the tag is read first in the same batch, so when it still
-   * names the hint the answer is what reading the tag and then the record would give.
-   */
-  private async taggedRecord(name: string, tag: string): Promise<ManifestRecord | null> {
-    const hintKey = `${name}\0${tag}`;
-    const hint = this.tagHints.get(hintKey);
-    let digest: string | null;
-    // A remembered record needs the tag alone; the side-by-side reads are for when there is none.
-    if (hint !== undefined && this.remembered?.get(recordKey(name, hint)) === undefined) {
-      const [reads, member] = await Promise.all([readMany(this.metadata, [Keys.tag(name, tag), Keys.info(name, hint)]), this.metadata.isMember(Keys.manifests(name), hint)]);
-      digest = reads[0] ?? null;
-      if (digest === hint) return { digest, member, info: parseInfo(reads[1] ?? null) };
-    } else {
-      digest = await this.metadata.get(Keys.tag(name, tag));
-    }
-    if (digest === null) {
-      this.tagHints.delete(hintKey);
-      return null;
-    }
-    this.tagHints.set(hintKey, digest);
-    return this.manifestRecord(name, digest);
-  }
-
-  private async info(name: string, digest: string): Promise<ManifestInfo | null> {
-    return parseInfo(await this.metadata.get(Keys.info(name, digest)));
-  }
-}
-
-interface ManifestRecord {
-  readonly digest: string;
-  readonly member: boolean;
-  readonly info: ManifestInfo | null;
-}
-
-function recordKey(name: string, digest: string): string {
-  return `${name}\0${digest}`;
-}
-
-function parseInfo(raw: string | null): ManifestInfo | null {
-  return raw === null ? null : (JSON.parse(raw) as ManifestInfo);
 }

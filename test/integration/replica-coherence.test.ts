@@ -63,6 +63,21 @@ describe('pushed manifests remembered by two replicas', () => {
     }
   });
 
+  it('follow a tag the other replica moved or deleted, as soon as it answered', async () => {
+    const tagged = async (replica: Replica): Promise<string | number> => {
+      const response = await fetch(`${replica.url}/v2/team/tags/manifests/v1`, { headers: { authorization, accept: OCI_MANIFEST } });
+      await response.arrayBuffer();
+      return response.status === 200 ? (response.headers.get('docker-content-digest') ?? 'no digest') : response.status;
+    };
+    for (let seed = 0; seed < 5; seed += 1) {
+      const { digest } = await pushSmallImage(a.url, 'team/tags', 'v1', { authorization, configBytes: 500 + seed, layerBytes: 5000 + seed });
+      for (let i = 0; i < 3; i += 1) expect(await tagged(b)).toBe(digest);
+    }
+    const deleted = await fetch(`${a.url}/v2/team/tags/manifests/v1`, { method: 'DELETE', headers: { authorization } });
+    expect(deleted.status, await deleted.text()).toBe(202);
+    expect([await tagged(b), await tagged(a)]).toEqual([404, 404]);
+  });
+
   it('serve a manifest pushed again after its deletion on the other replica', async () => {
     const { digest } = await pushSmallImage(a.url, 'team/again', 'v1', { authorization, configBytes: 300, layerBytes: 3000 });
     expect(await manifestStatus(b, 'team/again', digest)).toBe(200);

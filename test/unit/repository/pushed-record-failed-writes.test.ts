@@ -14,6 +14,16 @@ const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 /** A shared store whose next delete of `failing` is refused, as Redis going away mid-request. */
 class RefusingMetadataStore extends MemoryMetadataStore {
   failing: string | null = null;
+  /** The next add to this set is refused after it was applied, as a reply lost on the way back. */
+  failingAdd: string | null = null;
+
+  override async addToSet(key: string, member: string): Promise<void> {
+    await super.addToSet(key, member);
+    if (key === this.failingAdd) {
+      this.failingAdd = null;
+      throw new StorageUnavailableError('Redis is unreachable (SADD: connection reset)');
+    }
+  }
 
   override async delete(key: string): Promise<void> {
     if (key === this.failing) {
@@ -48,5 +58,31 @@ describe('remembered records of pushed manifests after a write that failed partw
     // The client's retry finds no such manifest, so it cannot be what makes replicas forget.
     await expect(deleting.deleteManifest('team/app', digest)).rejects.toThrow(ManifestNotFoundError);
     expect(await serving.getManifest('team/app', digest)).toBeNull();
+  });
+
+  it('never keep a tag whose move failed partway: the move may have reached the store', async () => {
+    const blobs = new MemoryBlobStore();
+    const metadata = new RefusingMetadataStore();
+    const coherence = new LocalCacheCoherence();
+    const serving = new PushedRepositories(metadata, blobs, Date.now, coherence);
+    const pushing = new PushedRepositories(metadata, blobs, Date.now, coherence);
+    const push = async (seed: string) => {
+      const image = makeImage(seed);
+      for (const blob of [image.config, ...image.layers]) {
+        await putBlob(blobs, blob);
+        await pushing.linkBlob('team/app', digestOf(blob));
+      }
+      await pushing.putManifest('team/app', 'v1', image.manifest, MANIFEST);
+      return digestOf(image.manifest);
+    };
+    const first = await push('before');
+    expect((await serving.getManifest('team/app', 'v1'))?.digest).toBe(first);
+
+    // The tag is written, then the write after it fails: the PUT answers 503, the tag has moved.
+    metadata.failingAdd = PushedRepositoryKeys.tags('team/app');
+    await expect(push('after')).rejects.toThrow(StorageUnavailableError);
+    const moved = await metadata.get(PushedRepositoryKeys.tag('team/app', 'v1'));
+    expect(moved).not.toBe(first);
+    expect((await serving.getManifest('team/app', 'v1'))?.digest).toBe(moved);
   });
 });

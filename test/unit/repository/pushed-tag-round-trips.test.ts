@@ -122,15 +122,47 @@ describe('pulls of a pushed tag', () => {
 });
 
 describe('pulls of pushed manifests with remembered records', () => {
-  it('need no round trip by digest and one (the tag) by tag once read', async () => {
+  it('need no round trip by digest, nor by tag once the tag was read', async () => {
     const { metadata, first, push } = await twoReplicas(new LocalCacheCoherence());
     const digest = await push(first, 'a', 'v1');
     const cold = await roundTrips(metadata, () => first.getManifest('team/app', digest));
     const warm = await roundTrips(metadata, () => first.getManifest('team/app', digest));
     const byTag = await roundTrips(metadata, () => first.getManifest('team/app', 'v1'));
-    expect([cold.value?.digest, warm.value?.digest, byTag.value?.digest]).toEqual([digest, digest, digest]);
-    expect(warm.value?.mediaType).toBe(MANIFEST);
-    expect([cold.rounds, warm.rounds, byTag.rounds]).toEqual([1, 0, 1]);
+    const byTagAgain = await roundTrips(metadata, () => first.getManifest('team/app', 'v1'));
+    expect([cold.value?.digest, warm.value?.digest, byTag.value?.digest, byTagAgain.value?.digest]).toEqual([digest, digest, digest, digest]);
+    expect(byTagAgain.value?.mediaType).toBe(MANIFEST);
+    expect([cold.rounds, warm.rounds, byTag.rounds, byTagAgain.rounds]).toEqual([1, 0, 1, 0]);
+  });
+
+  it('follow a tag another replica moved or deleted, at once', async () => {
+    const { metadata, first, second, push } = await twoReplicas(new LocalCacheCoherence());
+    await push(first, 'a', 'v1');
+    await first.getManifest('team/app', 'v1');
+    expect((await roundTrips(metadata, () => first.getManifest('team/app', 'v1'))).rounds).toBe(0);
+    const moved = await push(second, 'b', 'v1');
+    expect((await first.getManifest('team/app', 'v1'))?.digest).toBe(moved);
+    await second.deleteManifest('team/app', 'v1');
+    expect(await first.getManifest('team/app', 'v1')).toBeNull();
+    // An unknown tag is not remembered: pushed again, it is found at once.
+    const again = await push(second, 'c', 'v1');
+    expect((await first.getManifest('team/app', 'v1'))?.digest).toBe(again);
+  });
+
+  it('forget every tag of a manifest another replica deleted by digest', async () => {
+    const { first, second, push } = await twoReplicas(new LocalCacheCoherence());
+    const digest = await push(first, 'a', 'v1');
+    const body = (await first.getManifest('team/app', digest))?.body ?? Buffer.alloc(0);
+    await first.putManifest('team/app', 'latest', body, MANIFEST);
+    const kept = await push(first, 'b', 'v2');
+    for (const tag of ['v1', 'latest', 'v2']) await first.getManifest('team/app', tag);
+    await second.deleteManifest('team/app', digest);
+    expect(await first.getManifest('team/app', 'v1')).toBeNull();
+    expect(await first.getManifest('team/app', 'latest')).toBeNull();
+    expect((await first.getManifest('team/app', 'v2'))?.digest).toBe(kept);
+    // The same bytes pushed again under another tag: the deleted tags stay deleted.
+    await second.putManifest('team/app', 'v3', body, MANIFEST);
+    expect([await first.getManifest('team/app', 'v1'), await first.getManifest('team/app', 'latest')]).toEqual([null, null]);
+    expect((await first.getManifest('team/app', 'v3'))?.digest).toBe(digest);
   });
 
   it('do not remember a digest that is not a manifest of the repository', async () => {
