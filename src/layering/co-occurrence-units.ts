@@ -18,11 +18,11 @@ export interface CoOccurrenceOptions {
   /** Paths held by fewer images than this are never joined: too little evidence. */
   readonly minImages: number;
   /**
-   * Units of data alone (paths without references) form classes apart from units holding a
-   * binary, whose signatures they may share: the binary is rebuilt with its libraries, the data
-   * is not (see `CoverOptions.dataApart`).
+   * Which paths are data (`data-paths.ts`): units of data alone form classes apart from units
+   * holding a binary, whose signatures they may share: the binary is rebuilt with its libraries,
+   * the data is not (see `CoverOptions.dataApart`).
    */
-  readonly dataApart?: boolean;
+  readonly dataApart?: readonly boolean[];
   /** Signature key → class label (`co-occurrence-labels.ts`); without it, a class is an equal signature. */
   readonly labels?: ReadonlyMap<string, string>;
 }
@@ -43,7 +43,7 @@ export function joinCoOccurring(
   unitOf.forEach((u, i) => {
     const group = groups.get(u) ?? { bytes: 0, images: Infinity, key: undefined, data: true };
     group.bytes += index.sizes[i]!;
-    if (index.refs[i]!.length > 0) group.data = false;
+    if (!options.dataApart?.[i]) group.data = false;
     const entry = entries[i];
     const images = entry && entry.images >= options.minImages ? entry.images : 0;
     if (images < group.images) {
@@ -61,7 +61,7 @@ export function joinCoOccurring(
     // A unit's members, and so whether it is data alone, are intrinsic to its paths: still the
     // same class in every image.
     const label = options.labels?.get(group.key) ?? group.key;
-    const key = options.dataApart && group.data ? `data:${label}` : label;
+    const key = group.data ? `data:${label}` : label;
     const first = classOf.get(key);
     if (first === undefined) classOf.set(key, u);
     else target.set(u, first);

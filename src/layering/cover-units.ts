@@ -29,11 +29,11 @@ export interface CoverOptions {
   /** Minimum estimated share of `q`'s images that also hold the coverer, in (0, 1]. */
   readonly minCoverRatio: number;
   /**
-   * A path without references of at least `minBytes` (data) joins no coverer reaching more than
-   * `maxCovererReach` other paths: such a coverer is rebuilt whenever one of its libraries is,
-   * the data is not, and a joined unit then brings the unchanged data again.
+   * A data path (`data`, see `data-paths.ts`) of at least `minBytes` joins no coverer reaching
+   * more than `maxCovererReach` other paths: such a coverer is rebuilt whenever one of its
+   * libraries is, the data is not, and a joined unit then brings the unchanged data again.
    */
-  readonly dataApart?: { readonly minBytes: number; readonly maxCovererReach: number };
+  readonly dataApart?: { readonly minBytes: number; readonly maxCovererReach: number; readonly data: readonly boolean[] };
   /**
    * A second population's image counts (a co-occurrence table's, per path; 0 unknown): when `q`
    * is in at least `minImages` of its images, `q` joins `d` only if `images[d] + 1 >=
@@ -91,7 +91,7 @@ export function coverUnits(
     });
     const apart = options.dataApart;
     const table = options.tableCover;
-    const data = apart !== undefined && index.refs[q]!.length === 0 && index.sizes[q]! >= apart.minBytes;
+    const data = apart !== undefined && apart.data[q]! && index.sizes[q]! >= apart.minBytes;
     for (const d of coverers) {
       // reach[d] holds d itself.
       if (data && popcount(reach[d]!) - 1 > apart.maxCovererReach) continue;

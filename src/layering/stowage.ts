@@ -31,6 +31,7 @@ import { similarityLabels } from './co-occurrence-labels.js';
 import { joinCoOccurring } from './co-occurrence-units.js';
 import { CoOccurrencePopularity, type CoOccurrenceEntry } from './co-occurrence.js';
 import { coverUnits } from './cover-units.js';
+import { dataPaths } from './data-paths.js';
 import { populationCounts } from './population-counts.js';
 import type { Layer, Layerer, LayeringGraph, Popularity } from './types.js';
 
@@ -77,6 +78,11 @@ export interface StowageOptions {
   /** See `dataApartBytes`. Default 3. */
   readonly dataApartReach?: number;
   /**
+   * Above the tight budget, a path whose references are all reference-free counts as data too
+   * (`data-paths.ts`). Default true; false keeps reference-free paths alone at every budget.
+   */
+  readonly dataOneLevelAboveTightBudget?: boolean;
+  /**
    * With a `CoOccurrencePopularity`, a cover join must also pass in the table's images at this
    * ratio (`CoverOptions.tableCover`); 0 turns the check off. Default 0.75 at every budget: the
    * table is of a past period, so it vetoes only joins it clearly contradicts (the budget's own
@@ -102,9 +108,10 @@ export interface StowageOptions {
  * table's own version (`builder/image-builder.ts`): images layered under older rules rebuild,
  * images without a table keep their keys. 2: cover joins checked against the table's images.
  * 3: the ranking's share of rare images 1/16 from budget 40 up (1/8 before). 4: classes by
- * labels over the table at the tight budget and below.
+ * labels over the table at the tight budget and below. 5: above the tight budget, paths whose
+ * references are all reference-free are data too.
  */
-export const CO_OCCURRENCE_RULES_VERSION = 4;
+export const CO_OCCURRENCE_RULES_VERSION = 5;
 
 /**
  * A layering and Stowage's estimate of what it costs. `wasteBytes` are the bytes a node is
@@ -143,6 +150,7 @@ export class StowageLayerer implements Layerer {
   private readonly rareShare: number;
   private readonly tightRareShare: number;
   private readonly dataApart: { readonly minBytes: number; readonly maxCovererReach: number };
+  private readonly dataOneLevel: boolean;
   private readonly tableCoverRatio: number;
   private readonly classJaccard: number;
   private readonly labelMinImages: number;
@@ -161,6 +169,7 @@ export class StowageLayerer implements Layerer {
     this.classJaccard = options.classJaccardAtTightBudget ?? 0.95;
     this.labelMinImages = Math.max(this.minImages, options.labelMinImages ?? 100);
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
+    this.dataOneLevel = options.dataOneLevelAboveTightBudget ?? true;
   }
 
   /**
@@ -226,6 +235,7 @@ export class StowageLayerer implements Layerer {
     // with its libraries far more often than the data, which a join then sends again with it
     // (docs/layering.md, "Issue 16, third round"). Without a table it is no better.
     const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;
+    const data = entries ? dataPaths(index, this.dataOneLevel && limit > this.tightBudget) : null;
     const tableCover =
       entries && this.tableCoverRatio > 0
         ? { tableCover: { images: entries.map((e) => e?.images ?? 0), minRatio: this.tableCoverRatio, minImages: this.minImages } }
@@ -234,14 +244,14 @@ export class StowageLayerer implements Layerer {
       ? coverUnits(index, reach, counts, {
           maxJoinedBytes: small,
           minCoverRatio: this.coverRatio(limit, withTable),
-          ...(withTable ? { dataApart: this.dataApart } : {}),
+          ...(data ? { dataApart: { ...this.dataApart, data } } : {}),
           ...tableCover,
         })
       : index.paths.map((_, i) => i);
     const labelled = popularity instanceof CoOccurrencePopularity && limit <= this.tightBudget && this.classJaccard > 0;
     const labels = labelled ? { labels: similarityLabels(popularity, this.labelMinImages, this.classJaccard) } : {};
     const unitOf = entries
-      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, dataApart: true, ...labels })
+      ? joinCoOccurring(index, covered, entries, { maxUnitBytes: small, minImages: this.minImages, ...(data ? { dataApart: data } : {}), ...labels })
       : covered;
     const position = new Array<number>(index.paths.length);
     index.bottomUp.forEach((i, k) => {
