@@ -6,7 +6,7 @@ import {
   StowageLayerer,
   type LayeringGraph,
 } from '../../../src/layering/index.js';
-import { MB, node, pathOf, sortedLayerNames as names } from './store-fixtures.js';
+import { libcStack, MB, node, pathOf, sortedLayerNames as names } from './store-fixtures.js';
 import { closureOf } from '../../support/random-graphs.js';
 
 // Data without references (bin-data, fonts) beside binaries that an update rebuilds with their
@@ -14,10 +14,7 @@ import { closureOf } from '../../support/random-graphs.js';
 
 const set: LayeringGraph = {
   nodes: [
-    node('ld', 200_000),
-    node('libc', 13 * MB, ['ld']),
-    node('libz', 150_000, ['libc']),
-    node('libssl', 4 * MB, ['libc']),
+    ...libcStack(),
     node('bin-data', MB),
     // bin reaches five paths besides itself: rebuilt whenever ld, libc, libz or libssl is.
     node('bin', 5 * MB, ['bin-data', 'libz', 'libssl', 'libc']),

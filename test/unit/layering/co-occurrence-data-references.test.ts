@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoOccurrencePopularity, coOccurrenceOf, packageSetPopularity, StowageLayerer, type LayeringGraph } from '../../../src/layering/index.js';
-import { MB, node, pathOf, sortedLayerNames as names } from './store-fixtures.js';
+import { libcStack, MB, node, pathOf, sortedLayerNames as names } from './store-fixtures.js';
 import { closureOf } from '../../support/random-graphs.js';
 
 // A path whose references are all reference-free (fontconfig-config over the fonts) is data too
@@ -8,10 +8,7 @@ import { closureOf } from '../../support/random-graphs.js';
 
 const set: LayeringGraph = {
   nodes: [
-    node('ld', 200_000),
-    node('libc', 13 * MB, ['ld']),
-    node('libz', 150_000, ['libc']),
-    node('libssl', 4 * MB, ['libc']),
+    ...libcStack(),
     node('fonts', 2 * MB),
     node('fc-config', 500_000, ['fonts']),
     // viewer reaches six other paths: rebuilt whenever ld, libc, libz or libssl is.

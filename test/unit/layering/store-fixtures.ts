@@ -6,3 +6,6 @@ export const pathOf = (name: string): string => `/nix/store/${name.replace(/[^a-
 export const node = (name: string, narSize: number, refs: string[] = []): LayeringNode => ({ path: pathOf(name), narSize, references: refs.map(pathOf) });
 /** Each layer's package names, sorted, and the layers sorted: compares layerings whatever their order. */
 export const sortedLayerNames = (layers: readonly Layer[]): string[][] => layers.map((l) => l.paths.map(packageName).sort()).sort();
+
+/** A loader, libc and two libraries over it: what binaries in the data-apart fixtures link. */
+export const libcStack = (): LayeringNode[] => [node('ld', 200_000), node('libc', 13 * MB, ['ld']), node('libz', 150_000, ['libc']), node('libssl', 4 * MB, ['libc'])];

@@ -34,20 +34,29 @@ class RefusingMetadataStore extends MemoryMetadataStore {
   }
 }
 
-describe('remembered records of pushed manifests after a write that failed partway', () => {
-  it('are forgotten everywhere once a DELETE removed the membership, even though a later write failed', async () => {
-    const blobs = new MemoryBlobStore();
-    const metadata = new RefusingMetadataStore();
-    const coherence = new LocalCacheCoherence();
-    const serving = new PushedRepositories(metadata, blobs, Date.now, coherence);
-    const deleting = new PushedRepositories(metadata, blobs, Date.now, coherence);
-    const image = makeImage('partial');
+/** Two replicas on one refusing store; `push` pushes a small image as `team/app:v1` through the second. */
+function twoReplicas() {
+  const blobs = new MemoryBlobStore();
+  const metadata = new RefusingMetadataStore();
+  const coherence = new LocalCacheCoherence();
+  const serving = new PushedRepositories(metadata, blobs, Date.now, coherence);
+  const writing = new PushedRepositories(metadata, blobs, Date.now, coherence);
+  const push = async (seed: string): Promise<string> => {
+    const image = makeImage(seed);
     for (const blob of [image.config, ...image.layers]) {
       await putBlob(blobs, blob);
-      await deleting.linkBlob('team/app', digestOf(blob));
+      await writing.linkBlob('team/app', digestOf(blob));
     }
-    await deleting.putManifest('team/app', 'v1', image.manifest, MANIFEST);
-    const digest = digestOf(image.manifest);
+    await writing.putManifest('team/app', 'v1', image.manifest, MANIFEST);
+    return digestOf(image.manifest);
+  };
+  return { metadata, serving, writing, push };
+}
+
+describe('remembered records of pushed manifests after a write that failed partway', () => {
+  it('are forgotten everywhere once a DELETE removed the membership, even though a later write failed', async () => {
+    const { metadata, serving, writing: deleting, push } = twoReplicas();
+    const digest = await push('partial');
     expect((await serving.getManifest('team/app', digest))?.digest).toBe(digest);
 
     // The membership is removed, then the record's delete is refused: the DELETE answers 503.
@@ -61,20 +70,7 @@ describe('remembered records of pushed manifests after a write that failed partw
   });
 
   it('never keep a tag whose move failed partway: the move may have reached the store', async () => {
-    const blobs = new MemoryBlobStore();
-    const metadata = new RefusingMetadataStore();
-    const coherence = new LocalCacheCoherence();
-    const serving = new PushedRepositories(metadata, blobs, Date.now, coherence);
-    const pushing = new PushedRepositories(metadata, blobs, Date.now, coherence);
-    const push = async (seed: string) => {
-      const image = makeImage(seed);
-      for (const blob of [image.config, ...image.layers]) {
-        await putBlob(blobs, blob);
-        await pushing.linkBlob('team/app', digestOf(blob));
-      }
-      await pushing.putManifest('team/app', 'v1', image.manifest, MANIFEST);
-      return digestOf(image.manifest);
-    };
+    const { metadata, serving, push } = twoReplicas();
     const first = await push('before');
     expect((await serving.getManifest('team/app', 'v1'))?.digest).toBe(first);
 
