@@ -42,6 +42,14 @@ export interface CoverOptions {
    * pulled without the Kerberos libraries that cover it in the package set).
    */
   readonly tableCover?: { readonly images: readonly number[]; readonly minRatio: number; readonly minImages: number };
+  /**
+   * Paths held by fewer than `maxImages` of a table's images (`images`, per path; 0 unknown, so
+   * included) need only `minRatio` instead of `minCoverRatio`. Such a path is specific to a few
+   * tools: few images hold it without its coverer, so a wrong join costs few bytes, while in an
+   * image over a tight budget each unit less leaves an own layer to a popular unit that would
+   * otherwise sit in the top layer, which nodes download again with every image.
+   */
+  readonly rareCover?: { readonly images: readonly number[]; readonly maxImages: number; readonly minRatio: number };
 }
 
 /**
@@ -77,7 +85,8 @@ export function coverUnits(
   const above = ancestors(index);
   for (let q = 0; q < n; q++) {
     if (index.sizes[q]! >= options.maxJoinedBytes || popularity[q]! <= 0) continue;
-    const need = options.minCoverRatio * popularity[q]!;
+    const rare = options.rareCover;
+    const need = (rare && rare.images[q]! < rare.maxImages ? rare.minRatio : options.minCoverRatio) * popularity[q]!;
     const upward = above[q]!;
     const ancestorCount = popcount(upward);
     const coverers: number[] = [];

@@ -101,6 +101,14 @@ export interface StowageOptions {
    * Default 100 (tables of 24 to 28 images gave labels that cost bytes on real Debian closures).
    */
   readonly labelMinImages?: number;
+  /**
+   * With a `CoOccurrencePopularity`, at the tight budget and below: a path held by fewer than this
+   * share of the table's images (or by none) joins a coverer at `rareCoverRatioAtTightBudget`
+   * (`CoverOptions.rareCover`). Default 1/50; 0 turns it off.
+   */
+  readonly rareCoverShareAtTightBudget?: number;
+  /** See `rareCoverShareAtTightBudget`. Default 0.3. */
+  readonly rareCoverRatioAtTightBudget?: number;
 }
 
 /**
@@ -109,9 +117,10 @@ export interface StowageOptions {
  * images without a table keep their keys. 2: cover joins checked against the table's images.
  * 3: the ranking's share of rare images 1/16 from budget 40 up (1/8 before). 4: classes by
  * labels over the table at the tight budget and below. 5: above the tight budget, paths whose
- * references are all reference-free are data too.
+ * references are all reference-free are data too. 6: at the tight budget and below, paths the
+ * table's images rarely held join coverers at a looser ratio.
  */
-export const CO_OCCURRENCE_RULES_VERSION = 5;
+export const CO_OCCURRENCE_RULES_VERSION = 6;
 
 /**
  * A layering and Stowage's estimate of what it costs. `wasteBytes` are the bytes a node is
@@ -154,6 +163,7 @@ export class StowageLayerer implements Layerer {
   private readonly tableCoverRatio: number;
   private readonly classJaccard: number;
   private readonly labelMinImages: number;
+  private readonly rareCover: { readonly share: number; readonly minRatio: number };
 
   constructor(options: StowageOptions = {}) {
     this.referenceBudget = options.referenceBudget ?? 94;
@@ -170,6 +180,7 @@ export class StowageLayerer implements Layerer {
     this.labelMinImages = Math.max(this.minImages, options.labelMinImages ?? 100);
     this.dataApart = { minBytes: options.dataApartBytes ?? 100_000, maxCovererReach: options.dataApartReach ?? 3 };
     this.dataOneLevel = options.dataOneLevelAboveTightBudget ?? true;
+    this.rareCover = { share: options.rareCoverShareAtTightBudget ?? 1 / 50, minRatio: options.rareCoverRatioAtTightBudget ?? 0.3 };
   }
 
   /**
@@ -236,9 +247,12 @@ export class StowageLayerer implements Layerer {
     // (docs/layering.md, "Issue 16, third round"). Without a table it is no better.
     const entries = popularity instanceof CoOccurrencePopularity ? index.paths.map((p) => popularity.lookup(p)) : null;
     const data = entries ? dataPaths(index, this.dataOneLevel && limit > this.tightBudget) : null;
+    const tableImages = entries ? entries.map((e) => e?.images ?? 0) : null;
     const tableCover =
-      entries && this.tableCoverRatio > 0
-        ? { tableCover: { images: entries.map((e) => e?.images ?? 0), minRatio: this.tableCoverRatio, minImages: this.minImages } }
+      tableImages && this.tableCoverRatio > 0 ? { tableCover: { images: tableImages, minRatio: this.tableCoverRatio, minImages: this.minImages } } : {};
+    const rareCover =
+      tableImages && popularity instanceof CoOccurrencePopularity && limit <= this.tightBudget && this.rareCover.share > 0
+        ? { rareCover: { images: tableImages, maxImages: this.rareCover.share * popularity.table.total, minRatio: this.rareCover.minRatio } }
         : {};
     const covered = counts
       ? coverUnits(index, reach, counts, {
@@ -246,6 +260,7 @@ export class StowageLayerer implements Layerer {
           minCoverRatio: this.coverRatio(limit, withTable),
           ...(data ? { dataApart: { ...this.dataApart, data } } : {}),
           ...tableCover,
+          ...rareCover,
         })
       : index.paths.map((_, i) => i);
     const labelled = popularity instanceof CoOccurrencePopularity && limit <= this.tightBudget && this.classJaccard > 0;
