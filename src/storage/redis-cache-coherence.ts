@@ -17,13 +17,17 @@ export interface RedisCacheCoherenceOptions {
   readonly leaseMs?: number;
   /** A monotonic clock in milliseconds (tests move it). */
   readonly now?: () => number;
+  /** Change notices Redis refused that are kept to send again, at most (see `unpublished`). */
+  readonly maxUnpublished?: number;
   readonly logger?: Logger;
 }
 
 type Message =
   | { readonly t: 'hb'; readonly from: string; readonly seq: number }
   | { readonly t: 'inv'; readonly from: string; readonly nonce: string; readonly key: string }
-  | { readonly t: 'ack'; readonly from: string; readonly nonce: string };
+  | { readonly t: 'ack'; readonly from: string; readonly nonce: string }
+  /** Forget everything: stands for more refused notices than were kept. */
+  | { readonly t: 'reset'; readonly from: string };
 
 interface Waiter {
   /** Peers that acknowledged before this process saw its own invalidation come back. */
@@ -66,8 +70,14 @@ export class RedisCacheCoherence implements CacheCoherence {
   /**
    * Per key, the last notice Redis refused to take; published again with each heartbeat. Keyed
    * by key, so DELETEs retried during an outage add nothing: one notice per key forgets it.
+   * Bounded: clients choose the keys (a tag per PUT), so past `maxUnpublished` the notices give
+   * way to one that has every replica forget everything (`resetUnsent`).
    */
   private readonly unpublished = new Map<string, string>();
+  private readonly maxUnpublished: number;
+  private resetUnsent = false;
+  /** Refused notices so far: a reset sent before the last of them does not stand for it. */
+  private refusals = 0;
   private currentGeneration = 0;
   private subscribedAt: number | null = null;
   private leaseUntil = Number.NEGATIVE_INFINITY;
@@ -79,6 +89,7 @@ export class RedisCacheCoherence implements CacheCoherence {
     this.heartbeatMs = options.heartbeatMs ?? 100;
     this.leaseMs = options.leaseMs ?? 400;
     this.now = options.now ?? (() => performance.now());
+    this.maxUnpublished = options.maxUnpublished ?? 1024;
     const { subscriber } = options;
     subscriber.on('message', (channel: string, raw: string) => channel === options.channel && this.receive(raw));
     subscriber.on('close', () => this.unsubscribed());
@@ -110,6 +121,7 @@ export class RedisCacheCoherence implements CacheCoherence {
     this.apply(key);
     const nonce = randomUUID();
     const message = JSON.stringify({ t: 'inv', from: this.id, nonce, key } satisfies Message);
+    let refused = false;
     const done = new Promise<boolean>((resolve) => {
       let deadline: NodeJS.Timeout | undefined;
       this.waiters.set(nonce, {
@@ -126,8 +138,9 @@ export class RedisCacheCoherence implements CacheCoherence {
           if (this.waiters.has(nonce)) deadline = setTimeout(() => this.waiters.get(nonce)?.finish(), this.leaseMs * 1.5);
         },
         (error: unknown) => {
+          refused = true;
           this.waiters.get(nonce)?.finish();
-          this.unpublished.set(key, message);
+          this.keepUnpublished(key, message);
           this.options.logger?.warn({ reason: (error as Error).message }, 'could not tell other replicas of a change; retrying');
         },
       );
@@ -135,7 +148,7 @@ export class RedisCacheCoherence implements CacheCoherence {
     if (await done) {
       throw new StorageUnavailableError('this process stopped before other replicas were known to have heard of the change');
     }
-    if (this.unpublished.get(key) === message) {
+    if (refused) {
       throw new StorageUnavailableError('Redis did not take the change notice for other replicas; it is sent again when Redis answers');
     }
   }
@@ -146,6 +159,16 @@ export class RedisCacheCoherence implements CacheCoherence {
     for (const waiter of [...this.waiters.values()]) waiter.finish(true);
     this.subscribedAt = null;
     this.options.subscriber.disconnect();
+  }
+
+  private keepUnpublished(key: string, message: string): void {
+    this.refusals += 1;
+    if (this.resetUnsent) return;
+    this.unpublished.delete(key);
+    this.unpublished.set(key, message);
+    if (this.unpublished.size <= this.maxUnpublished) return;
+    this.unpublished.clear();
+    this.resetUnsent = true;
   }
 
   private subscribe(): void {
@@ -173,6 +196,13 @@ export class RedisCacheCoherence implements CacheCoherence {
     if (this.closed) return;
     const now = this.now();
     for (const [peer, heard] of this.peers) if (now - heard > this.leaseMs) this.peers.delete(peer);
+    if (this.resetUnsent) {
+      const refusals = this.refusals;
+      const sent = (): void => {
+        if (this.refusals === refusals) this.resetUnsent = false;
+      };
+      this.publish(JSON.stringify({ t: 'reset', from: this.id } satisfies Message)).then(sent, () => undefined);
+    }
     for (const [key, message] of this.unpublished) {
       this.publish(message).then(() => this.unpublished.get(key) === message && this.unpublished.delete(key), () => undefined);
     }
@@ -201,6 +231,9 @@ export class RedisCacheCoherence implements CacheCoherence {
     }
     if (message.t === 'hb') {
       if (message.from === this.id) this.heartbeatReturned(message.seq);
+    } else if (message.t === 'reset') {
+      // Notices this process never heard: nothing remembered so far may be served again.
+      if (message.from !== this.id) this.currentGeneration += 1;
     } else if (message.t === 'inv') {
       this.apply(message.key);
       if (message.from === this.id) this.invalidationReturned(message.nonce, now);
@@ -253,6 +286,7 @@ function parseMessage(raw: string): Message | null {
     if (value.t === 'hb' && typeof value.seq === 'number') return { t: 'hb', from: value.from, seq: value.seq };
     if (value.t === 'inv' && typeof value.nonce === 'string' && typeof value.key === 'string') return { t: 'inv', from: value.from, nonce: value.nonce, key: value.key };
     if (value.t === 'ack' && typeof value.nonce === 'string') return { t: 'ack', from: value.from, nonce: value.nonce };
+    if (value.t === 'reset') return { t: 'reset', from: value.from };
     return null;
   } catch {
     return null;

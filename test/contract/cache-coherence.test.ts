@@ -91,7 +91,7 @@ describeCacheCoherenceContract('in-process', async (count) => {
 });
 
 let channels = 0;
-async function redisReplicas(count: number, options: { leaseMs?: number } = {}): Promise<Array<{ coherence: RedisCacheCoherence; subscriber: Redis; publisher: Redis }>> {
+async function redisReplicas(count: number, options: { leaseMs?: number; maxUnpublished?: number } = {}): Promise<Array<{ coherence: RedisCacheCoherence; subscriber: Redis; publisher: Redis }>> {
   channels += 1;
   const channel = `test-${channels}-coherence`;
   return Promise.all(
@@ -186,5 +186,34 @@ describe('RedisCacheCoherence', () => {
     if (!replica) throw new Error('no replica');
     replica.publisher.disconnect(false);
     await expect(replica.coherence.invalidate(randomUUID())).rejects.toThrow(/other replicas/);
+  });
+
+  it('sends refused notices again once Redis answers; past its bound, one notice that has every replica forget everything', async () => {
+    const [changer, other] = await redisReplicas(2, { maxUnpublished: 3 });
+    if (!changer || !other) throw new Error('no replicas');
+    await eventually(() => changer.coherence.generation() !== null && other.coherence.generation() !== null, 'leased');
+    const cache = new CoherentCache<string>(other.coherence, 100);
+    const remember = async (...keys: string[]) => {
+      for (const key of keys) await cache.read(key, async () => `old ${key}`, () => true);
+    };
+    const outage = async (keys: string[]) => {
+      changer.publisher.disconnect(false);
+      await eventually(() => changer.publisher.status === 'end', 'the connection is closed');
+      for (const key of keys) await expect(changer.coherence.invalidate(key)).rejects.toThrow(/sent again when Redis answers/);
+      await changer.publisher.connect();
+    };
+
+    // Within the bound: each refused key is forgotten once Redis answers, nothing else.
+    await remember('a', 'b', 'kept');
+    await outage(['a', 'b']);
+    await eventually(() => cache.get('a') === undefined && cache.get('b') === undefined, 'the refused keys were forgotten');
+    expect(cache.get('kept')).toBe('old kept');
+
+    // Past it (4 keys, 3 kept): the notices give way to one that forgets everything.
+    await remember('c', 'kept');
+    await outage(['k1', 'k2', 'k3', 'k4']);
+    // (`get` answers nothing without a lease too: wait for one, so only forgetting can pass.)
+    await eventually(() => other.coherence.generation() !== null && cache.get('kept') === undefined, 'everything remembered was forgotten');
+    expect(cache.get('c')).toBeUndefined();
   });
 });
