@@ -1,7 +1,7 @@
 /**
  * `npm run bench:layering -- [--trace FILE] [--budget N]... [--json] [--only a,b]
  *   [--seeds 1,2,3,4,5 | --seed N] [--pulls N] [--nodes N] [--desktop-apps] [--write-trace FILE]
- *   [--write-doc FILE --doc-section NAME] [--data DIR] [--waste]`
+ *   [--write-doc FILE --doc-section NAME] [--data DIR] [--waste] [--past-offset N]`
  * `npm run bench:layering -- --real-debian ...`: see real-debian.ts.
  *
  * Replays pull traces (by default five generated from `--seeds` 1 to 5: 3,000 pulls on 40 nodes
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: String(DEFAULT_TRACE.nodes) },
     'desktop-apps': { type: 'boolean', default: false },
     waste: { type: 'boolean', default: false },
+    'past-offset': { type: 'string', default: '1000' },
     'write-trace': { type: 'string' },
     'write-doc': { type: 'string' },
     'doc-section': { type: 'string', default: 'results' },
@@ -75,14 +76,18 @@ if (values['write-trace']) {
   log(`wrote ${trace.length} pulls to ${values['write-trace']}`);
   process.exit(0);
 }
-const PAST_SEED_OFFSET = 1000;
+// `--past-offset 0` takes the replayed trace's own images as the table: what a table could
+// know at best (an oracle, for measuring how much the table limits the layering).
+const PAST_SEED_OFFSET = Number(values['past-offset']);
+if (!Number.isInteger(PAST_SEED_OFFSET) || PAST_SEED_OFFSET < 0) throw new Error('--past-offset takes a non-negative integer');
 const budgets = (values.budget ?? ['20', '50', '94']).map(Number);
 if (budgets.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('--budget takes positive integers');
 const only = values.only?.split(',') ?? DEFAULT_ALGORITHMS;
 const all = algorithms(set);
 /**
  * The images of a past period, for co-occurrence data: the distinct images of a trace generated
- * with another seed (seed + 1000, same mix and sizes), never the trace being replayed.
+ * with another seed (seed + 1000 unless `--past-offset` says otherwise, same mix and sizes), never
+ * the trace being replayed (except with `--past-offset 0`, an oracle).
  */
 const pastImages = (seed: number): string[][] => {
   const past = new Images(set);
