@@ -20,10 +20,11 @@ import {
   type LayeringGraph,
   type Popularity,
 } from '../../src/layering/index.js';
+import { baseLayerPaths } from './base-layer.js';
 import { type PackageSet, RELEASES } from './package-set.js';
 import type { Algorithm, Image, PopularityContext } from './simulate.js';
 
-export const DEFAULT_ALGORITHMS = ['single', 'nixpkgs-popularity', 'nixpkgs-auto', 'nixery', 'floor', 'stowage', 'stowage-adaptive', 'stowage-cooc'];
+export const DEFAULT_ALGORITHMS = ['single', 'nixpkgs-popularity', 'nixpkgs-auto', 'nixery', 'floor', 'stowage', 'stowage-adaptive', 'stowage-cooc', 'stowage-base'];
 
 const memo = new WeakMap<PackageSet, Map<string, Popularity>>();
 
@@ -86,6 +87,7 @@ export function algorithms(set: PackageSet, past: Iterable<readonly string[]> = 
   const population = overPackageSet(set, packageSetPopularity, 'closures');
   // The same counts plus which paths the past period's images shipped together.
   const coOccurrence = new CoOccurrencePopularity(population, coOccurrenceOf(past));
+  const bases = { main: baseLayerPaths(set, coOccurrence.table, 'main'), security: baseLayerPaths(set, coOccurrence.table, 'security') };
   return [
     { name: 'single', layerer: new SingleLayerer(), popularity: () => empty },
     { name: 'nixpkgs-popularity', layerer: new NixpkgsPopularityLayerer(), popularity: () => empty },
@@ -96,6 +98,9 @@ export function algorithms(set: PackageSet, past: Iterable<readonly string[]> = 
     // The fewest layers within 1% of stowage's own cost estimate at the budget.
     { name: 'stowage-adaptive', layerer: new AdaptiveStowageLayerer(), popularity: () => population },
     { name: 'stowage-cooc', layerer: new StowageLayerer(), popularity: () => coOccurrence },
+    // stowage-cooc over a shared base layer with whiteouts (base-layer.ts): a design the
+    // registry does not build yet, measured here to see what it would save.
+    { name: 'stowage-base', layerer: new StowageLayerer(), popularity: () => coOccurrence, base: (release) => bases[release] },
     // Extras: no package-set data at all, and pull history as the population.
     { name: 'stowage-closure', layerer: new StowageLayerer(), popularity: ({ image }) => closurePopularity(image.graph) },
     { name: 'stowage-history', layerer: new StowageLayerer(), popularity: historyPopularity() },

@@ -114,7 +114,7 @@ let timed = chosen;
 const about: string[] = [];
 const wasteLines: string[] = [];
 for (const { label, trace, seed } of traces) {
-  const forTrace = chosen.some((a) => a.name.startsWith('stowage-cooc')) ? algorithms(set, pastImages(seed)) : all;
+  const forTrace = chosen.some((a) => a.name.startsWith('stowage-cooc') || a.base !== undefined) ? algorithms(set, pastImages(seed)) : all;
   if (label === traces[0]!.label) timed = forTrace.filter((a) => only.includes(a.name));
   // A fresh image cache per trace: the images of one trace are not kept while the next runs.
   const images = new Images(set);
@@ -125,7 +125,8 @@ for (const { label, trace, seed } of traces) {
   about.push(`${label}: ${trace.length} pulls (${security} after the security update), ${nodes} nodes, ${distinct} distinct images`);
   log(about.at(-1)!);
   if (values.waste) {
-    for (const algorithm of forTrace.filter((a) => only.includes(a.name) && a.layerer !== null)) {
+    // A base layer holds paths outside the image: waste.ts puts bytes down to layers of the closure only.
+    for (const algorithm of forTrace.filter((a) => only.includes(a.name) && a.layerer !== null && a.base === undefined)) {
       for (const budget of budgets) wasteLines.push(formatWaste(`${label} ${algorithm.name} @${budget}`, wasteBreakdown(trace, images, algorithm, budget)));
     }
     log(wasteLines.at(-1) ?? '');

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Layerer, LayeringGraph, Popularity } from '../../src/layering/index.js';
+import { withoutBase } from './base-layer.js';
 import type { PackageSet, Release } from './package-set.js';
 import { imageKey, type Pull } from './trace.js';
 
@@ -38,6 +39,11 @@ export interface Algorithm {
   readonly layerer: Layerer | null;
   /** Popularity for the image about to be built; not timed. */
   readonly popularity: (context: PopularityContext) => Popularity;
+  /**
+   * A shared base layer under every image (base-layer.ts): store path → NAR size, per release.
+   * The layerer then groups the rest of the closure into one layer fewer.
+   */
+  readonly base?: (release: Release) => ReadonlyMap<string, number>;
 }
 
 /** Results of one algorithm at one budget over a whole trace. */
@@ -131,18 +137,23 @@ export function simulate(
     let layers = built.get(image.key);
     if (!layers) {
       const popularity = algorithm.popularity({ image, history });
+      const base = algorithm.layerer && budget > 1 ? (algorithm.base?.(image.release) ?? new Map<string, number>()) : new Map<string, number>();
+      const own = base.size > 0 ? imageWithoutBase(image, base) : image;
+      const limit = base.size > 0 ? budget - 1 : budget;
       const started = performance.now();
       const groups = algorithm.layerer
-        ? algorithm.layerer.group(image.graph, popularity, budget).map((l) => l.paths)
+        ? algorithm.layerer.group(own.graph, popularity, limit).map((l) => l.paths)
         : image.graph.nodes.map((n) => [n.path]);
       const elapsed = performance.now() - started;
       layeringMs += elapsed;
       msMax = Math.max(msMax, elapsed);
-      check(image, groups, algorithm.layerer ? budget : Infinity, algorithm.name);
-      layers = groups.map((paths) => ({
+      check(own, groups, algorithm.layerer ? limit : Infinity, algorithm.name);
+      const layerOf = (paths: readonly string[], sizes: ReadonlyMap<string, number>): BuiltLayer => ({
         digest: createHash('sha1').update(paths.join('\n')).digest('hex'),
-        bytes: paths.reduce((sum, p) => sum + image.sizes.get(p)!, 0),
-      }));
+        bytes: paths.reduce((sum, p) => sum + sizes.get(p)!, 0),
+      });
+      // The base whole, the paths outside this closure included: a node downloads all of it.
+      layers = [...(base.size > 0 ? [layerOf([...base.keys()].sort(), base)] : []), ...groups.map((paths) => layerOf(paths, image.sizes))];
       for (const l of layers) registry.set(l.digest, l.bytes);
       layerCount += layers.length;
       built.set(image.key, layers);
@@ -175,6 +186,12 @@ export function simulate(
     msPerImage: layeringMs / Math.max(1, built.size),
     msMax,
   };
+}
+
+/** The image as the layerer sees it under a base layer: the closure without the base's paths. */
+function imageWithoutBase(image: Image, base: ReadonlyMap<string, number>): Image {
+  const graph = withoutBase(image.graph, base);
+  return { ...image, graph, sizes: new Map(graph.nodes.map((n) => [n.path, n.narSize])) };
 }
 
 /** The contract every algorithm must keep; a violation aborts the bench. */
