@@ -39,7 +39,15 @@ export class PackageSet {
   private readonly paths: Record<Release, readonly string[]>;
   private readonly sizes: Record<Release, readonly number[]>;
 
-  constructor(dataDir: string) {
+  /**
+   * @param identity what a store path's name hashes: `references` (name, version and the
+   *   references' paths, as Nix does: an update changes every path above it) or `version` (name
+   *   and version alone, as Debian's package files are named: an update changes that package only).
+   */
+  constructor(
+    dataDir: string,
+    private readonly identity: 'references' | 'version' = 'references',
+  ) {
     const graph = readGzipJson(join(dataDir, 'graph.json.gz')) as { packages: Record<string, RawPackage> };
     const updates = readGzipJson(join(dataDir, 'updates.json.gz')) as {
       updates: Record<string, { version: string; size: number }>;
@@ -126,7 +134,7 @@ export class PackageSet {
           continue;
         }
         const info = this.packages[p]!;
-        const refPaths = info.refs.map((r) => out[r]!).sort();
+        const refPaths = this.identity === 'references' ? info.refs.map((r) => out[r]!).sort() : [];
         const hash = createHash('sha256').update(`${info.name}\0${versions[p]}\0${refPaths.join('\0')}`).digest();
         out[p] = `/nix/store/${nix32(hash)}-${info.name}-${versions[p]!.replace(/[^A-Za-z0-9+._?=-]/g, '_')}`;
         state[p] = 2;

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:layering -- [--trace FILE] [--budget N]... [--json] [--only a,b]
  *   [--seeds 1,2,3,4,5 | --seed N] [--pulls N] [--nodes N] [--desktop-apps] [--write-trace FILE]
- *   [--write-doc FILE --doc-section NAME] [--data DIR] [--waste] [--past-offset N]`
+ *   [--write-doc FILE --doc-section NAME] [--data DIR] [--waste] [--past-offset N]
+ *   [--identity references|version]`
  * `npm run bench:layering -- --real-debian ...`: see real-debian.ts.
  *
  * Replays pull traces (by default five generated from `--seeds` 1 to 5: 3,000 pulls on 40 nodes
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'desktop-apps': { type: 'boolean', default: false },
     waste: { type: 'boolean', default: false },
     'past-offset': { type: 'string', default: '1000' },
+    identity: { type: 'string', default: 'references' },
     'write-trace': { type: 'string' },
     'write-doc': { type: 'string' },
     'doc-section': { type: 'string', default: 'results' },
@@ -59,7 +61,8 @@ const commandLine = (): string => {
 const log = (message: string): void => {
   process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
 };
-const set = new PackageSet(values.data);
+if (values.identity !== 'references' && values.identity !== 'version') throw new Error('--identity takes references or version');
+const set = new PackageSet(values.data, values.identity);
 const seeds = (values.seed ?? values.seeds).split(',').map(Number);
 if (seeds.some((s) => !Number.isInteger(s))) throw new Error('--seeds takes integers, comma-separated');
 const generate = (seed: number): Pull[] =>
