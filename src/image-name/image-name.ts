@@ -48,10 +48,15 @@ export interface ImageNameOptions {
 }
 
 export interface ParsedImageName {
-  /** Options then packages, sorted and deduplicated: the image's identity for tags and digests. */
+  /**
+   * Options then packages, sorted and deduplicated: the image's identity for tags and digests.
+   * It parses back to this same image (see `nameOrder`), so no two images share it.
+   */
   readonly canonicalName: string;
   /** The package components as requested (sorted, deduplicated), before meta-packages are expanded. */
   readonly components: readonly string[];
+  /** The universe prefix and the package components without options, spelled so they read back as such. */
+  readonly packagesName: string;
   /** True when the `shell` meta-package was asked for. */
   readonly shell: boolean;
   readonly compression: LayerCompression;
@@ -72,15 +77,7 @@ export function parseImageName(name: string, revision: string, options: ImageNam
   if (universe) parts.shift();
   const shellPackages = universe ? universe.shellPackages : options.shellPackages;
   const assertPackageName = (universe ? universe.assertPackageName : options.assertPackageName) ?? assertValidAttrPath;
-  let platform: string | undefined;
-  let compression: LayerCompression | undefined;
-  while (parts.length > 1) {
-    const head = parts[0] as string;
-    if (head in PLATFORM_OPTIONS && platform === undefined) platform = PLATFORM_OPTIONS[head];
-    else if (head in COMPRESSION_OPTIONS && compression === undefined) compression = COMPRESSION_OPTIONS[head];
-    else break;
-    parts.shift();
-  }
+  const { platform, compression } = takeOptions(parts);
   const components = [...new Set(parts)].sort();
   if (components.length > options.maxPackages) {
     throw new InvalidImageNameError(name, `it lists ${components.length} packages; at most ${options.maxPackages} are allowed`);
@@ -100,13 +97,21 @@ export function parseImageName(name: string, revision: string, options: ImageNam
     throw new InvalidImageNameError(name, `this registry does not build for ${platform}; it builds for ${options.systems.join(', ')}`);
   }
   const systems = platform !== undefined ? [platform] : options.systems;
-  const prefix = [
-    ...(universe ? [universe.prefix] : []),
+  const optionParts = [
     ...(platform !== undefined ? [Object.keys(PLATFORM_OPTIONS).find((key) => PLATFORM_OPTIONS[key] === platform) as string] : []),
     ...(compression !== undefined ? [compression] : []),
   ];
+  // In the default universe a leading universe prefix would be read as the other universe.
+  const leading = new Set([...IMAGE_NAME_OPTIONS, ...(options.prefixed !== undefined && !universe ? [options.prefixed.prefix] : [])]);
+  const named = nameOrder(components, leading);
+  const universePart = universe ? [universe.prefix] : [];
+  const canonicalName = [...universePart, ...optionParts, ...named].join('/');
+  if (!readsBack(canonicalName.split('/'), { universe: universe?.prefix ?? null, prefix: options.prefixed?.prefix, platform, compression, named })) {
+    throw new InvalidImageNameError(name, 'its packages cannot be named apart from its options; add a package that is not an option (such as shell/)');
+  }
   return {
-    canonicalName: [...prefix, ...components].join('/'),
+    canonicalName,
+    packagesName: [...universePart, ...named].join('/'),
     components,
     shell,
     compression: compression ?? options.compression,
@@ -128,6 +133,43 @@ export function requestFor(image: ParsedImageName, system: string): ImageRequest
  * universe prefix kept). One image has many spellings; a rule naming it must hold for all.
  */
 export function imageSpellings(image: ParsedImageName): string[] {
-  const packages = [...(image.universe !== null ? [image.universe] : []), ...image.components].join('/');
-  return [...new Set([image.canonicalName, packages])];
+  return [...new Set([image.canonicalName, image.packagesName])];
+}
+
+/**
+ * The leading options of a name (removed from `parts`): each kind once, and never the last
+ * component, which is always a package.
+ */
+function takeOptions(parts: string[]): { platform: string | undefined; compression: LayerCompression | undefined } {
+  let platform: string | undefined;
+  let compression: LayerCompression | undefined;
+  while (parts.length > 1) {
+    const head = parts[0] as string;
+    if (head in PLATFORM_OPTIONS && platform === undefined) platform = PLATFORM_OPTIONS[head];
+    else if (head in COMPRESSION_OPTIONS && compression === undefined) compression = COMPRESSION_OPTIONS[head];
+    else break;
+    parts.shift();
+  }
+  return { platform, compression };
+}
+
+/**
+ * Sorted packages, except that packages named like a leading word (`gzip`, `zstd`, `arm64`, a
+ * universe prefix) do not lead: `hello/gzip` (the packages gzip and hello) is named so, since
+ * `gzip/hello` is hello with gzip layers. Only names that would lead with one change.
+ */
+export function nameOrder(sorted: readonly string[], leading: ReadonlySet<string>): string[] {
+  const first = sorted.findIndex((component) => !leading.has(component));
+  return first <= 0 ? [...sorted] : [...sorted.slice(first), ...sorted.slice(0, first)];
+}
+
+/** Whether `parts` parse back to this universe, these options and these packages. */
+function readsBack(
+  parts: string[],
+  image: { universe: string | null; prefix: string | undefined; platform: string | undefined; compression: LayerCompression | undefined; named: readonly string[] },
+): boolean {
+  const universe = image.prefix !== undefined && parts.length > 1 && parts[0] === image.prefix ? parts.shift() : undefined;
+  if ((universe ?? null) !== image.universe) return false;
+  const { platform, compression } = takeOptions(parts);
+  return platform === image.platform && compression === image.compression && parts.join('/') === image.named.join('/');
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseImageName } from '../../../src/image-name/image-name.js';
+import { imageSpellings, parseImageName, type ParsedImageName } from '../../../src/image-name/image-name.js';
 import { InvalidImageNameError } from '../../../src/image-name/errors.js';
 
 const options = { maxPackages: 8, shellPackages: ['busybox'], systems: ['x86_64-linux', 'aarch64-linux'], compression: 'gzip' as const };
@@ -59,3 +59,65 @@ describe('parseImageName', () => {
     expect(() => parseImageName(name, 'latest', options)).toThrow(InvalidImageNameError);
   });
 });
+
+describe('canonical names of packages named like options', () => {
+  const routed = { ...options, prefixed: { prefix: 'nix', shellPackages: ['bash'] } };
+  /** What makes an image: a canonical name must stand for exactly one of these. */
+  const identity = (image: ParsedImageName): string =>
+    JSON.stringify([image.universe, image.systems, image.compression, image.shell, image.request.packages]);
+
+  it('names the packages gzip and hello apart from hello with gzip layers', () => {
+    const packages = parseImageName('hello/gzip', 'latest', options);
+    const option = parseImageName('gzip/hello', 'latest', options);
+    expect(packages.request.packages).toEqual(['gzip', 'hello']);
+    expect(option.request.packages).toEqual(['hello']);
+    expect(packages.canonicalName).toBe('hello/gzip');
+    expect(option.canonicalName).toBe('gzip/hello');
+    expect(imageSpellings(packages)).toEqual(['hello/gzip']);
+    expect(imageSpellings(option)).toEqual(['gzip/hello', 'hello']);
+    // Names with an option word elsewhere keep their sorted spelling.
+    expect(parseImageName('zlib/gzip/curl', 'latest', options).canonicalName).toBe('curl/gzip/zlib');
+  });
+
+  it('names a default-universe package called like the universe prefix apart from that universe', () => {
+    const debian = parseImageName('zlib/nix', 'latest', routed);
+    const nix = parseImageName('nix/zlib', 'latest', routed);
+    expect([debian.universe, debian.request.packages]).toEqual([null, ['nix', 'zlib']]);
+    expect([nix.universe, nix.request.packages]).toEqual(['nix', ['zlib']]);
+    expect(debian.canonicalName).toBe('zlib/nix');
+    expect(nix.canonicalName).toBe('nix/zlib');
+  });
+
+  it('gives every name a canonical name that parses back to the same image, and no two images one name', () => {
+    const words = ['gzip', 'zstd', 'arm64', 'amd64', 'nix', 'shell', 'hello', 'zlib'];
+    const names: string[] = [];
+    const grow = (prefix: string[]): void => {
+      if (prefix.length > 0) names.push(prefix.join('/'));
+      if (prefix.length < 4) for (const word of words) grow([...prefix, word]);
+    };
+    grow([]);
+    const byCanonical = new Map<string, string>();
+    let parsed = 0;
+    for (const opts of [options, routed]) {
+      byCanonical.clear();
+      for (const name of names) {
+        let image: ParsedImageName;
+        try {
+          image = parseImageName(name, 'latest', opts);
+        } catch (error) {
+          expect(error).toBeInstanceOf(InvalidImageNameError);
+          continue;
+        }
+        parsed += 1;
+        const again = parseImageName(image.canonicalName, 'latest', opts);
+        expect(again.canonicalName, name).toBe(image.canonicalName);
+        expect(identity(again), name).toBe(identity(image));
+        const known = byCanonical.get(image.canonicalName);
+        if (known !== undefined) expect(known, `${name} and another image share ${image.canonicalName}`).toBe(identity(image));
+        byCanonical.set(image.canonicalName, identity(image));
+      }
+    }
+    expect(parsed).toBeGreaterThan(4000);
+  });
+});
+
