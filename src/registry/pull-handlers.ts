@@ -226,9 +226,9 @@ async function builtImageReferrers(deps: RegistryDeps, name: string, digest: str
   return deps.images.referrers(canonicalName, digest, artifactType);
 }
 
-export async function serveUploadStatus(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
+export async function serveUploadStatus(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
   assertValidName(name);
-  const session = await deps.uploads.get(name, id);
+  const session = await deps.uploads.get(name, id, request.caller ?? '');
   return reply
     .code(204)
     .header('location', `/v2/${name}/blobs/uploads/${id}`)

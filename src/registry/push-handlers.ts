@@ -46,7 +46,7 @@ export async function startUpload(deps: RegistryDeps, request: FastifyRequest, r
 export async function patchUpload(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
   assertValidName(name);
   const range = parseContentRange(request.headers['content-range']);
-  const session = await deps.uploads.append(name, id, request.raw, range, contentLength(request));
+  const session = await deps.uploads.append(name, id, request.caller ?? '', request.raw, range, contentLength(request));
   return accepted(reply, name, id, session.size);
 }
 
@@ -58,14 +58,14 @@ export async function finishUpload(deps: RegistryDeps, request: FastifyRequest, 
   const length = contentLength(request);
   const hasBody = (length !== null && length > 0) || request.headers['transfer-encoding'] !== undefined;
   if (!hasBody) drain(request);
-  await deps.uploads.finish(name, id, digest, hasBody ? request.raw : null, length);
+  await deps.uploads.finish(name, id, request.caller ?? '', digest, hasBody ? request.raw : null, length);
   await deps.repositories.linkBlob(name, digest);
   return created(reply, name, digest);
 }
 
-export async function cancelUpload(deps: RegistryDeps, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
+export async function cancelUpload(deps: RegistryDeps, request: FastifyRequest, reply: FastifyReply, name: string, id: string): Promise<FastifyReply> {
   assertValidName(name);
-  await deps.uploads.cancel(name, id);
+  await deps.uploads.cancel(name, id, request.caller ?? '');
   return reply.code(204).send();
 }
 

@@ -38,10 +38,11 @@ export interface PushedRepositoryStore {
 export interface UploadSessionStore {
   /** `owner`: the user starting it, whose open sessions are bounded too. */
   create(name: string, owner?: string): Promise<UploadSession>;
-  get(name: string, id: string): Promise<UploadSession>;
-  append(name: string, id: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession>;
-  finish(name: string, id: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo>;
-  cancel(name: string, id: string): Promise<void>;
+  /** The rest answer only `owner`, the user who started the session (others: unknown). */
+  get(name: string, id: string, owner: string): Promise<UploadSession>;
+  append(name: string, id: string, owner: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession>;
+  finish(name: string, id: string, owner: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo>;
+  cancel(name: string, id: string, owner: string): Promise<void>;
 }
 
 /** Which names may be pushed to (PushNamespaces). */

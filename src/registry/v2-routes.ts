@@ -37,7 +37,7 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
         case 'blob':
           return serveBlob(deps, request, reply, route.name, route.digest, head);
         case 'upload':
-          return serveUploadStatus(deps, reply, route.name, route.id);
+          return serveUploadStatus(deps, request, reply, route.name, route.id);
         case 'tags':
           return serveTags(deps, request, reply, route.name);
         case 'referrers':
@@ -54,7 +54,7 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
       if (route.kind === 'uploads' && method === 'POST') return startUpload(deps, request, reply, route.name);
       if (route.kind === 'upload' && method === 'PATCH') return patchUpload(deps, request, reply, route.name, route.id);
       if (route.kind === 'upload' && method === 'PUT') return finishUpload(deps, request, reply, route.name, route.id);
-      if (route.kind === 'upload' && method === 'DELETE') return cancelUpload(deps, reply, route.name, route.id);
+      if (route.kind === 'upload' && method === 'DELETE') return cancelUpload(deps, request, reply, route.name, route.id);
       if (route.kind === 'manifest' && method === 'PUT') return putManifest(deps, request, reply, route.name, route.reference);
       if (route.kind === 'manifest' && method === 'DELETE') return deleteManifest(deps, reply, route.name, route.reference);
       if (route.kind === 'blob' && method === 'DELETE') return deleteBlob(deps, reply, route.name, route.digest);

@@ -119,9 +119,9 @@ export class UploadSessions {
     return { id, name, size: 0 };
   }
 
-  /** @throws UploadUnknownError */
-  async get(name: string, id: string): Promise<UploadSession> {
-    return (await this.getWithRecord(name, id)).session;
+  /** @throws UploadUnknownError, also when `owner` did not start it */
+  async get(name: string, id: string, owner: string): Promise<UploadSession> {
+    return (await this.getWithRecord(name, id, owner)).session;
   }
 
   /**
@@ -129,9 +129,12 @@ export class UploadSessions {
    * (from Content-Length) must match what arrives.
    * @throws UploadUnknownError, UploadRangeError, UploadIncompleteError
    */
-  async append(name: string, id: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession> {
+  async append(name: string, id: string, owner: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession> {
     return this.mutex.run(id, async () => {
-      const { session, record } = await this.getWithRecord(name, id);
+      const { session, record } = await this.getWithRecord(name, id, owner).catch((error: unknown) => {
+        body.resume();
+        throw error;
+      });
       if (range !== null && range.start !== session.size) {
         body.resume();
         throw new UploadRangeError(id, session.size);
@@ -165,10 +168,10 @@ export class UploadSessions {
    * ends either way: a digest mismatch leaves nothing stored.
    * @throws UploadUnknownError, UploadIncompleteError, DigestMismatchError
    */
-  async finish(name: string, id: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo> {
-    if (body !== null) await this.append(name, id, body, null, length);
+  async finish(name: string, id: string, owner: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo> {
+    if (body !== null) await this.append(name, id, owner, body, null, length);
     return this.mutex.run(id, async () => {
-      const { session, record } = await this.getWithRecord(name, id);
+      const { session, record } = await this.getWithRecord(name, id, owner);
       const size = session.size;
       const writer = await this.blobs.writer();
       try {
@@ -185,9 +188,9 @@ export class UploadSessions {
   }
 
   /** @throws UploadUnknownError */
-  async cancel(name: string, id: string): Promise<void> {
+  async cancel(name: string, id: string, owner: string): Promise<void> {
     await this.mutex.run(id, async () => {
-      const { record } = await this.getWithRecord(name, id);
+      const { record } = await this.getWithRecord(name, id, owner);
       await this.remove(id, record.owner);
     });
   }
@@ -222,10 +225,15 @@ export class UploadSessions {
     return expired;
   }
 
-  private async getWithRecord(name: string, id: string): Promise<{ session: UploadSession; record: SessionRecord }> {
+  /**
+   * The session, for the user who started it only: an upload's URL is no capability, so another
+   * pusher of the same repository who learns it (from a log, say) can neither read its state nor
+   * add to, finish or cancel it. Sessions of records without an owner (older ones) are anyone's.
+   */
+  private async getWithRecord(name: string, id: string, owner: string): Promise<{ session: UploadSession; record: SessionRecord }> {
     if (!SESSION_ID.test(id)) throw new UploadUnknownError(id);
     const record = await this.record(id);
-    if (record === null || record.name !== name) throw new UploadUnknownError(id);
+    if (record === null || record.name !== name || (record.owner !== undefined && record.owner !== owner)) throw new UploadUnknownError(id);
     const info = await stat(this.file(id)).catch(() => null);
     if (info === null) throw new UploadUnknownError(id);
     const size = record.size === undefined ? info.size : Math.min(record.size, info.size);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UploadSessions } from '../../../src/repository/upload-sessions.js';
 import { UploadLimitError } from '../../../src/repository/errors.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
+import { UploadKeys } from '../../../src/storage/metadata-keys.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { digestOf } from '../../conformance/client.js';
 
@@ -21,23 +22,23 @@ describe('UploadSessions after a crash', () => {
   it('counts only acknowledged bytes when the file holds more, and recover cuts the rest off', async () => {
     const { dir, uploads } = await sessions();
     const session = await uploads.create('team/app');
-    await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(100, 1)]), { start: 0, end: 99 }, 100);
+    await uploads.append('team/app', session.id, '', Readable.from([Buffer.alloc(100, 1)]), { start: 0, end: 99 }, 100);
     // Bytes of a chunk a killed process wrote but never acknowledged.
     await appendFile(join(dir, session.id), Buffer.alloc(50, 9));
-    expect((await uploads.get('team/app', session.id)).size).toBe(100);
+    expect((await uploads.get('team/app', session.id, '')).size).toBe(100);
     expect(await uploads.recover()).toEqual({ removed: 0, truncated: 1 });
     expect((await stat(join(dir, session.id))).size).toBe(100);
     const data = Buffer.concat([Buffer.alloc(100, 1), Buffer.alloc(20, 2)]);
-    const blob = await uploads.finish('team/app', session.id, digestOf(data), Readable.from([Buffer.alloc(20, 2)]), 20);
+    const blob = await uploads.finish('team/app', session.id, '', digestOf(data), Readable.from([Buffer.alloc(20, 2)]), 20);
     expect(blob.digest).toBe(digestOf(data));
   });
 
   it('an append after unacknowledged bytes continues from the acknowledged offset', async () => {
     const { dir, uploads } = await sessions();
     const session = await uploads.create('team/app');
-    await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 1)]), null, 10);
+    await uploads.append('team/app', session.id, '', Readable.from([Buffer.alloc(10, 1)]), null, 10);
     await appendFile(join(dir, session.id), Buffer.alloc(5, 9));
-    const next = await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 2)]), { start: 10, end: 19 }, 10);
+    const next = await uploads.append('team/app', session.id, '', Readable.from([Buffer.alloc(10, 2)]), { start: 10, end: 19 }, 10);
     expect(next.size).toBe(20);
     expect((await stat(join(dir, session.id))).size).toBe(20);
   });
@@ -68,7 +69,7 @@ describe('UploadSessions expiry', () => {
     const session = await uploads.create('team/app');
     advance(24 * HOUR + 1);
     expect(await uploads.expire(24 * HOUR, now())).toBe(1);
-    await expect(uploads.get('team/app', session.id)).rejects.toThrow(/not known/);
+    await expect(uploads.get('team/app', session.id, '')).rejects.toThrow(/not known/);
   });
 
   it('keeps a session that is still receiving chunks past the TTL counted from its start (config: "untouched for this long")', async () => {
@@ -76,11 +77,11 @@ describe('UploadSessions expiry', () => {
     const session = await uploads.create('team/app');
     for (let hour = 0; hour < 30; hour += 6) {
       advance(6 * HOUR);
-      const { size } = await uploads.get('team/app', session.id);
-      await uploads.append('team/app', session.id, Readable.from([Buffer.alloc(10, 1)]), { start: size, end: size + 9 }, 10);
+      const { size } = await uploads.get('team/app', session.id, '');
+      await uploads.append('team/app', session.id, '', Readable.from([Buffer.alloc(10, 1)]), { start: size, end: size + 9 }, 10);
       expect(await uploads.expire(24 * HOUR, now())).toBe(0);
     }
-    expect((await uploads.get('team/app', session.id)).size).toBe(50);
+    expect((await uploads.get('team/app', session.id, '')).size).toBe(50);
     advance(24 * HOUR + 1);
     expect(await uploads.expire(24 * HOUR, now())).toBe(1);
   });
@@ -96,15 +97,15 @@ describe('UploadSessions bound', () => {
     await uploads.create('team/other');
     await expect(uploads.create('team/app')).rejects.toBeInstanceOf(UploadLimitError);
     expect(await readdir(dir)).toHaveLength(2);
-    await uploads.cancel('team/app', first.id);
+    await uploads.cancel('team/app', first.id, '');
     const third = await uploads.create('team/app');
-    await uploads.finish('team/app', third.id, digestOf(Buffer.alloc(0)), null, null);
+    await uploads.finish('team/app', third.id, '', digestOf(Buffer.alloc(0)), null, null);
     const fourth = await uploads.create('team/app');
     await expect(uploads.create('team/app')).rejects.toBeInstanceOf(UploadLimitError);
     now += 2 * 60 * 60 * 1000;
     expect(await uploads.expire(60 * 60 * 1000)).toBe(2);
     await uploads.create('team/app');
-    await expect(uploads.get('team/app', fourth.id)).rejects.toThrow(/not known/);
+    await expect(uploads.get('team/app', fourth.id, '')).rejects.toThrow(/not known/);
   });
 
   it('counts sessions another process opened once a sweep has seen them', async () => {
@@ -129,7 +130,7 @@ describe('UploadSessions bound', () => {
     const second = await other.create('team/app', 'alice');
     await expect(other.create('team/app', 'alice')).rejects.toThrow(/alice has 2 uploads in progress/);
     await other.create('team/app', 'bob');
-    await other.cancel('team/app', second.id);
+    await other.cancel('team/app', second.id, 'alice');
     await other.create('team/app', 'alice');
 
     const uploads = new UploadSessions(dir, metadata, new MemoryBlobStore(), () => now, 10, 2);
@@ -141,5 +142,34 @@ describe('UploadSessions bound', () => {
     await uploads.create('team/app', 'alice');
     await uploads.create('team/app', 'alice');
     await expect(uploads.create('team/app', 'alice')).rejects.toBeInstanceOf(UploadLimitError);
+  });
+});
+
+describe('UploadSessions answer only the user who started them', () => {
+  it('is unknown to any other user: no status, chunk, finish or cancel, and the owner goes on undisturbed', async () => {
+    const { uploads } = await sessions();
+    const session = await uploads.create('shared/x', 'alice');
+    await uploads.append('shared/x', session.id, 'alice', Readable.from([Buffer.from('alice-')]), null, 6);
+    for (const intruder of ['eve', '']) {
+      await expect(uploads.get('shared/x', session.id, intruder)).rejects.toThrow(/not known/);
+      await expect(uploads.append('shared/x', session.id, intruder, Readable.from([Buffer.from('EVIL')]), null, 4)).rejects.toThrow(/not known/);
+      await expect(uploads.finish('shared/x', session.id, intruder, digestOf(Buffer.from('alice-')), null, null)).rejects.toThrow(/not known/);
+      await expect(uploads.cancel('shared/x', session.id, intruder)).rejects.toThrow(/not known/);
+    }
+    expect((await uploads.get('shared/x', session.id, 'alice')).size).toBe(6);
+    const data = Buffer.from('alice-data');
+    const blob = await uploads.finish('shared/x', session.id, 'alice', digestOf(data), Readable.from([Buffer.from('data')]), 4);
+    expect(blob.digest).toBe(digestOf(data));
+  });
+
+  it('leaves a session recorded without an owner (before owners were kept) to anyone', async () => {
+    const { metadata, uploads } = await sessions();
+    const session = await uploads.create('shared/x', 'alice');
+    // Rewrite the record as an older version wrote it: no owner.
+    const key = UploadKeys.session(session.id);
+    const raw = (await metadata.get(key)) ?? '';
+    expect(raw).toContain('"owner":"alice",');
+    await metadata.set(key, raw.replace('"owner":"alice",', ''));
+    expect((await uploads.get('shared/x', session.id, 'bob')).size).toBe(0);
   });
 });
