@@ -21,7 +21,9 @@ export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void 
     // Injected requests (fastify.inject) have no connection to time.
     if (!hasBody(request) || typeof raw.setTimeout !== 'function') return;
     const disarm = (): void => {
-      raw.setTimeout(0);
+      // A request destroyed meanwhile (its handler's pipeline failed) has no socket left to time:
+      // IncomingMessage.setTimeout would throw in this listener and take the process down.
+      if (raw.socket) raw.setTimeout(0);
     };
     raw.once('end', disarm);
     // An answer sent before the body arrived (a refusal, an unknown upload) leaves the body to

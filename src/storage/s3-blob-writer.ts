@@ -1,4 +1,4 @@
-import { Transform, type Writable } from 'node:stream';
+import { PassThrough, Transform, type Writable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -66,9 +66,16 @@ export class S3BlobWriter implements BlobWriter {
       },
     });
     this.stream = transform;
+    // The upload reads `body`, not the writer's stream: a failed upload destroys what it reads
+    // (with an AbortError), and the writer's stream must fail with the cause instead (below), so
+    // the request it came from is answered 503, not 500. A failed writer stream fails the upload.
+    const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+    body.on('error', () => undefined); // the upload's failure is observed through `done()`
+    transform.pipe(body);
+    transform.once('error', (error) => body.destroy(error));
     this.upload = new Upload({
       client: target.client,
-      params: { Bucket: target.bucket, Key: target.stagingKey, Body: transform, ContentType: CONTENT_TYPE },
+      params: { Bucket: target.bucket, Key: target.stagingKey, Body: body, ContentType: CONTENT_TYPE },
       partSize: target.options.partSize,
       queueSize: target.options.queueSize,
       leavePartsOnError: false,

@@ -20,6 +20,7 @@ import { FakePackageSource } from '../support/fake-source.js';
 import { REPO_ROOT } from '../support/registry-server.js';
 import { useRedisServer } from '../support/redis-server.js';
 import { useS3Server } from '../support/s3-server.js';
+import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 const redis = useRedisServer();
@@ -232,6 +233,72 @@ describe('S3 errors', () => {
     const fresh = await get(app, '/v2/extra/manifests/latest');
     expect(fresh.statusCode).toBe(503);
   });
+});
+
+/**
+ * A monolithic blob push of 30 MB while S3 refuses every request: the upload fails while the
+ * body is still arriving, which destroyed the request under the handler. It was answered 500
+ * (the upload's AbortError), and the body timeout's disarm then threw on the request's null
+ * socket in a 'close' listener, killing the process.
+ */
+describe('a large blob push while S3 is down', () => {
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(s3().port);
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it('answers 503 UNAVAILABLE and the process goes on serving', async () => {
+    const app = await buildApp(
+      parseConfig({
+        host: '127.0.0.1',
+        port: 0,
+        dataDir: await mkdtemp(join(tmpdir(), 'stowage-failures-')),
+        source: { kind: 'nix', shellPackages: ['minishell'] },
+        push: { namespaces: ['team'] },
+        auth: { htpasswdFile: await writeHtpasswd() },
+      }),
+      { source: await FakePackageSource.create(), logger: pino({ level: 'silent' }), blobs: s3().blobStore({ client: s3().client(proxy.url) }), metadata: new MemoryMetadataStore() },
+    );
+    apps.push(app);
+    await app.server.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.server.address() as AddressInfo).port}`;
+    const authorization = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString('base64')}`;
+    proxy.kind = 'reset';
+    proxy.failAll = true;
+    const body = randomBytes(30 * 1024 * 1024);
+    const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    // One connection per request (`Connection: close`): the answer may come while the body is
+    // still being sent, and the client then stops sending.
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(`${url}/v2/team/big/blobs/uploads/?digest=${digest}`, { method: 'POST', agent: false, headers: { authorization, 'content-length': body.length } }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          resolve({ status: response.statusCode ?? 0, body: text });
+          request.destroy();
+        });
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    expect(answer.status, answer.body).toBe(503);
+    expect((JSON.parse(answer.body) as { errors: Array<{ code: string }> }).errors[0]?.code).toBe('UNAVAILABLE');
+    // A 'close' listener that throws would have ended the process by now.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const alive = await new Promise<number>((resolve, reject) =>
+      httpRequest(`${url}/v2/`, { agent: false, headers: { authorization } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end(),
+    );
+    expect(alive).toBe(200);
+  }, 60_000);
 });
 
 describe('a process killed mid-upload', () => {
