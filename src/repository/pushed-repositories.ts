@@ -3,7 +3,7 @@ import { putBlob, readBlob } from '../storage/blob-io.js';
 import { isValidDigest, sha256Digest } from '../oci/digest.js';
 import { parseManifest, type Descriptor } from '../oci/manifest-validation.js';
 import { MediaType } from '../oci/media-types.js';
-import { DigestMismatchError } from '../storage/errors.js';
+import { BlobNotFoundError, DigestMismatchError } from '../storage/errors.js';
 import { PushedRepositoryKeys } from '../storage/metadata-keys.js';
 import { RepositoryListingBackfill } from './listing-backfill.js';
 import { ManifestRecordReads, type ManifestInfo } from './manifest-record-reads.js';
@@ -130,7 +130,11 @@ export class PushedRepositories {
     if (record === null) return null;
     const { digest, member, info } = record;
     if (!member) return null;
-    const body = await readBlob(this.blobs, digest).catch(() => null);
+    // A missing body is a missing manifest; a blob store that does not answer is not (503).
+    const body = await readBlob(this.blobs, digest).catch((error: unknown) => {
+      if (error instanceof BlobNotFoundError) return null;
+      throw error;
+    });
     if (body === null) return null;
     return { digest, mediaType: info?.mediaType ?? MediaType.ociManifest, body, ...(info?.pushedAt !== undefined ? { pushedAt: info.pushedAt } : {}) };
   }

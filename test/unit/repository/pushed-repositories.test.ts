@@ -5,6 +5,7 @@ import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.
 import { putBlob } from '../../../src/storage/blob-io.js';
 import { collectGarbage } from '../../../src/storage/gc.js';
 import { ManifestReferenceUnknownError } from '../../../src/repository/errors.js';
+import { BlobNotFoundError, StorageUnavailableError } from '../../../src/storage/errors.js';
 import { digestOf, makeImage } from '../../conformance/client.js';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -24,6 +25,24 @@ async function pushed(clock: () => number) {
 }
 
 describe('PushedRepositories', () => {
+  it('reads a manifest whose body the blob store cannot give as unavailable, not as missing', async () => {
+    const { blobs, repos, image } = await pushed(Date.now);
+    const digest = digestOf(image.manifest);
+    const open = blobs.open.bind(blobs);
+    blobs.open = async () => {
+      throw new StorageUnavailableError('blob storage (S3) is unavailable: GetObject failed');
+    };
+    await expect(repos.getManifest('team/app', 'v1')).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(repos.getManifest('team/app', digest)).rejects.toBeInstanceOf(StorageUnavailableError);
+    // A body that is gone is a manifest that is gone.
+    blobs.open = async (missing: string) => {
+      throw new BlobNotFoundError(missing);
+    };
+    expect(await repos.getManifest('team/app', 'v1')).toBeNull();
+    blobs.open = open;
+    expect((await repos.getManifest('team/app', 'v1'))?.digest).toBe(digest);
+  });
+
   it('refuses manifests naming blobs the store does not have', async () => {
     const { repos } = await pushed(Date.now);
     const other = makeImage('other');
