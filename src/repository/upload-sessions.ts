@@ -9,6 +9,7 @@ import type { BlobInfo, BlobStore, MetadataStore } from '../storage/types.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { UploadKeys } from '../storage/metadata-keys.js';
 import { UploadIncompleteError, UploadLimitError, UploadRangeError, UploadUnknownError } from './errors.js';
+import { StorageUnavailableError } from '../storage/errors.js';
 
 /**
  * Blob uploads in progress (the spec's upload sessions). Chunks are appended to a staging file
@@ -165,24 +166,38 @@ export class UploadSessions {
 
   /**
    * Append the final chunk (if any) and commit the upload as a blob with `digest`. The session
-   * ends either way: a digest mismatch leaves nothing stored.
+   * ends either way (a digest mismatch leaves nothing stored), except when the blob store is
+   * unavailable: then it stays, acknowledged bytes and all, for the PUT to be sent again.
    * @throws UploadUnknownError, UploadIncompleteError, DigestMismatchError
    */
   async finish(name: string, id: string, owner: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo> {
+    const before = body === null ? null : (await this.get(name, id, owner)).size;
     if (body !== null) await this.append(name, id, owner, body, null, length);
     return this.mutex.run(id, async () => {
       const { session, record } = await this.getWithRecord(name, id, owner);
       const size = session.size;
-      const writer = await this.blobs.writer();
+      let unavailable = false;
       try {
-        // Only the acknowledged bytes, even if the file holds more.
-        await pipeline(size === 0 ? Readable.from([]) : createReadStream(this.file(id), { end: size - 1 }), writer.stream);
-        return await writer.commit(digest);
+        const writer = await this.blobs.writer();
+        try {
+          // Only the acknowledged bytes, even if the file holds more.
+          await pipeline(size === 0 ? Readable.from([]) : createReadStream(this.file(id), { end: size - 1 }), writer.stream);
+          return await writer.commit(digest);
+        } catch (error) {
+          await writer.abort();
+          throw error;
+        }
       } catch (error) {
-        await writer.abort();
+        // The answer (503) invites the client to send the PUT again: keep what it uploaded.
+        unavailable = error instanceof StorageUnavailableError;
+        // The final chunk this PUT carried is taken back: the PUT sent again brings it again.
+        if (unavailable && before !== null) {
+          await truncate(this.file(id), before);
+          await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size: before } satisfies SessionRecord));
+        }
         throw error;
       } finally {
-        await this.remove(id, record.owner);
+        if (!unavailable) await this.remove(id, record.owner);
       }
     });
   }

@@ -7,6 +7,7 @@ import { UploadSessions } from '../../../src/repository/upload-sessions.js';
 import { UploadLimitError } from '../../../src/repository/errors.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
 import { UploadKeys } from '../../../src/storage/metadata-keys.js';
+import { StorageUnavailableError } from '../../../src/storage/errors.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { digestOf } from '../../conformance/client.js';
 
@@ -171,5 +172,27 @@ describe('UploadSessions answer only the user who started them', () => {
     expect(raw).toContain('"owner":"alice",');
     await metadata.set(key, raw.replace('"owner":"alice",', ''));
     expect((await uploads.get('shared/x', session.id, 'bob')).size).toBe(0);
+  });
+});
+
+describe('UploadSessions when the blob store is unavailable at the end', () => {
+  it('keeps the session and its bytes for the PUT to be sent again, its final chunk taken back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'stowage-uploads-'));
+    const blobs = new MemoryBlobStore();
+    const uploads = new UploadSessions(dir, new MemoryMetadataStore(), blobs);
+    await uploads.init();
+    const session = await uploads.create('team/app', 'alice');
+    await uploads.append('team/app', session.id, 'alice', Readable.from([Buffer.from('first-')]), null, 6);
+    const writer = blobs.writer.bind(blobs);
+    blobs.writer = async () => {
+      throw new StorageUnavailableError('blob storage (S3) is unavailable: PutObject failed');
+    };
+    const data = Buffer.from('first-last');
+    await expect(uploads.finish('team/app', session.id, 'alice', digestOf(data), Readable.from([Buffer.from('last')]), 4)).rejects.toBeInstanceOf(StorageUnavailableError);
+    expect((await uploads.get('team/app', session.id, 'alice')).size).toBe(6);
+    blobs.writer = writer;
+    const blob = await uploads.finish('team/app', session.id, 'alice', digestOf(data), Readable.from([Buffer.from('last')]), 4);
+    expect(blob.digest).toBe(digestOf(data));
+    await expect(uploads.get('team/app', session.id, 'alice')).rejects.toThrow(/not known/);
   });
 });
