@@ -11,7 +11,12 @@ export interface S3ConnectionOptions {
   readonly retry?: S3RetryPolicy;
   /** Explicit credentials (tests); otherwise the AWS default chain: env, files, IMDS, ... */
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** A request whose connection moves no byte for this long fails (and is retried). Default 30 s. */
+  readonly socketTimeoutMs?: number;
 }
+
+/** See `S3ConnectionOptions.socketTimeoutMs`. */
+export const DEFAULT_S3_SOCKET_TIMEOUT_MS = 30_000;
 
 /**
  * An S3 client with stowage's retry policy. Checksums are sent and validated only when S3
@@ -29,9 +34,10 @@ export function createS3Client(options: S3ConnectionOptions): S3Client {
     retryStrategy: new S3RetryStrategy(retry),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    // Fail fast on an unreachable endpoint; no overall request timeout, since a blob streamed
-    // to a slow client may legitimately take long.
-    requestHandler: { connectionTimeout: 5_000 },
+    // Fail fast on an unreachable endpoint, and on a stalled one (a connection that moves no byte
+    // for the socket timeout: without it a request to a frozen S3 waited forever). No overall
+    // request timeout, since a blob streamed to a slow client may legitimately take long.
+    requestHandler: { connectionTimeout: 5_000, socketTimeout: options.socketTimeoutMs ?? DEFAULT_S3_SOCKET_TIMEOUT_MS },
   });
 }
 

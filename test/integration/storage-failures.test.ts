@@ -127,8 +127,8 @@ interface FaultProxy {
   /** Fail this many of the next requests. */
   failNext: number;
   failAll: boolean;
-  /** 503 SlowDown (throttling) or a reset connection (network error). */
-  kind: '503' | 'reset';
+  /** 503 SlowDown (throttling), a reset connection (network error), or no answer at all. */
+  kind: '503' | 'reset' | 'stall';
   requests: number;
   failures: number;
   close(): Promise<void>;
@@ -143,6 +143,8 @@ async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       proxy.failNext = Math.max(0, proxy.failNext - 1);
       proxy.failures += 1;
       req.resume();
+      // A frozen S3: the connection stays open and nothing comes back.
+      if (proxy.kind === 'stall') return;
       if (proxy.kind === 'reset') {
         req.socket.destroy();
         return;
@@ -214,6 +216,16 @@ describe('S3 errors', () => {
     const error = await store.stat(`sha256:${'0'.repeat(64)}`).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StorageUnavailableError);
     expect((error as Error).message).toMatch(/blob storage \(S3\) is unavailable: HeadObject failed/);
+    expect(proxy.requests - before).toBe(3);
+  });
+
+  it('gives up on a stalled S3 (connections open, no byte back) with StorageUnavailableError', async () => {
+    const store = s3().blobStore({ client: s3().client(proxy.url, { socketTimeoutMs: 300 }) });
+    proxy.kind = 'stall';
+    proxy.failAll = true;
+    const before = proxy.requests;
+    const error = await store.stat(`sha256:${'0'.repeat(64)}`).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageUnavailableError);
     expect(proxy.requests - before).toBe(3);
   });
 

@@ -73,7 +73,7 @@ export interface RunningS3 {
   /** Environment for a child process (AWS default credential chain plus region). */
   readonly env: Readonly<Record<string, string>>;
   /** A client with fast retries (tests should not sleep for seconds). */
-  client(endpoint?: string): S3Client;
+  client(endpoint?: string, options?: { socketTimeoutMs?: number }): S3Client;
   /** A blob store under its own fresh prefix. */
   blobStore(options?: Partial<S3BlobStoreOptions>): S3BlobStore;
   close(): Promise<void>;
@@ -99,13 +99,14 @@ export async function startS3Server(options: { bucket?: string; port?: number } 
   fixWriteOrdering(server.store);
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = (at = endpoint): S3Client =>
+  const client = (at = endpoint, options: { socketTimeoutMs?: number } = {}): S3Client =>
     createS3Client({
       region: 'us-east-1',
       endpoint: at,
       forcePathStyle: true,
       credentials: S3RVER_CREDENTIALS,
       retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+      ...options,
     });
   const shared = client();
   return {
