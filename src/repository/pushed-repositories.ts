@@ -107,20 +107,21 @@ export class PushedRepositories {
       pushedAt: new Date(this.clock()).toISOString(),
     };
     const tagged = !isValidDigest(reference);
-    try {
-      await this.metadata.set(Keys.info(name, digest), JSON.stringify(info));
-      await this.metadata.addToSet(Keys.manifests(name), digest);
-      if (parsed.subject) await this.metadata.addToSet(Keys.referrers(name, parsed.subject.digest), digest);
-      if (tagged) {
-        await this.metadata.set(Keys.tag(name, reference), digest);
-        await this.metadata.addToSet(Keys.tags(name), reference);
-      }
-      await this.markPushed(name);
-    } finally {
+    await writeThenForget(
+      async () => {
+        await this.metadata.set(Keys.info(name, digest), JSON.stringify(info));
+        await this.metadata.addToSet(Keys.manifests(name), digest);
+        if (parsed.subject) await this.metadata.addToSet(Keys.referrers(name, parsed.subject.digest), digest);
+        if (tagged) {
+          await this.metadata.set(Keys.tag(name, reference), digest);
+          await this.metadata.addToSet(Keys.tags(name), reference);
+        }
+        await this.markPushed(name);
+      },
       // Pushed again: the record (push time, media type) of the same bytes may differ. Also when
       // a write failed: it may have reached Redis, and a moved tag must never stay remembered.
-      await this.reads.forget(name, [digest], tagged ? [reference] : []);
-    }
+      () => this.reads.forget(name, [digest], tagged ? [reference] : []),
+    );
     return { digest, ...(parsed.subject ? { subject: parsed.subject.digest } : {}) };
   }
 
@@ -143,34 +144,36 @@ export class PushedRepositories {
   async deleteManifest(name: string, reference: string): Promise<void> {
     if (!isValidDigest(reference)) {
       if ((await this.metadata.get(Keys.tag(name, reference))) === null) throw new ManifestNotFoundError(name, reference);
-      try {
-        await this.metadata.delete(Keys.tag(name, reference));
-        await this.metadata.removeFromSet(Keys.tags(name), reference);
-      } finally {
-        await this.reads.forget(name, [], [reference]);
-      }
+      await writeThenForget(
+        async () => {
+          await this.metadata.delete(Keys.tag(name, reference));
+          await this.metadata.removeFromSet(Keys.tags(name), reference);
+        },
+        () => this.reads.forget(name, [], [reference]),
+      );
       return;
     }
     if (!(await this.metadata.isMember(Keys.manifests(name), reference))) throw new ManifestNotFoundError(name, reference);
     const removedTags: string[] = [];
-    try {
-      for (const tag of await this.tags(name)) {
-        if ((await this.metadata.get(Keys.tag(name, tag))) === reference) {
-          removedTags.push(tag);
-          await this.metadata.delete(Keys.tag(name, tag));
-          await this.metadata.removeFromSet(Keys.tags(name), tag);
+    await writeThenForget(
+      async () => {
+        for (const tag of await this.tags(name)) {
+          if ((await this.metadata.get(Keys.tag(name, tag))) === reference) {
+            removedTags.push(tag);
+            await this.metadata.delete(Keys.tag(name, tag));
+            await this.metadata.removeFromSet(Keys.tags(name), tag);
+          }
         }
-      }
-      const info = await this.info(name, reference);
-      if (info?.subject) await this.metadata.removeFromSet(Keys.referrers(name, info.subject), reference);
-      await this.metadata.removeFromSet(Keys.manifests(name), reference);
-      // Nothing may name the digest any more, so garbage collection can free the blob.
-      await this.metadata.delete(Keys.info(name, reference));
-    } finally {
+        const info = await this.info(name, reference);
+        if (info?.subject) await this.metadata.removeFromSet(Keys.referrers(name, info.subject), reference);
+        await this.metadata.removeFromSet(Keys.manifests(name), reference);
+        // Nothing may name the digest any more, so garbage collection can free the blob.
+        await this.metadata.delete(Keys.info(name, reference));
+      },
       // Also when a write failed partway: the membership may be gone already, and then the
       // client's retry is a 404 that changes nothing, so no later request would tell replicas.
-      await this.reads.forget(name, [reference], removedTags);
-    }
+      () => this.reads.forget(name, [reference], removedTags),
+    );
   }
 
   /**
@@ -207,4 +210,18 @@ export class PushedRepositories {
   private info(name: string, digest: string): Promise<ManifestInfo | null> {
     return this.reads.info(name, digest);
   }
+}
+
+/**
+ * `write`, then `forget` whatever became of it. When the write failed, its error is the answer
+ * (the change may not have happened; a failed notice is sent again anyway), not the notice's.
+ */
+async function writeThenForget(write: () => Promise<void>, forget: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    await forget().catch(() => undefined);
+    throw error;
+  }
+  await forget();
 }

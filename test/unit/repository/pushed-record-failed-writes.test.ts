@@ -82,3 +82,24 @@ describe('remembered records of pushed manifests after a write that failed partw
     expect((await serving.getManifest('team/app', 'v1'))?.digest).toBe(moved);
   });
 });
+
+describe('a write that failed, whose change notice failed too', () => {
+  it('answers with the write\'s error, not the notice\'s (which says the change was written)', async () => {
+    const blobs = new MemoryBlobStore();
+    const metadata = new RefusingMetadataStore();
+    const coherence = new LocalCacheCoherence();
+    coherence.invalidate = async () => {
+      throw new StorageUnavailableError('Redis did not take the change notice for other replicas; it is sent again when Redis answers');
+    };
+    const repos = new PushedRepositories(metadata, blobs, Date.now, coherence);
+    const image = makeImage('both-fail');
+    for (const blob of [image.config, ...image.layers]) {
+      await putBlob(blobs, blob);
+      await repos.linkBlob('team/app', digestOf(blob));
+    }
+    metadata.failingAdd = PushedRepositoryKeys.tags('team/app');
+    await expect(repos.putManifest('team/app', 'v1', image.manifest, MANIFEST)).rejects.toThrow(/SADD: connection reset/);
+    metadata.failing = PushedRepositoryKeys.tag('team/app', 'v1');
+    await expect(repos.deleteManifest('team/app', 'v1')).rejects.toThrow(/DEL: not connected/);
+  });
+});
