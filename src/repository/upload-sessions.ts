@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobInfo, BlobStore, MetadataStore } from '../storage/types.js';
+import type { BlobInfo, BlobStore, BlobWriter, MetadataStore } from '../storage/types.js';
 import { KeyedMutex } from '../storage/keyed-mutex.js';
 import { UploadKeys } from '../storage/metadata-keys.js';
 import { UploadIncompleteError, UploadLimitError, UploadRangeError, UploadUnknownError } from './errors.js';
@@ -131,6 +131,18 @@ export class UploadSessions {
    * @throws UploadUnknownError, UploadRangeError, UploadIncompleteError
    */
   async append(name: string, id: string, owner: string, body: Readable, range: { start: number; end: number } | null, length: number | null): Promise<UploadSession> {
+    return (await this.appendChunk(name, id, owner, body, range, length)).session;
+  }
+
+  /** `append`, also saying the size before the chunk (read under the same lock). */
+  private appendChunk(
+    name: string,
+    id: string,
+    owner: string,
+    body: Readable,
+    range: { start: number; end: number } | null,
+    length: number | null,
+  ): Promise<{ session: UploadSession; before: number }> {
     return this.mutex.run(id, async () => {
       const { session, record } = await this.getWithRecord(name, id, owner).catch((error: unknown) => {
         body.resume();
@@ -160,7 +172,7 @@ export class UploadSessions {
       }
       const size = session.size + received;
       await this.metadata.set(sessionKey(id), JSON.stringify({ ...record, size, touchedAt: this.clock() } satisfies SessionRecord));
-      return { ...session, size };
+      return { session: { ...session, size }, before: session.size };
     });
   }
 
@@ -171,23 +183,19 @@ export class UploadSessions {
    * @throws UploadUnknownError, UploadIncompleteError, DigestMismatchError
    */
   async finish(name: string, id: string, owner: string, digest: string, body: Readable | null, length: number | null): Promise<BlobInfo> {
-    const before = body === null ? null : (await this.get(name, id, owner)).size;
-    if (body !== null) await this.append(name, id, owner, body, null, length);
+    const before = body === null ? null : (await this.appendChunk(name, id, owner, body, null, length)).before;
     return this.mutex.run(id, async () => {
       const { session, record } = await this.getWithRecord(name, id, owner);
       const size = session.size;
       let unavailable = false;
+      let writer: BlobWriter | undefined;
       try {
-        const writer = await this.blobs.writer();
-        try {
-          // Only the acknowledged bytes, even if the file holds more.
-          await pipeline(size === 0 ? Readable.from([]) : createReadStream(this.file(id), { end: size - 1 }), writer.stream);
-          return await writer.commit(digest);
-        } catch (error) {
-          await writer.abort();
-          throw error;
-        }
+        writer = await this.blobs.writer();
+        // Only the acknowledged bytes, even if the file holds more.
+        await pipeline(size === 0 ? Readable.from([]) : createReadStream(this.file(id), { end: size - 1 }), writer.stream);
+        return await writer.commit(digest);
       } catch (error) {
+        await writer?.abort();
         // The answer (503) invites the client to send the PUT again: keep what it uploaded.
         unavailable = error instanceof StorageUnavailableError;
         // The final chunk this PUT carried is taken back: the PUT sent again brings it again.
