@@ -42,8 +42,17 @@ export function baseLayerPaths(set: Pick<PackageSet, 'has' | 'indexOf' | 'size' 
   return base;
 }
 
+/**
+ * What the layerer groups under `base` at `budget`: the closure without the base's paths, in one
+ * layer fewer; the whole closure at `budget` when there is no base, or no room for it.
+ */
+export function underBase(graph: LayeringGraph, base: ReadonlyMap<string, number> | undefined, budget: number): { graph: LayeringGraph; limit: number; base: ReadonlyMap<string, number> } {
+  if (base === undefined || base.size === 0 || budget <= 1) return { graph, limit: budget, base: new Map() };
+  return { graph: withoutBase(graph, base), limit: budget - 1, base };
+}
+
 /** The closure without the base's paths (references into the base dropped): what the layerer still groups. */
-export function withoutBase(graph: LayeringGraph, base: ReadonlyMap<string, number>): LayeringGraph {
+function withoutBase(graph: LayeringGraph, base: ReadonlyMap<string, number>): LayeringGraph {
   const kept = graph.nodes.filter((n) => !base.has(n.path));
   return {
     nodes: kept.map((n) => ({ ...n, references: n.references.filter((r) => !base.has(r)) })),

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Layerer, LayeringGraph, Popularity } from '../../src/layering/index.js';
-import { withoutBase } from './base-layer.js';
+import { underBase } from './base-layer.js';
 import type { PackageSet, Release } from './package-set.js';
 import { imageKey, type Pull } from './trace.js';
 
@@ -137,9 +137,9 @@ export function simulate(
     let layers = built.get(image.key);
     if (!layers) {
       const popularity = algorithm.popularity({ image, history });
-      const base = algorithm.layerer && budget > 1 ? (algorithm.base?.(image.release) ?? new Map<string, number>()) : new Map<string, number>();
-      const own = base.size > 0 ? imageWithoutBase(image, base) : image;
-      const limit = base.size > 0 ? budget - 1 : budget;
+      const { graph, limit, base } = underBase(image.graph, algorithm.layerer ? algorithm.base?.(image.release) : undefined, budget);
+      // The image as the layerer sees it under a base layer: the closure without the base's paths.
+      const own = base.size > 0 ? { ...image, graph, sizes: new Map(graph.nodes.map((n) => [n.path, n.narSize])) } : image;
       const started = performance.now();
       const groups = algorithm.layerer
         ? algorithm.layerer.group(own.graph, popularity, limit).map((l) => l.paths)
@@ -186,12 +186,6 @@ export function simulate(
     msPerImage: layeringMs / Math.max(1, built.size),
     msMax,
   };
-}
-
-/** The image as the layerer sees it under a base layer: the closure without the base's paths. */
-function imageWithoutBase(image: Image, base: ReadonlyMap<string, number>): Image {
-  const graph = withoutBase(image.graph, base);
-  return { ...image, graph, sizes: new Map(graph.nodes.map((n) => [n.path, n.narSize])) };
 }
 
 /** The contract every algorithm must keep; a violation aborts the bench. */

@@ -3,7 +3,7 @@
  * is measured directly rather than averaged over a trace of mostly small images.
  */
 import { performance } from 'node:perf_hooks';
-import { withoutBase } from './base-layer.js';
+import { underBase } from './base-layer.js';
 import type { PackageSet } from './package-set.js';
 import type { Algorithm } from './simulate.js';
 
@@ -24,12 +24,12 @@ export function timeLayering(set: PackageSet, algorithm: Algorithm, packages: re
   if (layerer) {
     const image = { key: 'timing', release: 'main' as const, packages, graph, sizes: new Map<string, number>() };
     const popularity = algorithm.popularity({ image, history: [] });
-    const base = budget > 1 ? algorithm.base?.('main') : undefined;
+    const base = algorithm.base?.('main');
     for (let i = 0; i < runs + 2; i++) {
       const started = performance.now();
       // Under a base layer the layerer groups the rest, in one layer fewer (as simulate does).
-      if (base && base.size > 0) layerer.group(withoutBase(graph, base), popularity, budget - 1);
-      else layerer.group(graph, popularity, budget);
+      const under = underBase(graph, base, budget);
+      layerer.group(under.graph, popularity, under.limit);
       if (i >= 2) samples.push(performance.now() - started);
     }
   }
