@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { constants as http2Constants, type ServerHttp2Stream } from 'node:http2';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mapError } from './error-mapping.js';
 import { RegistryError } from './registry-error.js';
 import { noteRefusal } from './request-log.js';
@@ -9,46 +10,92 @@ export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
 /**
  * No request waits forever on its own body: while a request body is being received, the
  * connection (or HTTP/2 stream) has an inactivity timeout; a body that stalls that long is
- * answered 408 with `Connection: close` and the connection is then closed, so the handler
- * reading it fails and discards what it staged. The timeout is armed only until the body has
- * arrived: answering may take as long as a build (a first pull holds its request open), so
- * the response side is never timed. After an answer sent before its body arrived (a refusal),
- * the rest of the body is drained under the same inactivity timeout.
+ * answered 408 and the exchange is then cut, so the handler reading it fails and discards what
+ * it staged. The timeout is armed only until the body has arrived: answering may take as long
+ * as a build (a first pull holds its request open), so the response side is never timed.
+ * After an answer sent before its body arrived (a refusal), the rest of the body is drained
+ * under the same inactivity timeout on HTTP/1.1; on HTTP/2 the stream is ended at once.
  */
 export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void {
   app.addHook('onRequest', async (request, reply) => {
     const raw = request.raw;
     // Injected requests (fastify.inject) have no connection to time.
     if (!hasBody(request) || typeof raw.setTimeout !== 'function') return;
+    const cut = exchangeCut(request, reply);
     const disarm = (): void => {
       // A request destroyed meanwhile (its handler's pipeline failed) has no socket left to time:
       // IncomingMessage.setTimeout would throw in this listener and take the process down.
       if (raw.socket) raw.setTimeout(0);
     };
     raw.once('end', disarm);
-    // An answer sent before the body arrived (a refusal, an unknown upload) leaves the body to
-    // be drained: it is still timed, else a client that stops sending holds the connection forever.
-    reply.raw.once('close', () => {
+    // An answer sent before the body arrived (a refusal, an unknown upload) leaves the body
+    // unread: it is still cut, else a client that stops sending holds the connection forever.
+    cut.onAnswered(() => {
       disarm();
-      if (!raw.complete && !raw.destroyed) cutWhenDrainStalls(request, idleMs);
+      if (!raw.complete && !raw.destroyed) cut.afterEarlyAnswer(idleMs);
     });
     raw.setTimeout(idleMs, () => {
       disarm();
       if (raw.complete) return;
       const error = new RegistryError('REQUEST_TIMEOUT', `no byte of the request body arrived for ${idleMs} ms; the request is cut`);
       noteRefusal(request, 'UNSUPPORTED', error.message);
-      const close = (): void => {
-        raw.socket?.destroy();
-      };
       if (reply.sent || reply.raw.headersSent) {
-        close();
+        cut.now();
         return;
       }
       const mapped = mapError(error);
-      reply.raw.once('finish', close);
-      void reply.code(mapped.status).headers({ ...mapped.headers, connection: 'close' }).type('application/json').send(mapped.body);
+      cut.onAnswered(() => cut.now());
+      void reply.code(mapped.status).headers({ ...mapped.headers, ...cut.answerHeaders }).type('application/json').send(mapped.body);
     });
   });
+}
+
+/**
+ * How one exchange is ended before its body has arrived. HTTP/1.1 has no way to stop a body
+ * but closing the connection, so the answer says `Connection: close`. HTTP/2 ends just the
+ * stream, with RST_STREAM NO_ERROR once the answer is out (RFC 9113 §8.1: the client stops
+ * sending without treating it as a failure), and the connection's other streams carry on;
+ * destroying the compatibility request's socket would neither end the stream nor let the
+ * answer's 'finish' fire, which on HTTP/2 waits for the stream to close.
+ */
+interface ExchangeCut {
+  readonly answerHeaders: Readonly<Record<string, string>>;
+  /** Runs once the answer has been handed to the transport. */
+  onAnswered(listener: () => void): void;
+  now(): void;
+  afterEarlyAnswer(idleMs: number): void;
+}
+
+function exchangeCut(request: FastifyRequest, reply: FastifyReply): ExchangeCut {
+  const stream = http2StreamOf(request);
+  if (stream === undefined) {
+    return {
+      answerHeaders: { connection: 'close' },
+      onAnswered: (listener) => reply.raw.once('close', listener),
+      now: () => request.raw.socket?.destroy(),
+      afterEarlyAnswer: (idleMs) => cutWhenDrainStalls(request, idleMs),
+    };
+  }
+  const end = (): void => {
+    if (stream.closed) return;
+    // NO_ERROR only after a whole answer: a reset mid-answer must read as a failed one.
+    stream.close(stream.writableFinished ? http2Constants.NGHTTP2_NO_ERROR : http2Constants.NGHTTP2_CANCEL);
+  };
+  return {
+    answerHeaders: {},
+    onAnswered: (listener) => {
+      if (stream.writableFinished) listener();
+      else stream.once('finish', listener);
+    },
+    now: end,
+    afterEarlyAnswer: end,
+  };
+}
+
+function http2StreamOf(request: FastifyRequest): ServerHttp2Stream | undefined {
+  if (request.raw.httpVersionMajor !== 2) return undefined;
+  const raw: object = request.raw;
+  return 'stream' in raw ? (raw.stream as ServerHttp2Stream) : undefined;
 }
 
 /**

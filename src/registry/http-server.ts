@@ -26,6 +26,14 @@ export interface HttpServerSettings {
 const TCP_KEEPALIVE_DELAY_MS = 30_000;
 
 /**
+ * Streams one HTTP/2 connection may have open at once. Node advertises no limit (2^32-1), and
+ * every upload stream holds a staging file until its body arrives or stalls out, so one
+ * connection could hold a file descriptor per stream it opens. 100 is the floor RFC 9113 asks
+ * servers not to go below; clients pull a handful of layers at a time.
+ */
+const HTTP2_MAX_CONCURRENT_STREAMS = 100;
+
+/**
  * The fastify instance with its server options: HTTP or HTTPS (HTTP/2 with HTTP/1.1 fallback),
  * request ids from `X-Request-Id`, no limit on how long a response may take (a first pull waits
  * for its build), TCP keep-alive, certificate reload and HTTP/2 sessions closed at shutdown.
@@ -53,7 +61,7 @@ export async function createHttpServer(settings: HttpServerSettings, logger: Fas
   let server: FastifyInstance;
   if (!tls) server = Fastify(base);
   else {
-    const https = { ...(await readKeyPair(settings)), allowHTTP1: true };
+    const https = { ...(await readKeyPair(settings)), allowHTTP1: true, settings: { maxConcurrentStreams: HTTP2_MAX_CONCURRENT_STREAMS } };
     // Every route is written against fastify's HTTP/1 types; the HTTP/2 compatibility API gives
     // handlers the same request and reply surface (headers, streams, status).
     // Node's HTTP/2 server has no `clientError` for a malformed HTTP/1 request line; its
