@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -14,10 +12,9 @@ import { putBlob, readBlob } from '../../src/storage/blob-io.js';
 import { StorageUnavailableError } from '../../src/storage/errors.js';
 import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js';
 import { RedisConnection } from '../../src/storage/redis-client.js';
-import { RedisLockManager } from '../../src/storage/redis-lock-manager.js';
 import type { BlobStore } from '../../src/storage/types.js';
 import { FakePackageSource } from '../support/fake-source.js';
-import { REPO_ROOT } from '../support/registry-server.js';
+import { startFaultProxy, type FaultProxy } from '../support/s3-fault-proxy.js';
 import { useRedisServer } from '../support/redis-server.js';
 import { useS3Server } from '../support/s3-server.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
@@ -121,56 +118,6 @@ describe('shutdown', () => {
     }
   });
 });
-
-interface FaultProxy {
-  readonly url: string;
-  /** Fail this many of the next requests. */
-  failNext: number;
-  failAll: boolean;
-  /** 503 SlowDown (throttling), a reset connection (network error), or no answer at all. */
-  kind: '503' | 'reset' | 'stall';
-  requests: number;
-  failures: number;
-  close(): Promise<void>;
-}
-
-/** An HTTP proxy in front of s3rver that fails requests on demand. */
-async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
-  const proxy: Omit<FaultProxy, 'url' | 'close'> = { failNext: 0, failAll: false, kind: '503', requests: 0, failures: 0 };
-  const server: Server = createServer((req, res) => {
-    proxy.requests += 1;
-    if (proxy.failAll || proxy.failNext > 0) {
-      proxy.failNext = Math.max(0, proxy.failNext - 1);
-      proxy.failures += 1;
-      req.resume();
-      // A frozen S3: the connection stays open and nothing comes back.
-      if (proxy.kind === 'stall') return;
-      if (proxy.kind === 'reset') {
-        req.socket.destroy();
-        return;
-      }
-      res.writeHead(503, { 'content-type': 'application/xml' });
-      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
-      return;
-    }
-    const upstream = httpRequest({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(proxy, {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
-}
 
 describe('S3 errors', () => {
   let proxy: FaultProxy;
@@ -301,71 +248,4 @@ describe('S3 errors', () => {
     );
     expect(alive).toBe(200);
   }, 60_000);
-});
-
-describe('a process killed mid-upload', () => {
-  it('leaves no visible blob and no lock past its expiry', async () => {
-    const prefix = `killed-${Date.now()}/`;
-    const lockTtlMs = 2_000;
-    // The child streams 12 MB (two 5 MB parts go up) under a lock, then hangs until killed.
-    const script = `
-      const { S3BlobStore } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/s3-blob-store.ts'))});
-      const { createS3Client } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/s3-client.ts'))});
-      const { RedisConnection } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/redis-client.ts'))});
-      const { RedisLockManager } = await import(${JSON.stringify(join(REPO_ROOT, 'src/storage/redis-lock-manager.ts'))});
-      const client = createS3Client({ region: 'us-east-1', endpoint: ${JSON.stringify(s3().endpoint)}, forcePathStyle: true });
-      const store = new S3BlobStore({ client, bucket: ${JSON.stringify(s3().bucket)}, prefix: ${JSON.stringify(prefix)}, writer: { partSize: 5 * 1024 * 1024, queueSize: 1 } });
-      const connection = new RedisConnection({ url: ${JSON.stringify(redis().url)} });
-      await connection.connect();
-      const locks = new RedisLockManager(connection, { keyPrefix: ${JSON.stringify(prefix)} });
-      await locks.withLock('layer:crash', ${lockTtlMs}, async () => {
-        const writer = await store.writer();
-        const chunk = Buffer.alloc(1024 * 1024, 7);
-        for (let i = 0; i < 12; i += 1) {
-          if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
-        }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        process.stdout.write('uploading\\n');
-        await new Promise(() => {});
-      });
-    `;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...s3().env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('uploading') && resolve());
-      child.once('exit', (code) => reject(new Error(`child exited early (${code}): ${stderr}`)));
-    });
-
-    const connection = new RedisConnection({ url: redis().url });
-    await connection.connect();
-    try {
-      expect(await connection.client.pttl(`${prefix}lock:layer:crash`)).toBeGreaterThan(0);
-      const deadToken = await connection.client.get(`${prefix}lock:layer:crash`);
-      expect(deadToken).toEqual(expect.any(String));
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
-
-      // Nothing under blobs/: the staged parts are in an unfinished multipart upload.
-      const store = s3().blobStore({ prefix });
-      expect(await store.stat(`sha256:${createHash('sha256').update(Buffer.alloc(12 * 1024 * 1024, 7)).digest('hex')}`)).toBeNull();
-      const listed = await s3().client().send(new ListObjectsV2Command({ Bucket: s3().bucket, Prefix: `${prefix}blobs/` }));
-      expect(listed.KeyCount ?? 0).toBe(0);
-      await store.removeStaleStaging(0);
-
-      // Another replica gets the lock once the dead key expires, not before (SET NX: its own token).
-      const locks = new RedisLockManager(connection, { keyPrefix: prefix });
-      const token = await locks.withLock('layer:crash', lockTtlMs, async () => connection.client.get(`${prefix}lock:layer:crash`));
-      expect(token).toEqual(expect.any(String));
-      expect(token).not.toBe(deadToken);
-      expect(await connection.client.exists(`${prefix}lock:layer:crash`)).toBe(0);
-    } finally {
-      child.kill('SIGKILL');
-      await connection.close();
-    }
-  });
 });
