@@ -159,12 +159,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const servedBlobs = new CachedBlobReads(blobs);
   const repositories = new PushedRepositories(metadata, servedBlobs, Date.now, storage.coherence);
   // In the background; the catalog waits for it (and retries it) if it has not finished.
-  const backfill = repositories.listing.ensure().then(
-    (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),
-    (error: unknown) => logger.warn({ err: error }, 'listing repositories pushed before the catalog existed failed; the catalog retries'),
-  );
-  // Its writes must not outlive the stores they write to.
-  server.addHook('onClose', async () => void (await backfill));
+  const backfills = [
+    repositories.listing.ensure().then(
+      (added) => added > 0 && logger.info({ added }, 'listed repositories pushed before the catalog existed'),
+      (error: unknown) => logger.warn({ err: error }, 'listing repositories pushed before the catalog existed failed; the catalog retries'),
+    ),
+    builtImages.listing.ensure().then(
+      (added) => added > 0 && logger.info({ added }, 'listed the names of images built before built-names existed'),
+      (error: unknown) => logger.warn({ err: error }, 'listing the names of images built before built-names existed failed; the catalog retries'),
+    ),
+  ];
+  // Their writes must not outlive the stores they write to.
+  server.addHook('onClose', async () => void (await Promise.all(backfills)));
   const { permissions, servedFromPushes } = registerRegistry(server, {
     builder,
     blobs: servedBlobs,

@@ -13,6 +13,7 @@ import { RedisCacheCoherence } from './storage/redis-cache-coherence.js';
 import { LocalCacheCoherence, NoCacheCoherence } from './storage/local-cache-coherence.js';
 import { RedisLockManager } from './storage/redis-lock-manager.js';
 import { RedisMetadataStore } from './storage/redis-metadata-store.js';
+import { LISTED_SETS } from './storage/metadata-keys.js';
 import { S3BlobStore } from './storage/s3-blob-store.js';
 import { createS3Client } from './storage/s3-client.js';
 import { DEFAULT_S3_RETRY } from './storage/s3-retry.js';
@@ -87,7 +88,7 @@ export async function createStorage(config: Config, dataDir: string, deps: AppDe
       coherence = shared = created;
     }
     // An outage answer may be older than a change announced meanwhile: never remembered as current.
-    metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix), { onAnsweredFromMemory: () => shared?.answeredFromMemory() });
+    metadata ??= new CachingMetadataStore(new RedisMetadataStore(connection, redis.keyPrefix, { orderedSets: LISTED_SETS }), { onAnsweredFromMemory: () => shared?.answeredFromMemory() });
     locks ??= new RedisLockManager(connection, { keyPrefix: redis.keyPrefix, logger: log });
     lockTtlMs = redis.lockTtlMs;
     if (config.storage.backend === 'fs' && !deps.blobs) {

@@ -7,6 +7,7 @@ import type { Descriptor } from '../oci/manifest-validation.js';
 import { builtReferrers } from './sbom-artifact.js';
 import { imagesUsingLayer, readImageInfo, type ImageInfo } from './image-info.js';
 import { VerifiedPulls, type VerifiedPullsOptions } from './verified-pulls.js';
+import { BuiltNamesBackfill } from './built-names-backfill.js';
 
 /** What a pull by tag resolved to for one system: see `BuiltImages.verifiedImage`. */
 export interface PullSnapshot {
@@ -38,8 +39,10 @@ export interface BuiltImageReader {
   imagesUsingLayer(layerDigest: string): Promise<string[]>;
   /** Descriptors of the built artifacts (SBOMs) whose subject is `digest`, when `digest` is served under the name; optionally of one type. */
   referrers(canonicalName: string, digest: string, artifactType?: string): Promise<Descriptor[]>;
-  /** `<name>:<tag>` of every image built here. */
-  all(): Promise<string[]>;
+  /** Up to `limit` canonical names with a built image that sort after `after`, ascending. */
+  names(after: string | undefined, limit: number): Promise<string[]>;
+  /** Up to `limit` `<name>:<tag>` of images built here that sort after `after`, ascending. */
+  images(after: string | undefined, limit: number): Promise<string[]>;
 }
 
 /**
@@ -52,6 +55,8 @@ export interface BuiltImageReader {
  */
 export class BuiltImages implements BuiltImageReader {
   private readonly verified: VerifiedPulls;
+  /** Lists the names of images built before `built-names` existed; `names` waits for it. */
+  readonly listing: BuiltNamesBackfill;
 
   constructor(
     private readonly metadata: MetadataStore,
@@ -59,6 +64,7 @@ export class BuiltImages implements BuiltImageReader {
     options: { readonly verified?: VerifiedPullsOptions } = {},
   ) {
     this.verified = new VerifiedPulls(options.verified);
+    this.listing = new BuiltNamesBackfill(metadata);
   }
 
   canonicalName(name: string): string {
@@ -103,8 +109,13 @@ export class BuiltImages implements BuiltImageReader {
     return imagesUsingLayer(this.metadata, layerDigest);
   }
 
-  all(): Promise<string[]> {
-    return this.metadata.members(BuiltImageKeys.builtImages);
+  async names(after: string | undefined, limit: number): Promise<string[]> {
+    await this.listing.ensure();
+    return this.metadata.membersAfter(BuiltImageKeys.builtNames, after, limit);
+  }
+
+  images(after: string | undefined, limit: number): Promise<string[]> {
+    return this.metadata.membersAfter(BuiltImageKeys.builtImages, after, limit);
   }
 
   /**
@@ -120,6 +131,7 @@ export class BuiltImages implements BuiltImageReader {
       ...extra,
       ...[record.config.digest, ...record.layers].map((digest) => [BuiltImageKeys.blobs(canonicalName), digest] as const),
       [BuiltImageKeys.builtImages, `${canonicalName}:${revision}`] as const,
+      [BuiltImageKeys.builtNames, canonicalName] as const,
       // The tag last: a tag is listed only once what it serves is recorded.
       [BuiltImageKeys.tags(canonicalName), revision] as const,
     ];

@@ -92,6 +92,7 @@ export async function expireImageRecords(metadata: MetadataStore, options: Expir
 
   for (const name of expired) {
     for (const key of [MetadataKeys.tags(name), MetadataKeys.manifests(name), MetadataKeys.blobs(name), BuiltImageKeys.pulled(name)]) await metadata.delete(key);
+    await metadata.removeFromSet(BuiltImageKeys.builtNames, name);
   }
   // Image records and infos of manifests no live name serves; the layers they used.
   const expiredLayers = new Set<string>();

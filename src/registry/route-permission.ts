@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AccessPolicy } from '../auth/access-policy.js';
 import type { AccessDecider, RefusalKind } from './access-decision.js';
-import { readableNames } from './catalog.js';
+import { filteredPage } from '../storage/sorted-page.js';
 import { RegistryError } from './registry-error.js';
 import { mayPullEverySpelling } from './image-spellings.js';
 import { imageSpellings, type ImageNameOptions, type ParsedImageName } from '../image-name/image-name.js';
@@ -71,7 +71,7 @@ export function routePermissions(decide: AccessDecider, policy: AccessPolicy, de
       for (const spelling of imageSpellings(image)) assertMayPull(request, spelling);
     },
     pullableNames(request, names, last, limit) {
-      return readableNames(names, last, limit, (name) => policy.allows(request.caller, name, 'pull'));
+      return filteredPage(names, last, limit, (name) => policy.allows(request.caller, name, 'pull'));
     },
   };
 }

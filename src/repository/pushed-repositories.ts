@@ -182,8 +182,7 @@ export class PushedRepositories {
    */
   async names(after: string | undefined, limit: number): Promise<string[]> {
     await this.listing.ensure();
-    const all = await this.metadata.members(Keys.repositories);
-    return (after === undefined ? all : all.filter((name) => name > after)).slice(0, limit);
+    return this.metadata.membersAfter(Keys.repositories, after, limit);
   }
 
   async tags(name: string): Promise<string[]> {

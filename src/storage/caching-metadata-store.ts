@@ -3,6 +3,7 @@ import { StorageUnavailableError } from './errors.js';
 import { LruMap, setBytes, stringBytes } from '../cache/lru-map.js';
 import { checkMembers, readMany } from './metadata-batch.js';
 import type { FsMetadataCacheStats } from './fs-metadata-store.js';
+import { pageAfter } from './sorted-page.js';
 
 export interface CachingMetadataStoreOptions {
   /** Values remembered, absent ones included (image and layer records: a few hundred bytes each). */
@@ -113,6 +114,18 @@ export class CachingMetadataStore implements MetadataStore {
       if (!(error instanceof StorageUnavailableError) || remembered === undefined) throw error;
       this.answeredFromMemory();
       return [...remembered].sort();
+    }
+  }
+
+  /** A page of the remote; during an outage, of the members this process knows (not remembered: a page is part of a set). */
+  async membersAfter(key: string, after: string | undefined, limit: number): Promise<string[]> {
+    try {
+      return await this.remote.membersAfter(key, after, limit);
+    } catch (error) {
+      const remembered = this.sets.get(key);
+      if (!(error instanceof StorageUnavailableError) || remembered === undefined) throw error;
+      this.answeredFromMemory();
+      return pageAfter([...remembered].sort(), after, limit);
     }
   }
 

@@ -5,6 +5,7 @@ import type { MetadataStore } from './types.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LruMap, setBytes, stringBytes } from '../cache/lru-map.js';
 import { isOrphaned } from './stale-files.js';
+import { pageAfter } from './sorted-page.js';
 
 export interface FsMetadataStoreOptions {
   /** Bytes of values (absences included) kept in memory; default 32 MiB. */
@@ -123,6 +124,11 @@ export class FsMetadataStore implements MetadataStore {
 
   async members(key: string): Promise<string[]> {
     return [...(await this.loadSet(key))].sort();
+  }
+
+  /** The set is one file, in memory once read: the page is cut from it. */
+  async membersAfter(key: string, after: string | undefined, limit: number): Promise<string[]> {
+    return pageAfter(await this.members(key), after, limit);
   }
 
   async isMember(key: string, member: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import type { MetadataStore } from './types.js';
+import { pageAfter } from './sorted-page.js';
 
 /** Metadata in process memory: lost on restart. For tests and as the cache of FsMetadataStore. */
 export class MemoryMetadataStore implements MetadataStore {
@@ -33,6 +34,10 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async members(key: string): Promise<string[]> {
     return [...(this.sets.get(key) ?? [])].sort();
+  }
+
+  async membersAfter(key: string, after: string | undefined, limit: number): Promise<string[]> {
+    return pageAfter(await this.members(key), after, limit);
   }
 
   async isMember(key: string, member: string): Promise<boolean> {

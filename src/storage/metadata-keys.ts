@@ -45,6 +45,9 @@ export const BuiltImageKeys = {
   info: (manifestDigest: string) => `image-info:${manifestDigest}`,
   layerImages: (layerDigest: string) => `layer-images:${layerDigest}`,
   builtImages: 'built-images',
+  /** Canonical names with a built image, for the catalog (`built-images` holds `<name>:<tag>`, which does not sort by name). */
+  builtNames: 'built-names',
+  builtNamesComplete: 'built-names-listed',
   sbom: (subjectDigest: string) => `sbom:${subjectDigest}`,
   pulled: (canonicalName: string) => `pulled:${canonicalName}`,
 } as const;
@@ -72,3 +75,9 @@ export const UploadKeys = {
   sessions: 'uploads',
   session: (id: string) => `upload:${id}`,
 } as const;
+
+/**
+ * The sets listings page through (`MetadataStore.membersAfter`): a store keeps these in order
+ * (Redis: a sorted set beside each), so a catalog or UI page reads only itself.
+ */
+export const LISTED_SETS: readonly string[] = [PushedRepositoryKeys.repositories, BuiltImageKeys.builtNames, BuiltImageKeys.builtImages];

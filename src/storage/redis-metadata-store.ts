@@ -1,5 +1,29 @@
+import type { ChainableCommander } from 'ioredis';
 import type { MetadataStore } from './types.js';
 import type { RedisConnection } from './redis-client.js';
+import { pageAfter } from './sorted-page.js';
+
+export interface RedisMetadataStoreOptions {
+  /**
+   * Sets that listings page through (`membersAfter`): each also kept as a sorted set, so a
+   * page reads only itself. Any other set is read whole for a page.
+   */
+  readonly orderedSets?: readonly string[];
+}
+
+/** Members read or reconciled per round trip while bringing an ordered set's order up to date. */
+const SYNC_BATCH = 500;
+
+/**
+ * For each member given: in the sorted set exactly when in the set. Atomic per call, so a
+ * member removed meanwhile is never put back (the set is what is true).
+ */
+const SYNC_ORDER_SCRIPT = `
+for _, member in ipairs(ARGV) do
+  if redis.call('SISMEMBER', KEYS[1], member) == 1 then redis.call('ZADD', KEYS[2], 0, member)
+  else redis.call('ZREM', KEYS[2], member) end
+end
+return #ARGV`;
 
 /**
  * Metadata in Redis, shared by every replica.
@@ -7,16 +31,25 @@ import type { RedisConnection } from './redis-client.js';
  * Keys, under `keyPrefix` (default `stowage:`):
  *   <prefix>v:<key>    string values (image and layer records, as JSON)
  *   <prefix>s:<key>    Redis sets (tags, manifest digests), returned sorted
+ *   <prefix>z:<key>    for the ordered sets (listings) only: the same members, score 0, read
+ *                      in pages by ZRANGE BYLEX; written with the set in one MULTI
  *
  * Values are written only after their blobs are committed (the builder's rule), so any replica
  * that reads a record finds its blobs. Every failure is a StorageUnavailableError; wrap this
  * store in CachingMetadataStore to keep serving known records while Redis is away.
  */
 export class RedisMetadataStore implements MetadataStore {
+  private readonly ordered: ReadonlySet<string>;
+  /** Per ordered set, the reconciliation this process ran (or is running) before its first page. */
+  private readonly orderSynced = new Map<string, Promise<void>>();
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly keyPrefix = 'stowage:',
-  ) {}
+    options: RedisMetadataStoreOptions = {},
+  ) {
+    this.ordered = new Set(options.orderedSets ?? []);
+  }
 
   get(key: string): Promise<string | null> {
     return this.redis.run('GET', (client) => client.get(this.valueKey(key)));
@@ -27,20 +60,35 @@ export class RedisMetadataStore implements MetadataStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.redis.run('DEL', (client) => client.del(this.valueKey(key), this.setKey(key)));
+    await this.redis.run('DEL', (client) => client.del(this.valueKey(key), this.setKey(key), this.orderKey(key)));
   }
 
   async addToSet(key: string, member: string): Promise<void> {
-    await this.redis.run('SADD', (client) => client.sadd(this.setKey(key), member));
+    if (!this.ordered.has(key)) {
+      await this.redis.run('SADD', (client) => client.sadd(this.setKey(key), member));
+      return;
+    }
+    await this.transaction('SADD', (multi) => multi.sadd(this.setKey(key), member).zadd(this.orderKey(key), 0, member));
   }
 
   async removeFromSet(key: string, member: string): Promise<void> {
-    await this.redis.run('SREM', (client) => client.srem(this.setKey(key), member));
+    if (!this.ordered.has(key)) {
+      await this.redis.run('SREM', (client) => client.srem(this.setKey(key), member));
+      return;
+    }
+    await this.transaction('SREM', (multi) => multi.srem(this.setKey(key), member).zrem(this.orderKey(key), member));
   }
 
   async members(key: string): Promise<string[]> {
     const members = await this.redis.run('SMEMBERS', (client) => client.smembers(this.setKey(key)));
     return members.sort();
+  }
+
+  async membersAfter(key: string, after: string | undefined, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    if (!this.ordered.has(key)) return pageAfter(await this.members(key), after, limit);
+    await this.syncOrder(key);
+    return this.redis.run('ZRANGE BYLEX', (client) => client.zrangebylex(this.orderKey(key), after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, limit));
   }
 
   async isMember(key: string, member: string): Promise<boolean> {
@@ -109,6 +157,54 @@ export class RedisMetadataStore implements MetadataStore {
       cursor = next;
       for (const redisKey of batch) yield redisKey.slice(start.length);
     } while (cursor !== '0');
+  }
+
+  /**
+   * Once per process and ordered set, before its first page: make the sorted set hold exactly
+   * the set's members. It is written with the set, but a set written by a version before it
+   * (or by such a replica during a rolling update) has members the order lacks, or lacks ones
+   * the order still has. Reads both in batches; a failure is tried again on the next page.
+   */
+  private syncOrder(key: string): Promise<void> {
+    let synced = this.orderSynced.get(key);
+    if (synced === undefined) {
+      synced = this.reconcileOrder(key).catch((error: unknown) => {
+        this.orderSynced.delete(key);
+        throw error;
+      });
+      this.orderSynced.set(key, synced);
+    }
+    return synced;
+  }
+
+  private async reconcileOrder(key: string): Promise<void> {
+    const keys = [this.setKey(key), this.orderKey(key)];
+    const reconcile = (members: string[]) =>
+      members.length === 0 ? Promise.resolve() : this.redis.run('EVAL', (client) => client.eval(SYNC_ORDER_SCRIPT, 2, ...keys, ...members)).then(() => undefined);
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.run('SSCAN', (client) => client.sscan(this.setKey(key), cursor, 'COUNT', SYNC_BATCH));
+      cursor = next;
+      await reconcile(batch);
+    } while (cursor !== '0');
+    let after = '-';
+    for (;;) {
+      const batch = await this.redis.run('ZRANGE BYLEX', (client) => client.zrangebylex(this.orderKey(key), after, '+', 'LIMIT', 0, SYNC_BATCH));
+      await reconcile(batch);
+      if (batch.length < SYNC_BATCH) return;
+      after = `(${batch[batch.length - 1] as string}`;
+    }
+  }
+
+  /** Commands in one MULTI/EXEC: both or neither. */
+  private async transaction(operation: string, commands: (multi: ChainableCommander) => ChainableCommander): Promise<void> {
+    const replies = await this.redis.run(operation, (client) => commands(client.multi()).exec());
+    if (replies === null) throw this.redis.unavailable(operation, new Error('the transaction was discarded'));
+    for (const [error] of replies) if (error) throw this.redis.unavailable(operation, error);
+  }
+
+  private orderKey(key: string): string {
+    return `${this.keyPrefix}z:${key}`;
   }
 
   private valueKey(key: string): string {

@@ -121,6 +121,13 @@ export interface MetadataStore {
   /** Members of the set at `key` in ascending order; empty when the set does not exist. */
   members(key: string): Promise<string[]>;
   /**
+   * Up to `limit` members of the set at `key` that sort after `after` (from the first when
+   * undefined), ascending, as `members` orders them: what listings page through. A store keeps
+   * the sets it is told are listings in order (Redis: a sorted set beside the set), so a page
+   * reads only itself; other sets are read whole and cut.
+   */
+  membersAfter(key: string, after: string | undefined, limit: number): Promise<string[]>;
+  /**
    * Whether `member` is in the set at `key`, without reading the whole set (Redis SISMEMBER):
    * what serving a blob or checking a recorded tag asks on every request.
    */

@@ -4,6 +4,7 @@ import { MAX_QUERY_LENGTH, MAX_QUERY_WORDS, queryWords, searchPackages } from '.
 import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
+import { filteredPage } from '../storage/sorted-page.js';
 
 const MAX_SEARCH_RESULTS = 100;
 const MAX_SIZE_NAMES = 50;
@@ -64,15 +65,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
   // `name:tag` entries, sorted, a page at a time (every pull of a new package list adds one);
   // only the names the caller may pull, as the catalog lists them.
   app.get<{ Querystring: { last?: string } }>('/api/v1/images', readRoute, async (request) => {
-    const { last } = request.query;
-    const after = (await deps.images.all()).filter((image) => last === undefined || image > last).sort();
-    const images: string[] = [];
-    for (const image of after) {
-      if (!deps.permissions.mayPull(request, repositoryOf(image))) continue;
-      if (images.length === MAX_IMAGES) return { images, next: images[images.length - 1] ?? null };
-      images.push(image);
-    }
-    return { images, next: null };
+    // One more than a page, to know whether there is a next one.
+    const found = await filteredPage((after, limit) => deps.images.images(after, limit), request.query.last, MAX_IMAGES + 1, (image) => deps.permissions.mayPull(request, repositoryOf(image)));
+    const images = found.slice(0, MAX_IMAGES);
+    return { images, next: found.length > MAX_IMAGES ? (images[images.length - 1] ?? null) : null };
   });
 
   app.get<{ Params: { '*': string }; Querystring: { tag?: string } }>('/api/v1/images/*', readRoute, async (request, reply) => {

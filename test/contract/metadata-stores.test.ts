@@ -10,6 +10,8 @@ import { checkMembers, readMany } from '../../src/storage/metadata-batch.js';
 import { useRedisMetadataStores } from '../support/redis-metadata-stores.js';
 
 const redisStore = useRedisMetadataStores('contract');
+/** The set the Redis stores under contract are told is a listing (kept in order). */
+const LISTED = 'listed';
 
 function describeMetadataStoreContract(name: string, factory: () => Promise<MetadataStore>): void {
   describe(`MetadataStore contract: ${name}`, () => {
@@ -75,6 +77,32 @@ function describeMetadataStoreContract(name: string, factory: () => Promise<Meta
       expect(await checkMembers(store, [['batch:s', 'x']])).toEqual([false]);
     });
 
+    it('pages through a set in order, listings and other sets alike', async () => {
+      const store = await factory();
+      // Names as the catalog holds them: a prefix of another name, and characters below ':'.
+      const names = ['b', 'a/b', 'a', 'a-b', 'a.c', 'c:1', 'a:x', 'b0'];
+      for (const key of [LISTED, 'plain']) {
+        await Promise.all(names.map((name) => store.addToSet(key, name)));
+        const sorted = [...names].sort();
+        expect(await store.membersAfter(key, undefined, 100)).toEqual(sorted);
+        expect(await store.membersAfter(key, undefined, 3)).toEqual(sorted.slice(0, 3));
+        expect(await store.membersAfter(key, 'a', 2)).toEqual(['a-b', 'a.c']);
+        expect(await store.membersAfter(key, 'a.b', 100)).toEqual(sorted.filter((name) => name > 'a.b'));
+        expect(await store.membersAfter(key, 'c:1', 5)).toEqual([]);
+        expect(await store.membersAfter(key, undefined, 0)).toEqual([]);
+        // Paging to the end sees every member once.
+        const seen: string[] = [];
+        for (let page = await store.membersAfter(key, undefined, 3); page.length > 0; page = await store.membersAfter(key, seen[seen.length - 1], 3)) seen.push(...page);
+        expect(seen).toEqual(sorted);
+        await store.removeFromSet(key, 'a-b');
+        expect(await store.membersAfter(key, 'a', 1)).toEqual(['a.c']);
+        await store.delete(key);
+        expect(await store.membersAfter(key, undefined, 10)).toEqual([]);
+        await store.addToSet(key, 'again');
+        expect(await store.membersAfter(key, undefined, 10)).toEqual(['again']);
+      }
+    });
+
     it('keeps keys apart, including ones with odd characters', async () => {
       const store = await factory();
       await store.set('image:a/b', '1');
@@ -87,8 +115,26 @@ function describeMetadataStoreContract(name: string, factory: () => Promise<Meta
 
 describeMetadataStoreContract('memory', async () => new MemoryMetadataStore());
 describeMetadataStoreContract('fs', async () => new FsMetadataStore(await mkdtemp(join(tmpdir(), 'stowage-meta-'))));
-describeMetadataStoreContract('redis', redisStore);
-describeMetadataStoreContract('redis with the outage cache', async () => new CachingMetadataStore(await redisStore()));
+describeMetadataStoreContract('redis', () => redisStore({ orderedSets: [LISTED] }));
+describeMetadataStoreContract('redis with the outage cache', async () => new CachingMetadataStore(await redisStore({ orderedSets: [LISTED] })));
+
+describe('RedisMetadataStore listings written by an older version', () => {
+  it('brings the order up to date with the set before its first page, per process', async () => {
+    const keyPrefix = `older-${Date.now()}:`;
+    // A version (or replica) that keeps no order: the set alone.
+    const older = await redisStore({ keyPrefix });
+    for (const name of ['m', 'k', 'z', 'a']) await older.addToSet(LISTED, name);
+    const current = await redisStore({ keyPrefix, orderedSets: [LISTED] });
+    await current.addToSet(LISTED, 'n');
+    expect(await current.membersAfter(LISTED, undefined, 10)).toEqual(['a', 'k', 'm', 'n', 'z']);
+    // The older one removes a member the order has: a process started afterwards drops it.
+    await older.removeFromSet(LISTED, 'k');
+    await older.removeFromSet(LISTED, 'n');
+    const restarted = await redisStore({ keyPrefix, orderedSets: [LISTED] });
+    expect(await restarted.membersAfter(LISTED, 'a', 10)).toEqual(['m', 'z']);
+    expect(await restarted.members(LISTED)).toEqual(['a', 'm', 'z']);
+  });
+});
 
 describe('FsMetadataStore persistence', () => {
   it('keeps values and sets across instances (a restart)', async () => {

@@ -8,6 +8,10 @@ import { MemoryMetadataStore } from '../../src/storage/memory-metadata-store.js'
 import { CachingMetadataStore } from '../../src/storage/caching-metadata-store.js';
 import { MemoryBlobStore } from '../../src/storage/memory-blob-store.js';
 import { PushedRepositories } from '../../src/repository/pushed-repositories.js';
+import { BuiltImages } from '../../src/builder/built-images.js';
+import { expireImageRecords } from '../../src/builder/image-expiry.js';
+import { BuiltImageKeys, LISTED_SETS } from '../../src/storage/metadata-keys.js';
+import type { ImageNameOptions } from '../../src/image-name/image-name.js';
 import { useRedisMetadataStores } from '../support/redis-metadata-stores.js';
 
 const redisStore = useRedisMetadataStores('listing');
@@ -76,5 +80,42 @@ describeListing(
   },
   async (store) => new FsMetadataStore(fsDirs.get(store) ?? ''),
 );
-describeListing('redis', redisStore);
-describeListing('redis with the outage cache', async () => new CachingMetadataStore(await redisStore()));
+describeListing('redis', () => redisStore({ orderedSets: LISTED_SETS }));
+describeListing('redis with the outage cache', async () => new CachingMetadataStore(await redisStore({ orderedSets: LISTED_SETS })));
+
+const IMAGE_NAMES: ImageNameOptions = { maxPackages: 20, shellPackages: ['bash'], systems: ['x86_64-linux'], compression: 'gzip' };
+
+/** What an older version left of a built image: its `built-images` entry and tag, no `built-names` member. */
+async function buildOldWay(store: MetadataStore, name: string, tag: string): Promise<void> {
+  await store.addToSet(BuiltImageKeys.builtImages, `${name}:${tag}`);
+  await store.addToSet(BuiltImageKeys.tags(name), tag);
+}
+
+function describeBuiltNames(kind: string, factory: () => Promise<MetadataStore>): void {
+  describe(`listing the names of built images: ${kind}`, () => {
+    it('pages through names in name order, those built by an older version included, and drops expired ones', async () => {
+      const store = await factory();
+      // Entries of 'a' sort after those of 'a-b' and 'a.c' ('-' and '.' are below ':'): the names must not.
+      for (const [name, tag] of [['a-b', 'v1'], ['a-b', 'v2'], ['a', 'latest'], ['a.c', '1'], ['b/c', '1']] as const) await buildOldWay(store, name, tag);
+      const images = new BuiltImages(store, IMAGE_NAMES);
+      const [first, second] = await Promise.all([images.listing.ensure(), images.listing.ensure()]);
+      expect([first, second]).toEqual([4, 4]);
+      expect(await images.names(undefined, 10)).toEqual(['a', 'a-b', 'a.c', 'b/c']);
+      expect(await images.names('a', 2)).toEqual(['a-b', 'a.c']);
+      expect(await images.images('a-b:v1', 2)).toEqual(['a-b:v2', 'a.c:1']);
+      // The marker stops a second run, in this process and any other.
+      await buildOldWay(store, 'late', '1');
+      expect(await new BuiltImages(store, IMAGE_NAMES).listing.ensure()).toBe(0);
+      // Expiry forgets the name with its tags.
+      const now = Date.now();
+      for (const name of ['a', 'a-b', 'a.c', 'b/c', 'late']) await store.set(BuiltImageKeys.pulled(name), String(name === 'a-b' ? now - 40 * 86_400_000 : now));
+      expect((await expireImageRecords(store, { ttlMs: 30 * 86_400_000, now: () => now })).expired).toEqual(['a-b']);
+      expect(await images.names(undefined, 10)).toEqual(['a', 'a.c', 'b/c']);
+    });
+  });
+}
+
+describeBuiltNames('memory', async () => new MemoryMetadataStore());
+describeBuiltNames('fs', async () => new FsMetadataStore(await mkdtemp(join(tmpdir(), 'stowage-listing-'))));
+describeBuiltNames('redis', () => redisStore({ orderedSets: LISTED_SETS }));
+describeBuiltNames('redis with the outage cache', async () => new CachingMetadataStore(await redisStore({ orderedSets: LISTED_SETS })));

@@ -35,6 +35,9 @@ export class CountingMetadataStore implements MetadataStore {
   members(key: string): Promise<string[]> {
     return this.count(`members ${key}`, () => this.inner.members(key));
   }
+  membersAfter(key: string, after: string | undefined, limit: number): Promise<string[]> {
+    return this.count(`membersAfter ${key}`, () => this.inner.membersAfter(key, after, limit));
+  }
   isMember(key: string, member: string): Promise<boolean> {
     return this.count(`isMember ${key}`, () => this.inner.isMember(key, member));
   }

@@ -53,7 +53,7 @@ const COMPOSITION = new Set(['app', 'cli', 'main']);
  * written against the interfaces; never a concrete backend or source.
  */
 const PUBLIC_SURFACE: Record<string, readonly string[]> = {
-  storage: ['storage/types.ts', 'storage/errors.ts', 'storage/blob-io.ts', 'storage/keyed-mutex.ts', 'storage/metadata-keys.ts', 'storage/metadata-batch.ts', 'storage/coherent-cache.ts'],
+  storage: ['storage/types.ts', 'storage/errors.ts', 'storage/blob-io.ts', 'storage/keyed-mutex.ts', 'storage/metadata-keys.ts', 'storage/metadata-batch.ts', 'storage/sorted-page.ts', 'storage/one-time-migration.ts', 'storage/coherent-cache.ts'],
   sources: ['sources/types.ts', 'sources/errors.ts', 'sources/binary-cache/nix-base32.ts'],
 };
 

@@ -7,6 +7,7 @@ import { buildApp, type App } from '../../../src/app.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
+import { BuiltImageKeys, PushedRepositoryKeys } from '../../../src/storage/metadata-keys.js';
 import { FakePackageSource } from '../../support/fake-source.js';
 import { CountingMetadataStore } from '../../support/counting-metadata-store.js';
 
@@ -86,8 +87,10 @@ describe('metadata round trips of a warm built-manifest GET', () => {
     const after = new Set<string>();
     for await (const key of inner.keys()) after.add(key);
     // The pull time is written at most once an hour per name (image-expiry.ts); gc starts the
-    // clock of a name without one, so it is the one key not written back at once.
-    expect(keys.filter((key) => !after.has(key))).toEqual(['pulled:shell/tool']);
+    // clock of a name without one, so it is the one key not written back at once. The markers of
+    // the one-time listing migrations are not a pull's to write: a restart runs them again.
+    const markers: readonly string[] = [PushedRepositoryKeys.listingComplete, BuiltImageKeys.builtNamesComplete];
+    expect(keys.filter((key) => !after.has(key) && !markers.includes(key))).toEqual(['pulled:shell/tool']);
     // Records derived from content come back byte for byte (image info also holds a build time).
     for (const [key, value] of before) if (/^(image|sbom|layer):/.test(key)) expect(await inner.get(key), key).toBe(value);
   });

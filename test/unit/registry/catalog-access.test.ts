@@ -10,7 +10,7 @@ import type { ConfigInput } from '../../../src/config/schema.js';
 import { sha256Digest } from '../../../src/oci/digest.js';
 import { MemoryBlobStore } from '../../../src/storage/memory-blob-store.js';
 import { MemoryMetadataStore } from '../../../src/storage/memory-metadata-store.js';
-import { readableNames } from '../../../src/registry/catalog.js';
+import { filteredPage } from '../../../src/storage/sorted-page.js';
 import { FakePackageSource } from '../../support/fake-source.js';
 import { OCI_MANIFEST, smallImage } from '../../support/push-image.js';
 
@@ -110,7 +110,7 @@ describe.each([false, true])('the catalog and the UI lists with auth.access rule
   });
 });
 
-describe('readableNames', () => {
+describe('filteredPage', () => {
   const all = Array.from({ length: 20 }, (_, i) => `r${String(i).padStart(2, '0')}`);
   let reads = 0;
   const names = async (after: string | undefined, limit: number) => {
@@ -122,10 +122,10 @@ describe('readableNames', () => {
   it('fills a page across chunks of the store, skipping what the caller may not read', async () => {
     for (const chunk of [1, 2, 3, 7, 1000]) {
       reads = 0;
-      expect(await readableNames(names, undefined, 4, even, chunk), `chunk ${chunk}`).toEqual(['r00', 'r02', 'r04', 'r06']);
-      expect(await readableNames(names, 'r05', 3, even, chunk)).toEqual(['r06', 'r08', 'r10']);
-      expect(await readableNames(names, 'r15', 9, even, chunk)).toEqual(['r16', 'r18']);
-      expect(await readableNames(names, undefined, 5, () => false, chunk)).toEqual([]);
+      expect(await filteredPage(names, undefined, 4, even, chunk), `chunk ${chunk}`).toEqual(['r00', 'r02', 'r04', 'r06']);
+      expect(await filteredPage(names, 'r05', 3, even, chunk)).toEqual(['r06', 'r08', 'r10']);
+      expect(await filteredPage(names, 'r15', 9, even, chunk)).toEqual(['r16', 'r18']);
+      expect(await filteredPage(names, undefined, 5, () => false, chunk)).toEqual([]);
       expect(reads, `chunk ${chunk}: the store is read a chunk at a time`).toBeLessThanOrEqual(4 * (Math.ceil(21 / chunk) + 1));
     }
   });

@@ -21,6 +21,7 @@ function flakyRemote(): { store: MetadataStore; down: (value: boolean) => void; 
     addToSet: (key, member) => guard(() => inner.addToSet(key, member)),
     removeFromSet: (key, member) => guard(() => inner.removeFromSet(key, member)),
     members: (key) => guard(() => ((reads += 1), inner.members(key))),
+    membersAfter: (key, after, limit) => guard(() => ((reads += 1), inner.membersAfter(key, after, limit))),
     isMember: (key, member) => guard(() => ((reads += 1), inner.isMember(key, member))),
   };
   return { store, down: (value) => (isDown = value), reads: () => reads };
@@ -84,6 +85,7 @@ describe('CachingMetadataStore', () => {
       addToSet: () => Promise.resolve(),
       removeFromSet: () => Promise.resolve(),
       members: () => Promise.resolve([]),
+      membersAfter: () => Promise.resolve([]),
       isMember: () => Promise.resolve(false),
     };
     const cache = new CachingMetadataStore(failing);
