@@ -1,4 +1,5 @@
 import { MediaType } from '../oci/media-types.js';
+import { LruMap } from '../cache/lru-map.js';
 
 /** A manifest as pushed (the registry's PushedRepositories gives it). */
 export interface PushedManifest {
@@ -98,7 +99,6 @@ export async function describePushedRepository(repositories: Repositories, name:
     const manifest = await repositories.getManifest(name, tag);
     // Deleted between listing and reading: not shown.
     if (manifest === null) continue;
-    budget.left -= manifest.body.length;
     tags.push(await describeTag(repositories, name, tag, manifest, budget));
   }
   const more = after.length > read;
@@ -106,29 +106,71 @@ export async function describePushedRepository(repositories: Repositories, name:
 }
 
 async function describeTag(repositories: Repositories, name: string, tag: string, manifest: PushedManifest, budget: { left: number }): Promise<PushedTagView> {
-  const body = parseBody(manifest.body);
+  const summary = summaryOf(manifest, budget);
   const base = { tag, digest: manifest.digest, mediaType: manifest.mediaType, pushedAt: manifest.pushedAt ?? null };
-  const artifactType = typeof body.artifactType === 'string' ? body.artifactType : null;
+  const { artifactType } = summary;
   // What the manifest is comes from its validated media type (a record too old to hold one: from
   // having manifests and no config), not from any field alone: validation checks the fields of
   // its own kind only, and a client may add any other, of any shape.
-  if (INDEX_TYPES.has(manifest.mediaType) || (descriptor(body.config) === null && Array.isArray(body.manifests))) {
+  if (INDEX_TYPES.has(manifest.mediaType) || (!summary.hasConfig && summary.children !== null)) {
     const platforms: PlatformSize[] = [];
     const blobs = new Map<string, number>();
-    for (const child of descriptors(body.manifests).slice(0, MAX_PLATFORMS)) {
-      if (typeof child.digest !== 'string') continue;
+    for (const child of summary.children ?? []) {
       const stored = budget.left > 0 ? await repositories.getManifest(name, child.digest) : null;
-      budget.left -= stored?.body.length ?? 0;
-      const childBlobs = stored === null ? null : blobsOf(parseBody(stored.body));
+      const childBlobs = stored === null ? null : summaryOf(stored, budget).blobs;
       for (const [digest, size] of childBlobs ?? []) blobs.set(digest, size);
-      platforms.push({ platform: platformOf(child), digest: child.digest, size: childBlobs === null ? null : sum(childBlobs.values()) });
+      platforms.push({ platform: child.platform, digest: child.digest, size: childBlobs === null ? null : sum(childBlobs.map(([, size]) => size)) });
     }
     return { ...base, kind: 'index', artifactType, size: sum(blobs.values()), layers: null, platforms };
   }
-  const blobs = blobsOf(body);
-  const configType = descriptor(body.config)?.mediaType;
-  const image = artifactType === null && typeof configType === 'string' && /image\.config|container\.image/.test(configType);
-  return { ...base, kind: image ? 'image' : 'artifact', artifactType, size: sum(blobs.values()), layers: descriptors(body.layers).length, platforms: [] };
+  const image = artifactType === null && summary.configType !== null && /image\.config|container\.image/.test(summary.configType);
+  return { ...base, kind: image ? 'image' : 'artifact', artifactType, size: sum(summary.blobs.map(([, size]) => size)), layers: summary.layers, platforms: [] };
+}
+
+/** What a page shows of one manifest, read once from its bytes. */
+interface ManifestSummary {
+  readonly artifactType: string | null;
+  readonly hasConfig: boolean;
+  readonly configType: string | null;
+  /** Config and layers, by digest, with their sizes. */
+  readonly blobs: ReadonlyArray<readonly [string, number]>;
+  readonly layers: number;
+  /** The first MAX_PLATFORMS entries of `manifests` that name a digest; null when it is not a list. */
+  readonly children: ReadonlyArray<{ readonly digest: string; readonly platform: string }> | null;
+}
+
+/**
+ * Summaries by manifest digest: a manifest's bytes never change under its digest, so each is
+ * parsed once, not on every view of every page (up to MAX_PAGE_MANIFEST_BYTES of JSON each).
+ * Bounded by entries and by a weight that follows the summary's length.
+ */
+const summaries = new LruMap<string, ManifestSummary>(
+  8 * 1024 * 1024,
+  (summary) => 256 + summary.blobs.length * 96 + (summary.children?.length ?? 0) * 128,
+  10_000,
+);
+
+/** The manifest's summary, parsing it (and charging the page's budget) only when not known. */
+function summaryOf(manifest: PushedManifest, budget: { left: number }): ManifestSummary {
+  const known = summaries.get(manifest.digest);
+  if (known !== undefined) return known;
+  budget.left -= manifest.body.length;
+  const body = parseBody(manifest.body);
+  const config = descriptor(body.config);
+  const summary: ManifestSummary = {
+    artifactType: typeof body.artifactType === 'string' ? body.artifactType : null,
+    hasConfig: config !== null,
+    configType: typeof config?.mediaType === 'string' ? config.mediaType : null,
+    blobs: [...blobsOf(body)],
+    layers: descriptors(body.layers).length,
+    children: Array.isArray(body.manifests)
+      ? descriptors(body.manifests)
+          .slice(0, MAX_PLATFORMS)
+          .flatMap((child) => (typeof child.digest === 'string' ? [{ digest: child.digest, platform: platformOf(child) }] : []))
+      : null,
+  };
+  summaries.set(manifest.digest, summary);
+  return summary;
 }
 
 const INDEX_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, MediaType.dockerManifestList]);

@@ -196,5 +196,11 @@ describe('a page of big manifests', () => {
     expect([...first.tags, ...second.tags].map((tag) => tag.tag)).toEqual(tags);
     expect(second.nextTag).toBeNull();
     expect(second.totalTags).toBe(6);
+    // Each manifest was parsed once: a view of the first page again costs the budget nothing
+    // (it is not parsed again), so the whole repository fits one page now.
+    const again = await describePushedRepository(counting, 'team/big');
+    expect(again.tags.map((tag) => tag.tag)).toEqual(tags);
+    expect(again.tags.map((tag) => tag.layers)).toEqual(first.tags.concat(second.tags).map((tag) => tag.layers));
+    expect(again.nextTag).toBeNull();
   });
 });
