@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { BuildStatus } from '../builder/build-tracker.js';
+import type { BuildLogLine } from '../builder/build-log.js';
 import type { ParsedImageName } from '../image-name/image-name.js';
 import type { BuiltImage } from '../builder/image-builder.js';
 import { BuildFailedError } from '../sources/errors.js';
 import { BuildQueueFullError } from '../builder/errors.js';
 import { EventStream } from './sse.js';
+import { EventStreamLimit } from './event-stream-limit.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { imageFromRequest, type WebDeps } from './web-deps.js';
 
@@ -26,6 +28,9 @@ import { imageFromRequest, type WebDeps } from './web-deps.js';
 export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
   // Open streams end when the server closes, or they would hold the shutdown until their build ends.
   const open = new Set<EventStream>();
+  const limit = new EventStreamLimit();
+  // Every stream following a build gets each of its log lines: serialised once, not per stream.
+  const serialised = new WeakMap<BuildLogLine, string>();
   // Starting a build is what a pull does, and following one shows what a pull would: reads.
   const readRoute = { config: { access: 'read' as const } };
   app.addHook('preClose', async () => {
@@ -62,17 +67,25 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     deps.permissions.assertMayPull(request, name);
     const image = imageFromRequest(request, deps.imageNames);
     deps.permissions.assertMayPullImage(request, image);
+    const release = limit.open(request.ip);
+    if (release === null) throw new RegistryError('TOOMANYREQUESTS', 'too many build event streams are open; close one or try again later', undefined, { 'retry-after': '30' });
     reply.hijack();
     const stream = new EventStream(reply.raw);
     open.add(stream);
-    reply.raw.once('close', () => open.delete(stream));
+    reply.raw.once('close', () => {
+      open.delete(stream);
+      release();
+    });
     const tag = image.request.revision;
     const matches = (status: BuildStatus): boolean => status.image === image.canonicalName && status.revision === tag;
     const unsubscribe = deps.builder.tracker.subscribe((status) => {
       if (matches(status)) stream.send('status', status);
     });
     const unsubscribeLog = deps.builder.tracker.subscribeLog((line, counts) => {
-      if (line.image === image.canonicalName && line.revision === tag) stream.send('log', { ...line, counts });
+      if (line.image !== image.canonicalName || line.revision !== tag) return;
+      let json = serialised.get(line);
+      if (json === undefined) serialised.set(line, (json = JSON.stringify({ ...line, counts })));
+      stream.sendJson('log', json);
     });
     reply.raw.once('close', () => {
       unsubscribe();

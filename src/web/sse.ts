@@ -6,17 +6,22 @@ import type { ServerResponse } from 'node:http';
  * every status and log line of every build it follows. A reader cut off reconnects (the
  * `retry` below) and is sent the build's state and kept log lines again.
  */
-export const MAX_UNREAD_BYTES = 1024 * 1024;
+export const MAX_UNREAD_BYTES = 256 * 1024;
 
 /**
  * A Server-Sent Events stream on a raw response: `send(event, data)` writes one event with
  * JSON data; comments keep proxies from timing the connection out. Writes after the client
- * went away are dropped; a client that stops reading is cut off (MAX_UNREAD_BYTES).
+ * went away are dropped; a client that stops reading is cut off (MAX_UNREAD_BYTES). Events
+ * sent in one turn of the event loop go out in one write: a build logs its tool's output a
+ * line at a time, and a write per line per follower was what one chatty build cost.
  */
 export class EventStream {
   private nextId = 1;
   private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly response: ServerResponse,
@@ -40,11 +45,18 @@ export class EventStream {
   }
 
   send(event: string, data: unknown): void {
-    this.write(`id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.sendJson(event, JSON.stringify(data));
   }
 
+  /** `send` with the data already serialised (an event many streams send is serialised once). */
+  sendJson(event: string, json: string): void {
+    this.write(`id: ${this.nextId++}\nevent: ${event}\ndata: ${json}\n\n`);
+  }
+
+  /** Ends the stream once what was sent is written. */
   close(): void {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     clearInterval(this.heartbeat);
     if (!this.response.writableEnded) this.response.end();
@@ -52,12 +64,27 @@ export class EventStream {
 
   private write(text: string): void {
     if (this.closed || this.response.writableEnded || this.response.destroyed) return;
-    if (this.response.writableLength > MAX_UNREAD_BYTES) {
+    this.pendingBytes += Buffer.byteLength(text);
+    if (this.response.writableLength + this.pendingBytes > MAX_UNREAD_BYTES) {
       // Closed as any stream is, then destroyed: ending alone would keep the unread bytes queued.
+      this.pending = [];
+      this.pendingBytes = 0;
       this.close();
       this.response.destroy();
       return;
     }
-    this.response.write(text);
+    this.pending.push(text);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.response.writableEnded && !this.response.destroyed) this.response.write(text);
   }
 }

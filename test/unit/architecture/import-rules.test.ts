@@ -37,7 +37,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   repository: ['image-name', 'oci', 'sources', 'storage', 'cache'],
   builder: ['image-name', 'layering', 'sbom', 'sources', 'storage', 'oci', 'workers', 'log', 'cache'],
   registry: ['image-name', 'builder', 'repository', 'storage', 'sources', 'oci', 'auth', 'log'],
-  web: ['image-name', 'builder', 'storage', 'sources', 'oci', 'log'],
+  web: ['image-name', 'builder', 'storage', 'sources', 'oci', 'log', 'cache'],
   // Counts builds and requests: the builder's observer and tracker types.
   metrics: ['builder'],
   cli: ['app', 'builder', 'config', 'image-name', 'layering', 'log', 'oci', 'repository', 'sources', 'storage'],

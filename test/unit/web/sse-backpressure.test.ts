@@ -46,3 +46,22 @@ describe('an event stream whose client does not read', () => {
     expect(response.writableLength).toBeLessThanOrEqual(MAX_UNREAD_BYTES + 1024);
   });
 });
+
+describe('events sent in one turn of the event loop', () => {
+  it('go out in one write, in order, and close() writes what is pending first', async () => {
+    const response = await unreadResponse();
+    const stream = new EventStream(response, { heartbeatMs: 60_000 });
+    const written: string[] = [];
+    const write = response.write.bind(response) as (chunk: string) => boolean;
+    Object.assign(response, { write: (chunk: string) => (written.push(chunk), write(chunk)) });
+    for (let i = 0; i < 100; i += 1) stream.send('log', { i });
+    expect(written).toHaveLength(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(written).toHaveLength(1);
+    expect([...(written[0] ?? '').matchAll(/data: \{"i":(\d+)\}/g)].map((match) => Number(match[1]))).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    stream.send('done', { last: true });
+    stream.close();
+    expect(written).toHaveLength(2);
+    expect(written[1]).toContain('event: done');
+  });
+});
