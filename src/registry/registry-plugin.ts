@@ -12,6 +12,7 @@ import { registerTokenRoute } from './token-route.js';
 import { registerOAuthTokenRoute, type TokenGrant } from './token-oauth-route.js';
 import { grant } from '../auth/token-scopes.js';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, registerBodyTimeout } from './body-timeout.js';
+import { registerHostCheck } from './host-check.js';
 import { routePermissions, type RoutePermissions } from './route-permission.js';
 import { servedFromPushes } from './pull-handlers.js';
 import { pullRefusedSpellings } from './image-spellings.js';
@@ -42,6 +43,7 @@ export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, healt
   });
 
   registerBodyTimeout(app, deps.bodyIdleTimeoutMs ?? DEFAULT_BODY_IDLE_TIMEOUT_MS);
+  registerHostCheck(app);
   // One failed-login count per address, whether the password came to /v2/ or to /token.
   const auth = { ...deps.auth, throttle: deps.auth.throttle ?? new LoginThrottle() };
   const decide = registerAccessControl(app, auth);
