@@ -13,7 +13,9 @@ export interface AccessEntry {
 
 /** The scopes requested, from every `scope` value; malformed ones are skipped (the spec: grant what can be granted). */
 export function parseScopes(values: readonly string[]): AccessEntry[] {
-  const entries: AccessEntry[] = [];
+  // One entry per type and name, its actions each once: a scope asked again (500 copies made a
+  // 40 KB token, past every client's header limit) adds nothing to the token.
+  const entries = new Map<string, { type: string; name: string; actions: Set<string> }>();
   for (const value of values) {
     for (const scope of value.split(' ')) {
       // The name may hold ':' (a registry host with a port); type and actions never do.
@@ -22,10 +24,15 @@ export function parseScopes(values: readonly string[]): AccessEntry[] {
       if (first <= 0 || last <= first + 1) continue;
       const actions = scope.slice(last + 1).split(',').filter((action) => action !== '');
       if (actions.length === 0) continue;
-      entries.push({ type: scope.slice(0, first), name: scope.slice(first + 1, last), actions });
+      const type = scope.slice(0, first);
+      const name = scope.slice(first + 1, last);
+      const key = `${type}\u0000${name}`;
+      const entry = entries.get(key) ?? { type, name, actions: new Set<string>() };
+      for (const action of actions) entry.actions.add(action);
+      entries.set(key, entry);
     }
   }
-  return entries;
+  return [...entries.values()].map(({ type, name, actions }) => ({ type, name, actions: [...actions] }));
 }
 
 /**

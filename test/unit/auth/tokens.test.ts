@@ -20,6 +20,14 @@ describe('token scopes', () => {
     ]);
   });
 
+  it('merges a scope asked again into one entry, each action once', () => {
+    const copies = Array.from({ length: 500 }, () => 'repository:team/app:pull');
+    expect(parseScopes([...copies, 'repository:team/app:push,pull repository:team/app:pull', 'repository:other:pull'])).toEqual([
+      { type: 'repository', name: 'team/app', actions: ['pull', 'push'] },
+      { type: 'repository', name: 'other', actions: ['pull'] },
+    ]);
+  });
+
   it('grants anonymous callers pull only when anonymous pulls are on, users pull, push and delete', () => {
     const asked = parseScopes(['repository:team/app:pull,push,delete', 'registry:catalog:*', 'other:thing:pull']);
     const policy = new AccessPolicy({ anonymousPull: true, usersConfigured: true });
