@@ -30,8 +30,7 @@ export async function checkLogin(request: FastifyRequest, credentials: Credentia
     request.raw.resume();
     throw new RegistryError('TOOMANYREQUESTS', 'too many logins are being checked; retry shortly', undefined, { 'retry-after': '1' });
   }
-  if (valid) throttle.succeeded(request.ip);
-  else throttle.failed(request.ip);
+  if (!valid) throttle.failed(request.ip);
   return valid;
 }
 

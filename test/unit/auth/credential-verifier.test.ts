@@ -2,7 +2,9 @@ import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { CredentialVerifier, type CredentialCheck } from '../../../src/auth/credential-verifier.js';
 import { Htpasswd } from '../../../src/auth/htpasswd.js';
-import { LoginThrottle } from '../../../src/auth/login-throttle.js';
+import { LoginThrottle, throttleKey } from '../../../src/auth/login-throttle.js';
+import type { FastifyRequest } from 'fastify';
+import { checkLogin } from '../../../src/registry/basic-login.js';
 import { BcryptWorkers, LoginQueueFullError } from '../../../src/auth/bcrypt-workers.js';
 
 const users = Htpasswd.fromEntries([
@@ -59,6 +61,28 @@ describe('CredentialVerifier', () => {
 });
 
 describe('LoginThrottle', () => {
+  it('keeps counting failures when a login from the address succeeds (a guesser with an account of its own)', async () => {
+    const throttle = new LoginThrottle({ maxFailures: 3, windowMs: 10_000, now: () => 0 });
+    const verifier = { verify: async (user: string, password: string) => user === 'mallory' && password === 'mine' } as unknown as CredentialVerifier;
+    const request = { ip: '192.0.2.7', raw: { resume: () => undefined } } as unknown as FastifyRequest;
+    expect(await checkLogin(request, { user: 'alice', password: 'guess1' }, verifier, throttle)).toBe(false);
+    expect(await checkLogin(request, { user: 'alice', password: 'guess2' }, verifier, throttle)).toBe(false);
+    expect(await checkLogin(request, { user: 'mallory', password: 'mine' }, verifier, throttle)).toBe(true);
+    expect(await checkLogin(request, { user: 'alice', password: 'guess3' }, verifier, throttle)).toBe(false);
+    await expect(checkLogin(request, { user: 'alice', password: 'guess4' }, verifier, throttle)).rejects.toMatchObject({ kind: 'LOGIN_THROTTLED' });
+  });
+
+  it('counts an IPv6 client by its /64 and an IPv4-mapped one as IPv4 (sweep 4, F6)', () => {
+    const throttle = new LoginThrottle({ maxFailures: 3, windowMs: 10_000, now: () => 0 });
+    for (const address of ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:0db8:0001:0002:0:0:0:abcd']) throttle.failed(address);
+    expect(throttle.retryAfterSeconds('2001:db8:1:2:dead:beef:0:1')).toBe(10);
+    expect(throttle.retryAfterSeconds('2001:db8:1:3::1')).toBeNull();
+    expect(throttleKey('::ffff:10.1.2.3')).toBe('10.1.2.3');
+    expect(throttleKey('::1')).toBe('0:0:0:0::/64');
+    expect(throttleKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(throttleKey('10.1.2.3')).toBe('10.1.2.3');
+  });
+
   it('refuses an address after maxFailures within the window, until the window ends', () => {
     let now = 0;
     const throttle = new LoginThrottle({ maxFailures: 3, windowMs: 10_000, now: () => now });
