@@ -27,6 +27,8 @@ import { pullRefusedSpellings } from './image-spellings.js';
 export function registerRegistry(app: FastifyInstance, deps: RegistryDeps, health: HealthOptions = { checks: [] }): { permissions: RoutePermissions; servedFromPushes: (name: string) => Promise<boolean> } {
   app.addHook('onSend', async (_request, reply) => {
     reply.header('docker-distribution-api-version', 'registry/2.0');
+    // Every answer is served as its Content-Type says (JSON, blobs), never sniffed as HTML.
+    reply.header('x-content-type-options', 'nosniff');
   });
   registerRequestLog(app);
 

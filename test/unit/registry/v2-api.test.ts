@@ -38,6 +38,7 @@ describe('GET /v2/', () => {
     expect(response.statusCode).toBe(401);
     expect(response.headers['www-authenticate']).toMatch(/^Bearer realm="http:\/\/[^"]+\/token",service="stowage"$/);
     expect(response.headers['docker-distribution-api-version']).toBe('registry/2.0');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('answers 200 with the API version header when tokens are off (Basic only)', async () => {
