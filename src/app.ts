@@ -98,7 +98,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<App>
   const storage = await createStorage(config, dataDir, deps, logger.child({ module: 'storage' }));
   const { blobs, metadata, locks } = storage;
   const source = deps.source ?? (await createSource(config, dataDir, deps, logger));
-  const queue = new BuildQueue(config.builds.concurrency, config.builds.maxQueued);
+  const queue = new BuildQueue(config.builds.concurrency, config.builds.maxQueued, config.builds.maxPerClient);
   const metrics = createMetrics(new MetricsRegistry(), () => queue.stats);
   const layering = await createLayeringData(config, { metadata, locks, lockTtlMs: storage.lockTtlMs, logger: logger.child({ module: 'layering' }), ...(deps.now ? { now: deps.now } : {}) });
   // Layers of one image side by side, and their gzip blocks on as many threads (one per core).

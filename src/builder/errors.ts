@@ -8,6 +8,18 @@ export class BuildQueueFullError extends Error {
   }
 }
 
+/** One client has as many builds running or waiting as it may; it should retry later. */
+export class ClientBuildsFullError extends BuildQueueFullError {
+  constructor(
+    readonly limit: number,
+    retryAfterSeconds: number,
+  ) {
+    super(retryAfterSeconds);
+    this.message = `this client already has ${limit} image builds running or waiting; retry once one has finished`;
+    this.name = 'ClientBuildsFullError';
+  }
+}
+
 /** An image build ran past its time limit. */
 export class BuildTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {

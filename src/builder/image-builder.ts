@@ -11,8 +11,7 @@ import { platformOfSystem } from './platform.js';
 import type { BuiltImages, PullSnapshot } from './built-images.js';
 import { sbomMembersOf } from './sbom-artifact.js';
 import { ImmutableRecords, type ImmutableRecordsOptions } from './immutable-records.js';
-import { imageKey } from './image-key.js';
-import { CO_OCCURRENCE_RULES_VERSION } from '../layering/index.js';
+import { coOccurrenceKeyPart, imageKey } from './image-key.js';
 import type { VersionedTable } from './co-occurrence-file.js';
 import { describeProgress, SystemProgress } from './build-progress.js';
 import { IndexWriter, type SystemImage } from './index-writer.js';
@@ -75,12 +74,15 @@ export class ImageBuilder {
     this.records = new ImmutableRecords(options.records);
   }
 
-  /** Build (or find) the image; concurrent calls for one image share the work. */
-  build(image: ParsedImageName): Promise<BuiltImage> {
+  /**
+   * Build (or find) the image; concurrent calls for one image share the work. A build this call
+   * starts is counted against `client` (its address) in the build queue; joining one is free.
+   */
+  build(image: ParsedImageName, client?: string): Promise<BuiltImage> {
     const key = inFlightKey(image);
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.buildAllSystems(image).finally(() => this.inFlight.delete(key));
+      pending = this.buildAllSystems(image, client).finally(() => this.inFlight.delete(key));
       // Nobody may be waiting any more when a background build fails: never let that crash.
       pending.catch(() => undefined);
       this.inFlight.set(key, pending);
@@ -92,8 +94,8 @@ export class ImageBuilder {
    * Like `build`, but waits at most `waitMs`; then throws BuildInProgressError with the build's
    * progress while the build goes on, so a client never sits on a silent connection for minutes.
    */
-  async buildWithin(image: ParsedImageName, waitMs: number): Promise<BuiltImage> {
-    const pending = this.build(image);
+  async buildWithin(image: ParsedImageName, waitMs: number, client?: string): Promise<BuiltImage> {
+    const pending = this.build(image, client);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
@@ -175,11 +177,11 @@ export class ImageBuilder {
     return plans;
   }
 
-  private async buildAllSystems(image: ParsedImageName): Promise<BuiltImage> {
+  private async buildAllSystems(image: ParsedImageName, client: string | undefined): Promise<BuiltImage> {
     const results: Array<SystemImage & { built: boolean }> = [];
     for (const system of image.systems) {
       try {
-        const { record, built } = await this.buildForSystem(image, requestFor(image, system));
+        const { record, built } = await this.buildForSystem(image, requestFor(image, system), client);
         results.push({ system, image: record, built });
       } catch (error) {
         // A package may exist for some systems only; the index lists the systems that have it.
@@ -197,7 +199,7 @@ export class ImageBuilder {
   }
 
   /** One system's image from the cache, or built in the queue under the build timeout. */
-  private async buildForSystem(image: ParsedImageName, request: ImageRequest): Promise<{ record: ImageRecord; built: boolean }> {
+  private async buildForSystem(image: ParsedImageName, request: ImageRequest, client: string | undefined): Promise<{ record: ImageRecord; built: boolean }> {
     const { system } = request;
     const platform = platformOfSystem(system);
     if (platform === null) throw new Error(`no OCI platform is known for system ${system}`);
@@ -207,7 +209,7 @@ export class ImageBuilder {
     const coOccurrence = this.deps.coOccurrence?.current() ?? null;
     const job = { image, request, platform, sourceKey, progress, coOccurrence };
     const run = (): Promise<ImageRecord> =>
-      progress.around(() => this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => buildSystemImage(this.deps, this.options, job, signal))));
+      progress.around(() => this.deps.queue.run(() => withTimeout(this.options.timeoutMs, (signal) => buildSystemImage(this.deps, this.options, job, signal)), client));
     const key = sourceKey === null ? null : MetadataKeys.image(this.imageKey(image, request, sourceKey, coOccurrence));
     let result = key === null ? { record: await run(), built: true, remembered: false } : await this.cachedImage(key, run);
     // Remembered as verified once recorded: its record and blobs were just checked, or written.
@@ -265,11 +267,6 @@ export class ImageBuilder {
     const found = await Promise.all(digests.map((digest) => this.deps.blobs.stat(digest)));
     return found.every((info) => info !== null);
   }
-}
-
-/** The table's part of the image key, with the rules' version (null without a table: those images keep their keys). */
-export function coOccurrenceKeyPart(table: VersionedTable | null, rules: number = CO_OCCURRENCE_RULES_VERSION): string | null {
-  return table ? `${table.version}/rules-${rules}` : null;
 }
 
 /**

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import type { LayerCompression } from '../oci/media-types.js';
 import type { ImageRequest } from '../sources/types.js';
 import { LAYER_FORMAT_VERSION } from './layer-builder.js';
+import { CO_OCCURRENCE_RULES_VERSION } from '../layering/index.js';
+import type { VersionedTable } from './co-occurrence-file.js';
 
 /** Bump when anything that shapes configs or manifests changes, so old image records are not reused. */
 export const IMAGE_FORMAT_VERSION = 5; // 5: dev.stowage.source names the source that built the image, not the routing pair
@@ -49,4 +51,9 @@ export function imageKey(parts: ImageKeyParts): string {
 
 function sha256Json(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** The table's part of the image key, with the rules' version (null without a table: those images keep their keys). */
+export function coOccurrenceKeyPart(table: VersionedTable | null, rules: number = CO_OCCURRENCE_RULES_VERSION): string | null {
+  return table ? `${table.version}/rules-${rules}` : null;
 }

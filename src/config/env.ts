@@ -75,6 +75,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'STOWAGE_BUILD_CONCURRENCY', path: ['builds', 'concurrency'], type: 'number', description: 'image builds running at once' },
   { name: 'STOWAGE_BUILD_LAYER_PARALLELISM', path: ['builds', 'layerParallelism'], type: 'number', description: 'layers built and gzip threads at once; 0 = one per core' },
   { name: 'STOWAGE_BUILD_MAX_QUEUED', path: ['builds', 'maxQueued'], type: 'number', description: 'builds allowed to wait before 429' },
+  { name: 'STOWAGE_BUILD_MAX_PER_CLIENT', path: ['builds', 'maxPerClient'], type: 'number', description: 'builds one client address may have running or waiting before 429' },
   { name: 'STOWAGE_BUILD_TIMEOUT_MS', path: ['builds', 'timeoutMs'], type: 'number', description: 'limit for one image build' },
   { name: 'STOWAGE_BUILD_REQUEST_WAIT_MS', path: ['builds', 'requestWaitMs'], type: 'number', description: 'how long a pull waits for a running build before 503 with Retry-After; 0 = until the build ends' },
   { name: 'STOWAGE_TLS_CERT_FILE', path: ['server', 'tlsCertFile'], type: 'string', description: 'PEM certificate chain for HTTPS (reloaded when it changes)' },

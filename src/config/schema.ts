@@ -201,6 +201,11 @@ export const configSchema = z
         /** Builds allowed to wait; beyond it requests get 429 TOOMANYREQUESTS. */
         maxQueued: z.number().int().min(0).default(64),
         /**
+         * Builds one client address may have running or waiting at once (joining a build already
+         * running costs nothing); past it that client gets 429, so one client cannot fill the queue.
+         */
+        maxPerClient: z.number().int().min(1).default(4),
+        /**
          * Layers built at once and gzip compressor threads, each bounded by it (0, the default:
          * one per core). Layer digests do not depend on it.
          */

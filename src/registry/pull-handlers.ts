@@ -57,7 +57,7 @@ async function checkedManifest(deps: RegistryDeps, request: FastifyRequest, name
     return { digest: reference, mediaType: declaredMediaType(body), body };
   }
   const image = parseImageName(name, reference, deps.imageNames);
-  return builtManifest(deps, request, image, await deps.builder.buildWithin(image, deps.requestWaitMs));
+  return builtManifest(deps, request, image, await deps.builder.buildWithin(image, deps.requestWaitMs, request.ip));
 }
 
 /**

@@ -12,7 +12,8 @@ import type { AuthOptions } from './access-control.js';
 
 /** Builds images on demand (ImageBuilder). */
 export interface ImageBuilding {
-  buildWithin(image: ParsedImageName, waitMs: number): Promise<BuiltImage>;
+  /** `client`: the address a build this starts is counted against (builds.maxPerClient). */
+  buildWithin(image: ParsedImageName, waitMs: number, client?: string): Promise<BuiltImage>;
   /** The image a pull by tag verified moments ago, asking no store; null when there is none. */
   recentlyVerified?(image: ParsedImageName): Promise<BuiltImage | null>;
   readonly tracker: BuildTracker;

@@ -55,7 +55,7 @@ export function registerBuildRoutes(app: FastifyInstance, deps: WebDeps): void {
     // A build the queue refuses would fail in the background while the page was told "started".
     if (!running && deps.builder.queueFull) throw new BuildQueueFullError(30);
     if (!running) {
-      deps.builder.build(image).catch((error: unknown) => {
+      deps.builder.build(image, request.ip).catch((error: unknown) => {
         request.log.info({ image: image.canonicalName, reason: (error as Error).message }, 'build started from the web ui failed');
       });
     }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VersionedTable } from '../../../src/builder/co-occurrence-file.js';
-import { coOccurrenceKeyPart } from '../../../src/builder/image-builder.js';
-import { imageKey, type ImageKeyParts } from '../../../src/builder/image-key.js';
+import { coOccurrenceKeyPart, imageKey, type ImageKeyParts } from '../../../src/builder/image-key.js';
 import { CO_OCCURRENCE_RULES_VERSION, coOccurrenceOf } from '../../../src/layering/index.js';
 
 const parts: ImageKeyParts = {
