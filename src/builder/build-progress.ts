@@ -1,4 +1,5 @@
-import { BuildFailedError } from '../sources/errors.js';
+import { BuildFailedError, PackageNotFoundError } from '../sources/errors.js';
+import { BuildQueueFullError } from './errors.js';
 import type { SourceProgress } from '../sources/types.js';
 import type { BuildLogKind } from './build-log.js';
 import type { BuildTracker } from './build-tracker.js';
@@ -51,6 +52,12 @@ export class SystemProgress {
         return result;
       },
       (error: unknown) => {
+        // Refused by the queue, or packages that do not exist: nothing was built, and keeping
+        // them would let anyone push the builds that did run out of the recent ones (of 200).
+        if (error instanceof BuildQueueFullError || error instanceof PackageNotFoundError) {
+          this.tracker.forget(this.image, this.revision, this.system);
+          throw error;
+        }
         this.report({
           phase: 'failed',
           error: error instanceof Error ? error.message : String(error),

@@ -126,6 +126,13 @@ export class BuildTracker {
     return () => this.logListeners.delete(listener);
   }
 
+  /** Drop the build's status and log, as if it had never been tracked. */
+  forget(image: string, revision: string, system: string): void {
+    const key = statusKey(image, revision, system);
+    this.statuses.delete(key);
+    this.logs.delete(key);
+  }
+
   /** Latest status of every system's build of `image` at `revision`, or an empty list. */
   get(image: string, revision: string): BuildStatus[] {
     return [...this.statuses.values()].filter((status) => status.image === image && status.revision === revision);

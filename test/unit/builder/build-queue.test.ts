@@ -61,3 +61,24 @@ describe('pulls from one client past builds.maxPerClient', () => {
     await app.server.close();
   });
 });
+
+describe('recent builds', () => {
+  it('keep builds that ran, failed ones too, and not pulls of unknown packages or ones the queue refused', async () => {
+    const source = await FakePackageSource.create();
+    const app = await buildApp(
+      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'] }, builds: { maxPerClient: 1 } }),
+      { source, blobs: new MemoryBlobStore(), metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
+    );
+    const pull = (name: string) => app.server.inject({ method: 'GET', url: `/v2/${name}/manifests/latest` });
+    expect((await pull('nosuchpackage')).statusCode).toBe(404);
+    expect((await pull('broken')).statusCode).toBe(500);
+    const slow = pull('slow');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await pull('tool')).statusCode).toBe(429);
+    source.release();
+    expect((await slow).statusCode).toBe(200);
+    const builds = (await app.server.inject({ method: 'GET', url: '/api/v1/builds' })).json() as { builds: Array<{ image: string; phase: string }> };
+    expect(builds.builds.map((build) => `${build.image} ${build.phase}`).sort()).toEqual(['broken failed', 'slow done']);
+    await app.server.close();
+  });
+});
