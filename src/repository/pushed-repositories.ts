@@ -58,8 +58,13 @@ export class PushedRepositories {
   }
 
   async hasBlob(name: string, digest: string): Promise<boolean> {
-    if (!(await this.linksBlob(name, digest))) return false;
-    return (await this.blobs.stat(digest)) !== null;
+    return (await this.linkedBlobSize(name, digest)) !== null;
+  }
+
+  /** The size of a blob `name` links and storage holds, or null. */
+  private async linkedBlobSize(name: string, digest: string): Promise<number | null> {
+    if (!(await this.linksBlob(name, digest))) return null;
+    return (await this.blobs.stat(digest))?.size ?? null;
   }
 
   /** Whether `name` links `digest`, without looking at storage: for a GET that opens the blob anyway. */
@@ -92,9 +97,18 @@ export class PushedRepositories {
     // Each digest is looked up once: a manifest may name one blob tens of thousands of times
     // within its 4 MiB, and each lookup is a metadata read and a storage stat (an S3 HEAD).
     const missing: string[] = [];
-    for (const digest of new Set(parsed.blobs.map((blob) => blob.digest))) if (!(await this.hasBlob(name, digest))) missing.push(digest);
+    const sizes = new Map<string, number>();
+    for (const digest of new Set(parsed.blobs.map((blob) => blob.digest))) {
+      const size = await this.linkedBlobSize(name, digest);
+      if (size === null) missing.push(digest);
+      else sizes.set(digest, size);
+    }
     for (const digest of new Set(parsed.manifests.map((child) => child.digest))) if (!(await this.metadata.isMember(Keys.manifests(name), digest))) missing.push(digest);
     if (missing.length > 0) throw new ManifestReferenceUnknownError([...new Set(missing)]);
+    // A descriptor's size is what clients read and check the blob against (and what the UI
+    // adds up): one that is not the blob's own would be served as the registry's word.
+    const wrong = parsed.blobs.find((blob) => sizes.get(blob.digest) !== blob.size);
+    if (wrong !== undefined) throw new ManifestInvalidError(`the descriptor of ${wrong.digest} gives its size as ${wrong.size} bytes; the blob has ${sizes.get(wrong.digest)}`);
 
     await putBlob(this.blobs, body);
     const info: ManifestInfo = {

@@ -50,6 +50,17 @@ describe('PushedRepositories', () => {
     expect(await repos.tags('team/app')).toEqual(['v1']);
   });
 
+  it('refuses a manifest whose descriptor gives a blob a size that is not the blob\'s (sweep 4)', async () => {
+    const { repos, image } = await pushed(Date.now);
+    const layer = image.layers[0] as Buffer;
+    const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(image.config), size: image.config.length };
+    const body = (size: number) => Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MANIFEST, config, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: digestOf(layer), size }] }));
+    await expect(repos.putManifest('team/app', 'big', body(10 ** 15), MANIFEST)).rejects.toMatchObject({ name: 'ManifestInvalidError', message: expect.stringContaining(`gives its size as ${10 ** 15} bytes; the blob has ${layer.length}`) });
+    await expect(repos.putManifest('team/app', 'small', body(layer.length - 1), MANIFEST)).rejects.toMatchObject({ name: 'ManifestInvalidError' });
+    expect(await repos.tags('team/app')).toEqual(['v1']);
+    expect((await repos.putManifest('team/app', 'right', body(layer.length), MANIFEST)).digest).toMatch(/^sha256:/);
+  });
+
   it('looks up each blob a manifest names once, however often it names it', async () => {
     const { blobs, metadata, repos, image } = await pushed(Date.now);
     const layer = image.layers[0] as Buffer;
