@@ -2,6 +2,7 @@ import type { MetadataStore } from '../storage/types.js';
 import { LruMap } from '../cache/lru-map.js';
 import { MetadataKeys, parseRecord, type ImageRecord, type LayerRecord } from './records.js';
 import { BuiltImageKeys } from '../storage/metadata-keys.js';
+import { nameOfEntry } from './built-names-backfill.js';
 
 /**
  * Expiry of built images nobody pulls any more. A pull of a built name by tag records when it
@@ -129,7 +130,7 @@ async function forgetImageInfoMembers(metadata: MetadataStore, keys: readonly st
   const sets = keys.filter((key) => key === BuiltImageKeys.builtImages || key.startsWith('layer-images:'));
   for (const key of sets) {
     for (const member of await metadata.members(key)) {
-      const name = member.slice(0, member.lastIndexOf(':'));
+      const name = nameOfEntry(member);
       if (expired.has(name)) await metadata.removeFromSet(key, member);
     }
   }

@@ -5,6 +5,7 @@ import { imageFromRequest, requestSignal, type WebDeps } from './web-deps.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { pushedRepositoryAnswer } from './repository-routes.js';
 import { filteredPage } from '../storage/sorted-page.js';
+import { nameOfEntry } from '../builder/built-names-backfill.js';
 
 const MAX_SEARCH_RESULTS = 100;
 const MAX_SIZE_NAMES = 50;
@@ -66,7 +67,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
   // only the names the caller may pull, as the catalog lists them.
   app.get<{ Querystring: { last?: string } }>('/api/v1/images', readRoute, async (request) => {
     // One more than a page, to know whether there is a next one.
-    const found = await filteredPage((after, limit) => deps.images.images(after, limit), request.query.last, MAX_IMAGES + 1, (image) => deps.permissions.mayPull(request, repositoryOf(image)));
+    const found = await filteredPage((after, limit) => deps.images.images(after, limit), request.query.last, MAX_IMAGES + 1, (image) => deps.permissions.mayPull(request, nameOfEntry(image)));
     const images = found.slice(0, MAX_IMAGES);
     return { images, next: found.length > MAX_IMAGES ? (images[images.length - 1] ?? null) : null };
   });
@@ -76,15 +77,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: WebDeps): void {
     if (pushed !== null) return pushed;
     const image = imageFromRequest(request, deps.imageNames);
     deps.permissions.assertMayPullImage(request, image);
-    const visible = (other: string): boolean => deps.permissions.mayPull(request, repositoryOf(other));
+    const visible = (other: string): boolean => deps.permissions.mayPull(request, nameOfEntry(other));
     return { kind: 'built', registry: deps.publicHost || request.host, ...(await describeImage(deps, image, visible, requestSignal(reply))) };
   });
-}
-
-/** The name of a `name:tag` entry (a tag never holds ':'). */
-function repositoryOf(image: string): string {
-  const colon = image.lastIndexOf(':');
-  return colon < 0 ? image : image.slice(0, colon);
 }
 
 function clampInt(raw: string | undefined, fallback: number, min: number, max: number): number {
