@@ -202,9 +202,10 @@ export const configSchema = z
         maxQueued: z.number().int().min(0).default(64),
         /**
          * Builds one client address may have running or waiting at once (joining a build already
-         * running costs nothing); past it that client gets 429, so one client cannot fill the queue.
+         * running costs nothing); past it that client gets 429, so one client cannot fill the
+         * queue. Behind a proxy not named in server.trustProxy every client shares its address.
          */
-        maxPerClient: z.number().int().min(1).default(4),
+        maxPerClient: z.number().int().min(1).default(16),
         /**
          * Layers built at once and gzip compressor threads, each bounded by it (0, the default:
          * one per core). Layer digests do not depend on it.
