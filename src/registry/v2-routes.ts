@@ -49,6 +49,18 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
     };
 
     const write: Handler = async (request, reply) => {
+      try {
+        return await dispatchWrite(request, reply);
+      } catch (error) {
+        // Answered already (408: its body stalled, body-timeout.ts): the failure is the cut
+        // itself, expected, and what the handler staged is discarded. Not an error of ours.
+        if (!reply.sent && !reply.raw.headersSent) throw error;
+        request.log.info({ reason: (error as Error).message }, 'a request cut off after its answer failed as expected');
+        return reply;
+      }
+    };
+
+    const dispatchWrite: Handler = async (request, reply) => {
       const route = parseV2Path(request.params['*']);
       const method = request.method;
       if (route.kind === 'uploads' && method === 'POST') return startUpload(deps, request, reply, route.name);
