@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../../../src/app.js';
+import { buildApp, type App } from '../../../src/app.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { BuildQueue } from '../../../src/builder/build-queue.js';
 import { BuildQueueFullError, ClientBuildsFullError } from '../../../src/builder/errors.js';
@@ -37,13 +37,19 @@ describe('BuildQueue', () => {
   });
 });
 
+/** An in-process registry over the fake source where each client may have one build at a time. */
+async function appWithOneBuildPerClient(): Promise<{ source: FakePackageSource; app: App }> {
+  const source = await FakePackageSource.create();
+  const app = await buildApp(
+    parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'] }, builds: { maxPerClient: 1 } }),
+    { source, blobs: new MemoryBlobStore(), metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
+  );
+  return { source, app };
+}
+
 describe('pulls from one client past builds.maxPerClient', () => {
   it('are answered 429 when they would start a build; joining its own running build and other clients are served', async () => {
-    const source = await FakePackageSource.create();
-    const app = await buildApp(
-      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'] }, builds: { maxPerClient: 1 } }),
-      { source, blobs: new MemoryBlobStore(), metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
-    );
+    const { source, app } = await appWithOneBuildPerClient();
     const pull = (name: string, remoteAddress: string) => app.server.inject({ method: 'GET', url: `/v2/${name}/manifests/latest`, remoteAddress });
     const slow = pull('slow', '192.0.2.1');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -64,11 +70,7 @@ describe('pulls from one client past builds.maxPerClient', () => {
 
 describe('recent builds', () => {
   it('keep builds that ran, failed ones too, and not pulls of unknown packages or ones the queue refused', async () => {
-    const source = await FakePackageSource.create();
-    const app = await buildApp(
-      parseConfig({ dataDir: await mkdtemp(join(tmpdir(), 'stowage-unit-')), source: { kind: 'nix', shellPackages: ['minishell'] }, builds: { maxPerClient: 1 } }),
-      { source, blobs: new MemoryBlobStore(), metadata: new MemoryMetadataStore(), logger: pino({ level: 'silent' }) },
-    );
+    const { source, app } = await appWithOneBuildPerClient();
     const pull = (name: string) => app.server.inject({ method: 'GET', url: `/v2/${name}/manifests/latest` });
     expect((await pull('nosuchpackage')).statusCode).toBe(404);
     expect((await pull('broken')).statusCode).toBe(500);
