@@ -37,11 +37,15 @@ return #ARGV`;
  * Values are written only after their blobs are committed (the builder's rule), so any replica
  * that reads a record finds its blobs. Every failure is a StorageUnavailableError; wrap this
  * store in CachingMetadataStore to keep serving known records while Redis is away.
+ * One Redis (or a primary with replicas), not Redis Cluster: a set and its order are written in
+ * one MULTI and their keys carry no hash tag, so a cluster would refuse them as CROSSSLOT.
  */
 export class RedisMetadataStore implements MetadataStore {
   private readonly ordered: ReadonlySet<string>;
   /** Per ordered set, the reconciliation this process ran (or is running) before its first page. */
   private readonly orderSynced = new Map<string, Promise<void>>();
+  /** Per ordered set, a reconciliation started because the counts differed, shared while it runs. */
+  private readonly resyncing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly redis: RedisConnection,
@@ -88,6 +92,7 @@ export class RedisMetadataStore implements MetadataStore {
     if (limit <= 0) return [];
     if (!this.ordered.has(key)) return pageAfter(await this.members(key), after, limit);
     await this.syncOrder(key);
+    if (after === undefined) await this.resyncIfCountsDiffer(key);
     return this.redis.run('ZRANGE BYLEX', (client) => client.zrangebylex(this.orderKey(key), after === undefined ? '-' : `(${after}`, '+', 'LIMIT', 0, limit));
   }
 
@@ -175,6 +180,27 @@ export class RedisMetadataStore implements MetadataStore {
       this.orderSynced.set(key, synced);
     }
     return synced;
+  }
+
+  /**
+   * Before a listing's first page: a replica of an older version, still running during a rolling
+   * update, writes the set alone, so the two counts part; reconcile again then. One round trip
+   * when they agree. (A drift that adds and removes alike keeps the counts equal; the reconcile
+   * of the next process to start mends that.)
+   */
+  private async resyncIfCountsDiffer(key: string): Promise<void> {
+    const running = this.resyncing.get(key);
+    if (running !== undefined) return running;
+    const replies = await this.redis.run('SCARD/ZCARD', (client) => client.pipeline().scard(this.setKey(key)).zcard(this.orderKey(key)).exec());
+    if (replies === null) throw this.redis.unavailable('SCARD/ZCARD', new Error('no replies'));
+    const [setCount, orderCount] = replies.map(([error, value]) => {
+      if (error) throw this.redis.unavailable('SCARD/ZCARD', error);
+      return value;
+    });
+    if (setCount === orderCount) return;
+    const again = this.resyncing.get(key) ?? this.reconcileOrder(key).finally(() => this.resyncing.delete(key));
+    this.resyncing.set(key, again);
+    return again;
   }
 
   private async reconcileOrder(key: string): Promise<void> {

@@ -134,6 +134,24 @@ describe('RedisMetadataStore listings written by an older version', () => {
     expect(await restarted.membersAfter(LISTED, 'a', 10)).toEqual(['m', 'z']);
     expect(await restarted.members(LISTED)).toEqual(['a', 'm', 'z']);
   });
+
+  it('takes in what an older replica writes meanwhile, at the next first page', async () => {
+    const keyPrefix = `rolling-${Date.now()}:`;
+    const current = await redisStore({ keyPrefix, orderedSets: [LISTED] });
+    await current.addToSet(LISTED, 'b');
+    expect(await current.membersAfter(LISTED, undefined, 10)).toEqual(['b']);
+    // Still running the older version during a rolling update: the set alone.
+    const older = await redisStore({ keyPrefix });
+    await older.addToSet(LISTED, 'a');
+    await older.addToSet(LISTED, 'c');
+    expect(await current.membersAfter(LISTED, undefined, 10)).toEqual(['a', 'b', 'c']);
+    await older.removeFromSet(LISTED, 'b');
+    expect(await current.membersAfter(LISTED, undefined, 10)).toEqual(['a', 'c']);
+    // A later page alone does not check (one round trip less); the first page did.
+    await older.removeFromSet(LISTED, 'c');
+    expect(await current.membersAfter(LISTED, 'a', 10)).toEqual(['c']);
+    expect(await current.membersAfter(LISTED, undefined, 10)).toEqual(['a']);
+  });
 });
 
 describe('FsMetadataStore persistence', () => {
