@@ -112,6 +112,25 @@ function describeBuiltNames(kind: string, factory: () => Promise<MetadataStore>)
       expect((await expireImageRecords(store, { ttlMs: 30 * 86_400_000, now: () => now })).expired).toEqual(['a-b']);
       expect(await images.names(undefined, 10)).toEqual(['a', 'a.c', 'b/c']);
     });
+
+    it('does not list again a name that expires while the names are added', async () => {
+      const store = await factory();
+      for (const name of ['kept', 'racing']) await buildOldWay(store, name, '1');
+      // Expiry runs between the backfill's check and its write: tags deleted, then the name dropped.
+      const racing: MetadataStore = Object.create(store, {
+        addToSet: {
+          value: async (key: string, member: string) => {
+            if (key === BuiltImageKeys.builtNames && member === 'racing') {
+              await store.delete(BuiltImageKeys.tags('racing'));
+              await store.removeFromSet(BuiltImageKeys.builtNames, 'racing');
+            }
+            await store.addToSet(key, member);
+          },
+        },
+      });
+      expect(await new BuiltImages(racing, IMAGE_NAMES).listing.ensure()).toBe(1);
+      expect(await new BuiltImages(store, IMAGE_NAMES).names(undefined, 10)).toEqual(['kept']);
+    });
   });
 }
 
