@@ -1,8 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { RegistryError } from './registry-error.js';
 
-/** A host name or IPv4 address, or a bracketed IPv6 address, with an optional port (RFC 9110 §7.2). */
-const AUTHORITY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/**
+ * A host name or IPv4 address, or a bracketed IPv6 address (with a zone, RFC 6874), with an
+ * optional port, empty as RFC 3986 allows (RFC 9110 §7.2). Labels may hold '_': not a DNS host
+ * name, but what docker compose names its services and a resolver answers for them.
+ */
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const AUTHORITY = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})*\\.?|\\[[0-9A-Fa-f:.]+(?:%25[A-Za-z0-9._~-]+)?\\])(?::\\d{0,5})?$`);
 
 /** Whether `host` is what a Host header (or HTTP/2 :authority) may hold. */
 export function isAuthority(host: string): boolean {

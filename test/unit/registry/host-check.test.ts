@@ -18,8 +18,8 @@ import { writeHtpasswd } from '../../support/htpasswd.js';
  */
 describe('isAuthority', () => {
   it('takes host names, addresses and ports, and nothing with quotes, commas, spaces or paths', () => {
-    for (const host of ['registry.example', 'Registry.Example:5000', '127.0.0.1:5000', 'localhost', '[::1]:5000', '[2001:db8::1]', 'a-b.c.', 'x'.repeat(63)]) expect(isAuthority(host), host).toBe(true);
-    for (const host of ['evil.example",service="other', 'a b', 'a,b', 'a/b', 'a:b', 'a:123456', '-a.example', 'a..b', '[::1', 'x'.repeat(64), 'é.example', 'a\r\nb']) expect(isAuthority(host), host).toBe(false);
+    for (const host of ['registry.example', 'Registry.Example:5000', '127.0.0.1:5000', 'localhost', '[::1]:5000', '[2001:db8::1]', 'a-b.c.', 'x'.repeat(63), 'my_registry:5000', 'registry:', '[fe80::1%25eth0]:5000']) expect(isAuthority(host), host).toBe(true);
+    for (const host of ['evil.example",service="other', 'a b', 'a,b', 'a/b', 'a:b', 'a:123456', '-a.example', 'a..b', '[::1', 'x'.repeat(64), 'é.example', 'a\r\nb', '[fe80::1%eth0]', '[::1%25]', 'a_"b']) expect(isAuthority(host), host).toBe(false);
   });
 });
 
