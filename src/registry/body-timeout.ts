@@ -16,6 +16,14 @@ export const DEFAULT_BODY_IDLE_TIMEOUT_MS = 60_000;
  * After an answer sent before its body arrived (a refusal), the rest of the body is drained
  * under the same inactivity timeout on HTTP/1.1; on HTTP/2 the stream is ended at once.
  */
+/** Requests this hook answered 408 and cut: their handler's failure is the cut, expected. */
+const cutRequests = new WeakSet<FastifyRequest>();
+
+/** Whether the request's body stalled and the exchange was cut (its handler then fails). */
+export function wasCutForStalledBody(request: FastifyRequest): boolean {
+  return cutRequests.has(request);
+}
+
 export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void {
   app.addHook('onRequest', async (request, reply) => {
     const raw = request.raw;
@@ -37,6 +45,7 @@ export function registerBodyTimeout(app: FastifyInstance, idleMs: number): void 
     raw.setTimeout(idleMs, () => {
       disarm();
       if (raw.complete) return;
+      cutRequests.add(request);
       const error = new RegistryError('REQUEST_TIMEOUT', `no byte of the request body arrived for ${idleMs} ms; the request is cut`);
       noteRefusal(request, 'UNSUPPORTED', error.message);
       if (reply.sent || reply.raw.headersSent) {

@@ -6,6 +6,7 @@ import type { RegistryDeps } from './registry-deps.js';
 import { serveCatalog } from './catalog.js';
 import { serveBlob, serveManifest, serveReferrers, serveTags, serveUploadStatus } from './pull-handlers.js';
 import { cancelUpload, deleteBlob, deleteManifest, finishUpload, patchUpload, putManifest, startUpload } from './push-handlers.js';
+import { wasCutForStalledBody } from './body-timeout.js';
 
 export type { RegistryDeps } from './registry-deps.js';
 
@@ -52,9 +53,9 @@ export function registerV2Routes(app: FastifyInstance, deps: RegistryDeps): void
       try {
         return await dispatchWrite(request, reply);
       } catch (error) {
-        // Answered already (408: its body stalled, body-timeout.ts): the failure is the cut
+        // Answered 408 and cut (its body stalled, body-timeout.ts): the failure is the cut
         // itself, expected, and what the handler staged is discarded. Not an error of ours.
-        if (!reply.sent && !reply.raw.headersSent) throw error;
+        if (!wasCutForStalledBody(request)) throw error;
         request.log.info({ reason: (error as Error).message }, 'a request cut off after its answer failed as expected');
         return reply;
       }

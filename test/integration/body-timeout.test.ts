@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
+import { pino } from 'pino';
 import { startRegistry, type RunningRegistry } from '../support/registry-server.js';
 import { FakePackageSource } from '../support/fake-source.js';
 import { TEST_PASSWORD, TEST_USER, writeHtpasswd } from '../support/htpasswd.js';
@@ -29,8 +30,11 @@ function stalledRequest(host: string, head: string, partialBody: string): Promis
 describe('stalled request bodies', () => {
   let registry: RunningRegistry;
   const auth = basicAuth(TEST_USER, TEST_PASSWORD);
+  /** The registry's log records: a cut is expected, so none of them may be an error. */
+  const logged: Array<{ level: number; msg: string }> = [];
   beforeAll(async () => {
-    registry = await startRegistry({ server: { bodyIdleTimeoutMs: 300 }, auth: { htpasswdFile: await writeHtpasswd() } }, { source: await FakePackageSource.create() });
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) });
+    registry = await startRegistry({ server: { bodyIdleTimeoutMs: 300 }, auth: { htpasswdFile: await writeHtpasswd() } }, { source: await FakePackageSource.create(), logger });
   });
   afterAll(async () => {
     await registry?.close();
@@ -119,5 +123,13 @@ describe('stalled request bodies', () => {
     });
     expect(answers).toMatch(/^HTTP\/1\.1 401 /);
     expect(answers).toMatch(/HTTP\/1\.1 200 [^]*"status":"ok"/);
+  });
+
+  it('logs every cut as expected: a request line per cut, no error', () => {
+    const cuts = logged.filter((record) => record.msg === 'request' && (record as { status?: number }).status === 408);
+    expect(cuts.length).toBe(3);
+    expect(logged.filter((record) => record.msg.includes('refused request body stalled')).length).toBe(2);
+    // A handler that fails on its cut body (when the cut lands mid-read) logs at info.
+    expect(logged.filter((record) => record.level >= 50).map((record) => record.msg)).toEqual([]);
   });
 });
